@@ -1,0 +1,101 @@
+"""Command line: ``python -m rag ingest|ask|list|remove``. Parsing and printing only; the work is the Assistant's."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rag", description="Ask questions about news articles.", epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="index files, folders or URLs (default: the corpus folder)")
+    ingest.add_argument("sources", nargs="*", help="files (.txt .md .html .pdf .json .jsonl[.gz]), folders or http(s) URLs")
+    ingest.add_argument("--sync", action="store_true", help="also drop stored articles whose files are gone")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--top-k", type=int, help="passages to use")
+    ask.add_argument("--from", dest="date_from", help="only articles published on or after this date")
+    ask.add_argument("--to", dest="date_to", help="only articles published on or before this date")
+    ask.add_argument("--source", dest="sources", action="append", help="only this source (repeatable)")
+    ask.add_argument("--article", dest="article_ids", action="append", help="only this article id (repeatable)")
+    ask.add_argument("--as-of", help="the day the question is asked (default: today)")
+
+    listing = commands.add_parser("list", help="show indexed articles")
+    listing.add_argument("--json", action="store_true")
+
+    remove = commands.add_parser("remove", help="delete articles by id")
+    remove.add_argument("ids", nargs="+")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .assistant import Assistant
+    from .store import StoreUnavailable
+
+    try:
+        assistant = Assistant()
+        return COMMANDS[args.command](assistant, args)
+    except StoreUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _ingest(assistant, args) -> int:
+    report = assistant.ingest(args.sources or None, sync=args.sync, show_progress=not args.quiet)
+    for origin, reason in report.failed:
+        print(f"failed: {origin}: {reason}")
+    for article_id, owner in report.duplicates:
+        print(f"duplicate: {article_id} has the same text as {owner}; stored once")
+    print(report.summary())
+    return 0
+
+
+def _ask(assistant, args) -> int:
+    options = {k: getattr(args, k) for k in ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")}
+    answer = assistant.query(args.question, **{k: v for k, v in options.items() if v})
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if answer.notice:
+        print(f"({answer.notice})")
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        date = c.date.isoformat() if c.date else "undated"
+        print(f"[{c.number}] {c.title} — {date}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}")
+        print(f'    "{c.quote.strip()}"')
+    return 0
+
+
+def _list(assistant, args) -> int:
+    articles = assistant.articles()
+    if args.json:
+        print(json.dumps([{**a.__dict__, "date": a.date.isoformat() if a.date else None} for a in articles], indent=2))
+        return 0
+    for a in articles:
+        date = a.date.isoformat() if a.date else "undated   "
+        print(f"{a.id}  {date}  {a.source or '-':<18.18}  {a.chunks:>3} passages  {a.title}")
+    print(f"{len(articles)} articles")
+    return 0
+
+
+def _remove(assistant, args) -> int:
+    removed = assistant.remove(args.ids)
+    print(f"removed {removed} of {len(args.ids)} articles")
+    return 0 if removed == len(args.ids) else 1
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The configured assistant: builds each pipeline stage from settings once, and holds them.
+
+Faces (``rag.query``, the CLI, the web app, the evaluator) call an ``Assistant``; they never build
+stages themselves. Every dependency can be handed to the constructor (a test passes a small real
+component or a fake); whatever is not handed in is built from ``Settings`` on first use, so creating an
+``Assistant`` loads no model and opens no store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .settings import Settings, load_settings
+from .types import Answer, ArticleInfo
+
+
+class Assistant:
+    """Ingest articles and answer questions about them with cited passages.
+
+    >>> assistant = Assistant()                 # settings from rag.toml and RAG_* variables
+    >>> assistant.ingest()                       # the corpus folder, incrementally
+    >>> answer = assistant.query("Why did Peru declare a state of emergency?")
+    >>> print(answer.text, answer.citations[0].quote)
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedding=None, store=None, chunker=None, answerer=None) -> None:
+        self.settings = settings or load_settings()
+        self._embedding = embedding
+        self._store = store
+        self._chunker = chunker
+        self._answerer = answerer
+        self._retriever = None
+        self._lock = threading.RLock()  # the web app calls from several threads
+
+    # --- stages, built on first use ------------------------------------------------------------------
+
+    @property
+    def embedding(self):
+        with self._lock:
+            if self._embedding is None:
+                from .embed import make_embedding
+
+                s = self.settings
+                self._embedding = make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
+            return self._embedding
+
+    @property
+    def store(self):
+        with self._lock:
+            if self._store is None:
+                from .store import Store, make_client
+
+                s = self.settings
+                client = make_client(data_dir=s.data_dir, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
+                self._store = Store(client, s.collection)
+            return self._store
+
+    @property
+    def chunker(self):
+        with self._lock:
+            if self._chunker is None:
+                from .chunk import Chunker
+                from .embed import word_piece_counter
+
+                s = self.settings
+                model_dir = Path(s.embed_model_path) if s.embed_model_path else None
+                self._chunker = Chunker(word_piece_counter(model_dir), s.chunk_size, s.chunk_overlap)
+            return self._chunker
+
+    @property
+    def retriever(self):
+        with self._lock:
+            if self._retriever is None:
+                from .retrieve import HybridRetriever
+
+                s = self.settings
+                self._retriever = HybridRetriever(
+                    self.store,
+                    self.embedding,
+                    mode=s.retrieval_mode,
+                    candidates=s.candidates,
+                    rrf_k=s.rrf_k,
+                    max_passages_per_article=s.max_passages_per_article,
+                    recency_weight=s.recency_weight,
+                    recency_half_life_days=s.recency_half_life_days,
+                    min_evidence=s.min_evidence,
+                )
+            return self._retriever
+
+    @property
+    def answerer(self):
+        with self._lock:
+            if self._answerer is None:
+                from .answer import ExtractiveAnswerer
+
+                self._answerer = ExtractiveAnswerer(self.embedding, self.settings.answer_sentences)
+            return self._answerer
+
+    # --- articles ------------------------------------------------------------------------------------
+
+    def ingest(self, sources: Iterable[str | Path] | None = None, *, sync: bool = False, show_progress: bool = False, on_progress=None):
+        """Index ``sources`` (default: the corpus folder); returns an ``IngestReport``."""
+        from .ingest import Ingestor
+
+        s = self.settings
+        ingestor = Ingestor(
+            self.store, self.embedding, self.chunker, max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s
+        )
+        sources = list(sources) if sources else [s.corpus_dir]
+        with self._lock:
+            report = ingestor.ingest(sources, sync=sync, show_progress=show_progress, on_progress=on_progress)
+            if self._retriever is not None:
+                self._retriever.refresh()
+        return report
+
+    def articles(self) -> list[ArticleInfo]:
+        """The indexed articles, newest first."""
+        return self.store.articles()
+
+    def remove(self, article_ids: Iterable[str]) -> int:
+        """Delete articles (and their passages) by id; returns how many existed."""
+        with self._lock:
+            removed = self.store.remove(article_ids)
+            if self._retriever is not None:
+                self._retriever.refresh()
+        return removed
+
+    # --- questions -----------------------------------------------------------------------------------
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        date_from: dt.date | str | None = None,
+        date_to: dt.date | str | None = None,
+        sources: Iterable[str] | None = None,
+        article_ids: Iterable[str] | None = None,
+        as_of: dt.date | str | None = None,
+    ):
+        """Ranked passages for ``question`` (a ``Retrieval``), without composing an answer."""
+        from .clean import parse_date
+        from .retrieve import Filters
+
+        filters = Filters(
+            date_from=parse_date(date_from),
+            date_to=parse_date(date_to),
+            sources=tuple(sources or ()),
+            article_ids=tuple(article_ids or ()),
+        )
+        return self.retriever.search(question, top_k or self.settings.top_k, filters, as_of=parse_date(as_of))
+
+    def query(self, question: str, **options) -> Answer:
+        """Answer ``question`` from the articles, citing the passages used.
+
+        Options: ``top_k``, ``date_from``, ``date_to``, ``sources``, ``article_ids`` and ``as_of``
+        (the day the question is asked; articles published after it are ignored). When the best
+        evidence is too weak the answer says the articles don't contain it (``Answer.refused``).
+        """
+        from .answer import refusal
+        from .clean import parse_date
+
+        question = question.strip()
+        started = time.perf_counter()
+        as_of = parse_date(options.get("as_of"))
+        if not question:
+            return refusal(question, as_of=as_of)
+        retrieval = self.retrieve(question, **options)
+        timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
+        if retrieval.weak or not retrieval.passages:
+            answer = refusal(question, as_of=as_of, timings_ms=timings)
+        else:
+            t = time.perf_counter()
+            answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
+            timings["answer"] = (time.perf_counter() - t) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return answer

@@ -1,0 +1,138 @@
+"""Cleaning raw article text and reading metadata that hides inside it.
+
+Turns the text a loader extracted into the article body that gets indexed and quoted: it strips a
+``date YYYY-MM-DD`` header, publisher boilerplate (donation banners, newsletter prompts, "Advertisement"
+lines) and a trailing byline, and otherwise keeps the body verbatim, because citations quote it by
+character offset. Format-specific extraction (HTML, PDF, JSON) belongs to ``corpus.py``; splitting
+into passages to ``chunk.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+
+# A "date YYYY-MM-DD" header, as the bundled sample article starts with.
+_DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+
+# Phrases that mark a paragraph as publisher chrome rather than reporting. A paragraph is dropped
+# only at the start or end of an article and only when it carries two or more of them (or is a
+# single short chrome line), so a news story *about* donations is not cut.
+_BOILERPLATE_MARKERS = [
+    r"your support (helps|makes)",
+    r"support now",
+    r"\bdonat(e|ion)",
+    r"read more\s*$",
+    r"sign up (for|to)",
+    r"subscribe (now|today|to)",
+    r"newsletter",
+    r"paywall",
+    r"already a subscriber",
+    r"quality journalism",
+    r"journalism should be available",
+    r"cookie",
+    r"all rights reserved",
+]
+_MARKER_RE = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in _BOILERPLATE_MARKERS]
+_CHROME_LINE = re.compile(
+    r"^\s*(advertisement|skip to (main )?content|read more|share this article|listen to this article)\s*$",
+    re.IGNORECASE,
+)
+# "___" separator followed by a short byline ("X reported from Lima, Peru."), as AP stories end.
+_BYLINE_TAIL = re.compile(r"\n\s*_{3,}\s*\n+(?P<byline>[^\n]{1,300})\s*$")
+_REPORTED = re.compile(r"^(?P<names>.+?)\s+(reported|contributed)\b", re.IGNORECASE)
+
+_MONTHS = (
+    "jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?"
+)
+_TEXT_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS})\.?\s+\d{{4}}|\d{{4}}[-/]\d{{2}}[-/]\d{{2}})\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    text: str
+    date: dt.date | None = None
+    byline: str = ""
+    authors: tuple[str, ...] = ()
+
+
+def clean_article_text(raw: str) -> CleanedText:
+    """Strip the date header, boilerplate and byline; return the body and what they told us."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    date = None
+    header = _DATE_HEADER.match(text)
+    if header:
+        date = parse_date(header.group(1))
+        text = text[header.end() :]
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text)]
+    paragraphs = [p for p in paragraphs if p.strip() and not _CHROME_LINE.match(p)]
+    while paragraphs and _is_boilerplate(paragraphs[0]):
+        paragraphs.pop(0)
+    while paragraphs and _is_boilerplate(paragraphs[-1]):
+        paragraphs.pop()
+    text = "\n\n".join(p.strip() for p in paragraphs)
+
+    byline, authors = "", ()
+    tail = _BYLINE_TAIL.search(text)
+    if tail:
+        byline = tail.group("byline").strip()
+        text = text[: tail.start()].rstrip()
+        reported = _REPORTED.match(byline)
+        if reported:
+            names = re.split(r",\s*|\s+and\s+", reported.group("names"))
+            authors = tuple(n.strip() for n in names if n.strip())
+    return CleanedText(text=text.strip(), date=date, byline=byline, authors=authors)
+
+
+def _is_boilerplate(paragraph: str) -> bool:
+    hits = sum(1 for pattern in _MARKER_RE if pattern.search(paragraph))
+    return hits >= 2 or (hits == 1 and len(paragraph) < 120)
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Parse a publication date from metadata ("2022/06/12", "June 12, 2022", ISO, datetime...)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    iso = re.match(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
+    if iso:  # the common case, without paying for dateparser's import
+        try:
+            return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        except ValueError:
+            return None
+    import dateparser  # slow import (~0.5 s): only for free-form dates
+
+    parsed = dateparser.parse(text, settings={"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False})
+    return parsed.date() if parsed else None
+
+
+def date_from_text(text: str, head_chars: int = 400) -> dt.date | None:
+    """A date written near the top of an article ("Nov. 28, 2025", "2022-06-12"), if any."""
+    found = _TEXT_DATE.search(text[:head_chars])
+    return parse_date(found.group(0)) if found else None
+
+
+def derive_title(text: str, max_words: int = 14) -> str:
+    """A title for an article that has none: its first line if short, else its first words."""
+    first_line = text.strip().split("\n", 1)[0].strip()
+    if 0 < len(first_line) <= 120 and not first_line.endswith((".", "?", "!", ":")):
+        return first_line
+    sentence = re.split(r"(?<=[.!?])\s", first_line, maxsplit=1)[0]
+    words = sentence.split()
+    return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
+
+
+def content_hash(text: str) -> str:
+    """Hash of the body with whitespace and case folded: equal for the same story saved twice."""
+    normalised = re.sub(r"\s+", " ", text).strip().lower()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()

