@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .assistant import Assistant
+    from .chat import Conversation
     from .ingest import IngestReport
     from .settings import Settings, load_settings
-    from .types import Answer, Article, ArticleInfo, Citation, Passage, ScoredPassage
+    from .types import Answer, Article, ArticleInfo, Citation, Passage, ScoredPassage, StreamEvent
 
 __all__ = [
     "Answer",
@@ -26,10 +27,12 @@ __all__ = [
     "ArticleInfo",
     "Assistant",
     "Citation",
+    "Conversation",
     "IngestReport",
     "Passage",
     "ScoredPassage",
     "Settings",
+    "StreamEvent",
     "load_settings",
     "query",
 ]
@@ -41,6 +44,8 @@ _LAZY = {
     "Citation": "types",
     "Passage": "types",
     "ScoredPassage": "types",
+    "StreamEvent": "types",
+    "Conversation": "chat",
     "Assistant": "assistant",
     "IngestReport": "ingest",
     "Settings": "settings",

@@ -8,14 +8,15 @@ component or a fake); whatever is not handed in is built from ``Settings`` on fi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .settings import Settings, load_settings
-from .types import Answer, ArticleInfo
+from .types import Answer, ArticleInfo, StreamEvent
 
 
 class Assistant:
@@ -27,13 +28,21 @@ class Assistant:
     >>> print(answer.text, answer.citations[0].quote)
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedding=None, store=None, chunker=None, answerer=None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, embedding=None, store=None, chunker=None, answerer=None, llm=None
+    ) -> None:
+        """Every argument but ``settings`` is optional: a LlamaIndex embedding model or LLM, a ``Store``,
+        a ``Chunker`` or an answerer handed in here is used instead of the one the settings describe."""
         self.settings = settings or load_settings()
         self._embedding = embedding
         self._store = store
         self._chunker = chunker
         self._answerer = answerer
         self._retriever = None
+        self._llm = llm
+        self._generator = None
+        self._llm_notice = ""  # why the extractive answerer is used instead of the configured LLM
+        self._llm_checked = False
         self._lock = threading.RLock()  # the web app calls from several threads
 
     # --- stages, built on first use ------------------------------------------------------------------
@@ -100,6 +109,58 @@ class Assistant:
                 self._answerer = ExtractiveAnswerer(self.embedding, self.settings.answer_sentences)
             return self._answerer
 
+    @property
+    def generator(self):
+        """The LLM answerer, or None when answers are extractive (``llm_status`` says why)."""
+        with self._lock:
+            if not self._llm_checked:
+                self._llm_checked = True
+                llm = self._llm or self._build_llm()
+                if llm is not None:
+                    from .cite import CitationVerifier
+                    from .generate import LLMAnswerer
+
+                    self._llm = llm
+                    self._generator = LLMAnswerer(llm, CitationVerifier(self.embedding), self.answerer)
+            return self._generator
+
+    def _build_llm(self):
+        from .llm import LLMUnavailable, make_llm, probe
+
+        s = self.settings
+        if s.llm == "extractive":
+            self._llm_notice = "extractive mode (RAG_LLM=extractive)"
+            return None
+        backend = "local" if s.llm == "auto" else s.llm
+        try:
+            llm = make_llm(
+                backend,
+                model_path=s.llm_model_path,
+                cache_dir=s.data_dir,
+                context_window=s.llm_context_window,
+                max_tokens=s.llm_max_tokens,
+                temperature=s.llm_temperature,
+                threads=s.llm_threads,
+                openai_base_url=s.openai_base_url,
+                openai_model=s.openai_model,
+                openai_api_key=s.openai_api_key,
+                ollama_base_url=s.ollama_base_url,
+                ollama_model=s.ollama_model,
+                timeout_s=s.request_timeout_s,
+            )
+            probe(llm)
+            return llm
+        except LLMUnavailable as error:
+            self._llm_notice = f"extractive mode: {error}"
+            return None
+
+    def llm_status(self) -> str:
+        """One line saying which LLM answers, or that the extractive mode is on and why."""
+        generator = self.generator
+        if generator is None:
+            return self._llm_notice or "extractive mode"
+        return f"LLM: {generator.model_name}"
+
     # --- articles ------------------------------------------------------------------------------------
 
     def ingest(self, sources: Iterable[str | Path] | None = None, *, sync: bool = False, show_progress: bool = False, on_progress=None):
@@ -116,6 +177,19 @@ class Assistant:
             if self._retriever is not None:
                 self._retriever.refresh()
         return report
+
+    def ingest_text(self, text: str, *, title: str = "", date: str | dt.date | None = None, url: str = "", source: str = ""):
+        """Index pasted text as an article (cleaned like a file); returns an ``IngestReport``."""
+        from .corpus import BadSource, make_article
+        from .ingest import IngestReport
+
+        try:
+            article = make_article(text, origin="pasted", title=title or None, date=date, url=url, source=source)
+        except BadSource as error:
+            return IngestReport(failed=[("pasted text", str(error))])
+        # Pasted articles are identified by their content, so pasting the same text twice is a no-op.
+        article = dataclasses.replace(article, id=f"p_{article.content_hash[:16]}")
+        return self.ingest([article])
 
     def articles(self) -> list[ArticleInfo]:
         """The indexed articles, newest first."""
@@ -158,9 +232,17 @@ class Assistant:
         """Answer ``question`` from the articles, citing the passages used.
 
         Options: ``top_k``, ``date_from``, ``date_to``, ``sources``, ``article_ids`` and ``as_of``
-        (the day the question is asked; articles published after it are ignored). When the best
-        evidence is too weak the answer says the articles don't contain it (``Answer.refused``).
+        (the day the question is asked; articles published after it are ignored), and ``llm=False``
+        for the extractive answer. When the best evidence is too weak the answer says the articles
+        don't contain it (``Answer.refused``) and no LLM is called.
         """
+        final = None
+        for event in self.stream(question, **options):
+            final = event.answer or final
+        return final
+
+    def stream(self, question: str, *, llm: bool = True, **options) -> Iterator[StreamEvent]:
+        """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event."""
         from .answer import refusal
         from .clean import parse_date
 
@@ -168,14 +250,54 @@ class Assistant:
         started = time.perf_counter()
         as_of = parse_date(options.get("as_of"))
         if not question:
-            return refusal(question, as_of=as_of)
+            yield StreamEvent("answer", answer=refusal(question, as_of=as_of))
+            return
         retrieval = self.retrieve(question, **options)
         timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
+        generator = self.generator if llm else None
+        notice = "" if generator or not llm else self._llm_notice
         if retrieval.weak or not retrieval.passages:
             answer = refusal(question, as_of=as_of, timings_ms=timings)
+        elif generator is not None:
+            t = time.perf_counter()
+            answer = None
+            try:
+                for event in generator.stream(question, retrieval.passages, as_of=as_of, timings_ms=timings):
+                    if event.kind == "token":
+                        timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+                        yield event
+                    else:
+                        answer = event.answer
+            except Exception as error:  # a server gone away mid-answer: answer extractively, say why
+                notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"
+                answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
+            timings["generation"] = (time.perf_counter() - t) * 1000
         else:
             t = time.perf_counter()
             answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
             timings["answer"] = (time.perf_counter() - t) * 1000
+        if notice and not answer.notice:
+            answer.notice = notice
         timings["total"] = (time.perf_counter() - started) * 1000
-        return answer
+        yield StreamEvent("answer", answer=answer)
+
+    def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
+        """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.
+
+        Returns ``question`` unchanged when there is no history, no LLM, or rewriting is turned off.
+        """
+        if not history or not self.settings.rewrite_followups or self.generator is None:
+            return question
+        from .prompts import rewrite_messages
+
+        text = ""
+        try:
+            # Streamed so we can stop at the end of the first line: small models sometimes go on.
+            for response in self._llm.stream_chat(rewrite_messages(question, history)):
+                text += response.delta or ""
+                if "\n" in text.strip():
+                    break
+        except Exception:
+            return question  # rewriting is an aid; the original question still works
+        rewritten = text.strip().strip('"').splitlines()
+        return rewritten[0].strip() if rewritten and rewritten[0].strip() else question

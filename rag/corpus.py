@@ -40,12 +40,12 @@ def is_url(source: str | Path) -> bool:
     return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https")
 
 
-def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
-    """Folders become their supported files (recursive, sorted); files and URLs pass through."""
-    expanded: list[str | Path] = []
+def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
+    """Folders become their supported files (recursive, sorted); files, URLs and Articles pass through."""
+    expanded: list[str | Path | Article] = []
     for source in sources:
-        if is_url(source):
-            expanded.append(str(source))
+        if isinstance(source, Article) or is_url(source):
+            expanded.append(source)
             continue
         path = Path(source)
         if path.is_dir():
@@ -58,10 +58,13 @@ def expand_sources(sources: Iterable[str | Path]) -> list[str | Path]:
 
 
 def load_sources(
-    sources: Iterable[str | Path], *, max_bytes: int, fetch_timeout_s: float = 20.0
+    sources: Iterable[str | Path | Article], *, max_bytes: int, fetch_timeout_s: float = 20.0
 ) -> Iterator[Article | LoadFailure]:
     """Yield an ``Article`` or a ``LoadFailure`` for every article in ``sources``."""
     for source in expand_sources(sources):
+        if isinstance(source, Article):  # already loaded (pasted text, an API caller's object)
+            yield source
+            continue
         origin = str(source)
         try:
             if is_url(source):

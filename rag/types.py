@@ -133,3 +133,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: ``token`` events carry text as it is generated; the last event
+    is ``answer`` and carries the final, citation-checked ``Answer`` (whose text may differ from the
+    streamed tokens: unknown ``[n]`` markers removed, citations renumbered)."""
+
+    kind: str  # "token" | "answer"
+    text: str = ""
+    answer: Answer | None = None

@@ -1,0 +1,71 @@
+"""Grounded generation: an LLM writes the answer from the retrieved passages, then citations are checked.
+
+Streams the LLM's tokens as they come, then hands the full text to ``cite.CitationVerifier``. An answer
+in which no sentence is supported by the passages is not shown: the extractive answer (the passages'
+own sentences) replaces it, with a notice. The LLM's own "the articles don't say" becomes a refusal.
+Weak evidence never reaches this module: the assistant refuses before generation. Which LLM runs is
+``llm.py``'s business; any LlamaIndex ``LLM`` works here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from .answer import ExtractiveAnswerer, refusal
+from .cite import CitationVerifier
+from .prompts import DONT_SAY, answer_messages
+from .types import Answer, ScoredPassage, StreamEvent
+
+UNVERIFIED_NOTICE = "The model's answer could not be checked against the articles, so their own sentences are shown."
+
+
+class LLMAnswerer:
+    """Answers with a LlamaIndex LLM, citing verified passages."""
+
+    def __init__(self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, model_name: str = "") -> None:
+        self.llm = llm
+        self.verifier = verifier
+        self.fallback = fallback
+        self.model_name = model_name or getattr(getattr(llm, "metadata", None), "model_name", "") or type(llm).__name__
+
+    def stream(self, question: str, hits: list[ScoredPassage], *, as_of: dt.date | None = None, **fields) -> Iterator[StreamEvent]:
+        """Token events as the LLM writes, then one ``answer`` event with the checked ``Answer``."""
+        messages = answer_messages(question, hits, today=as_of)
+        text = ""
+        for response in self.llm.stream_chat(messages):
+            delta = response.delta or ""
+            if delta:
+                text += delta
+                yield StreamEvent("token", delta)
+        yield StreamEvent("answer", answer=self.finish(question, text, hits, as_of=as_of, **fields))
+
+    def answer(self, question: str, hits: list[ScoredPassage], **fields) -> Answer:
+        final = None
+        for event in self.stream(question, hits, **fields):
+            final = event.answer or final
+        return final
+
+    def finish(self, question: str, text: str, hits: list[ScoredPassage], **fields) -> Answer:
+        """Turn the raw LLM text into a checked ``Answer``."""
+        raw = text.strip()
+        if not raw or _is_dont_say(raw):
+            return refusal(question, mode="llm", **fields)
+        checked = self.verifier.check(raw, hits)
+        if checked.supported_sentences == 0:
+            answer = self.fallback.answer(question, hits, **fields)
+            answer.notice = UNVERIFIED_NOTICE
+            return answer
+        return Answer(
+            question=question,
+            text=checked.text,
+            citations=checked.citations,
+            mode="llm",
+            unsupported=checked.unsupported,
+            **fields,
+        )
+
+
+def _is_dont_say(text: str) -> bool:
+    normalised = text.lower().replace("’", "'")
+    return normalised.startswith(DONT_SAY.lower().rstrip(".")) or normalised.startswith("the articles do not say")
