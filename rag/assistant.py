@@ -97,6 +97,7 @@ class Assistant:
                     recency_weight=s.recency_weight,
                     recency_half_life_days=s.recency_half_life_days,
                     min_evidence=s.min_evidence,
+                    min_coverage=s.min_coverage,
                 )
             return self._retriever
 

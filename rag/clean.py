@@ -92,7 +92,8 @@ def clean_article_text(raw: str) -> CleanedText:
 
 def _is_boilerplate(paragraph: str) -> bool:
     hits = sum(1 for pattern in _MARKER_RE if pattern.search(paragraph))
-    return hits >= 2 or (hits == 1 and len(paragraph) < 120)
+    # One marker is enough only for a short line that is not a sentence ("Sign up for our newsletter").
+    return hits >= 2 or (hits == 1 and len(paragraph) < 80 and not paragraph.rstrip().endswith("."))
 
 
 def parse_date(value: object) -> dt.date | None:

@@ -41,7 +41,8 @@ def is_url(source: str | Path) -> bool:
 
 
 def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
-    """Folders become their supported files (recursive, sorted); files, URLs and Articles pass through."""
+    """Folders become their files (recursive, sorted, hidden ones skipped; an unsupported type then
+    gets its own failure line); files, URLs and Articles pass through."""
     expanded: list[str | Path | Article] = []
     for source in sources:
         if isinstance(source, Article) or is_url(source):
@@ -50,7 +51,7 @@ def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path |
         path = Path(source)
         if path.is_dir():
             expanded.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) and not p.name.startswith("."))
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
             )
         else:
             expanded.append(path)

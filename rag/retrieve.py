@@ -8,8 +8,9 @@
   recency weight and a per-article cap, which it has no hooks for. ``HybridRetriever`` still *is* a
   LlamaIndex ``BaseRetriever``, so it plugs into LlamaIndex query engines.
 * Filters: date range, sources, article ids, and the "as of" date (nothing published after it).
-* Refusal: ``Retrieval.weak`` is set when the best dense similarity is under ``min_evidence``; the
-  answerer then says the articles don't contain the answer.
+* Refusal: ``Retrieval.weak`` is set when both the best dense similarity is under ``min_evidence``
+  and the best lexical coverage of the question's terms is under ``min_coverage``; the assistant then
+  says the articles don't contain the answer.
 
 Answer composition is left to ``answer.py``.
 """
@@ -63,8 +64,9 @@ class Retrieval:
     """What retrieval found: the ranked passages and how strong the best evidence was."""
 
     passages: list[ScoredPassage]
-    best_similarity: float
-    weak: bool
+    best_similarity: float  # the best passage's cosine similarity to the question
+    coverage: float  # the best IDF-weighted share of question terms found in one returned passage
+    weak: bool  # both signals under their thresholds: the articles likely don't contain the answer
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -76,12 +78,43 @@ class Bm25Index:
         import Stemmer
 
         self.passages = list(passages)
+        self._position = {p.id: i for i, p in enumerate(self.passages)}
         self._stemmer = Stemmer.Stemmer("english")
         self._retriever = bm25s.BM25()
         if self.passages:
             corpus = [f"{p.title}\n{p.text}" for p in self.passages]
-            tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self._stemmer, show_progress=False)
+            tokens = bm25s.tokenize(corpus, stopwords="en_plus", stemmer=self._stemmer, show_progress=False)
             self._retriever.index(tokens, show_progress=False)
+
+    def coverage(self, question: str, passage_ids: Sequence[str]) -> float:
+        """The largest IDF-weighted share of the question's terms that one of ``passage_ids`` contains.
+
+        The refusal signal next to dense similarity: "Who won the 2022 World Cup?" against articles
+        that never mention a cup scores near 0 even when the embedding finds a vaguely similar passage,
+        while a name-heavy question ("Who is Kast?") scores high where dense similarity is low. Terms
+        absent from every passage weigh like the rarest ones: they are evidence the answer is not here.
+        """
+        import math
+
+        import bm25s
+        import numpy as np
+
+        terms = set(bm25s.tokenize([question], stopwords="en_plus", stemmer=self._stemmer, return_ids=False, show_progress=False)[0])
+        positions = [self._position[pid] for pid in passage_ids if pid in self._position]
+        if not terms or not positions or not self.passages:
+            return 0.0
+        scores = self._retriever.scores
+        indptr, indices, n = scores["indptr"], scores["indices"], len(self.passages)
+        covered = np.zeros(len(positions))
+        total = 0.0
+        for term in terms:
+            column = self._retriever.vocab_dict.get(term)
+            docs = indices[indptr[column] : indptr[column + 1]] if column is not None else indices[:0]
+            df = max(1, len(docs))  # an absent term weighs like the rarest one ("say" vs "said" misses)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            total += idf
+            covered += idf * np.isin(positions, docs)
+        return float(covered.max() / total) if total else 0.0
 
     def search(self, question: str, k: int, filters: Filters, admit: Callable[[str], bool]) -> list[ScoredPassage]:
         import bm25s
@@ -89,7 +122,7 @@ class Bm25Index:
 
         if not self.passages:
             return []
-        query = bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False)
+        query = bm25s.tokenize([question], stopwords="en_plus", stemmer=self._stemmer, show_progress=False)
         if not query.ids or not query.ids[0]:
             return []
         mask = np.fromiter(
@@ -121,6 +154,7 @@ class HybridRetriever:
         recency_weight: float = 0.0,
         recency_half_life_days: float = 14.0,
         min_evidence: float = 0.4,
+        min_coverage: float = 0.6,
     ) -> None:
         self.store = store
         self.embedding = embedding
@@ -131,6 +165,7 @@ class HybridRetriever:
         self.recency_weight = recency_weight
         self.recency_half_life_days = recency_half_life_days
         self.min_evidence = min_evidence
+        self.min_coverage = min_coverage
         self._bm25: Bm25Index | None = None
         self._bm25_size = -1
         self._complete: set[str] = set()
@@ -140,8 +175,8 @@ class HybridRetriever:
         """Rebuild the BM25 index and the set of completely indexed articles from the store."""
         with self._lock:
             self._complete = {a.id for a in self.store.articles()}
-            if self.mode != "dense":
-                self._bm25 = Bm25Index(self.store.all_passages())
+            # Built in every mode: its term statistics feed the refusal decision too.
+            self._bm25 = Bm25Index(self.store.all_passages())
             self._bm25_size = self.store.count_passages()
 
     def _ensure_fresh(self) -> None:
@@ -181,9 +216,11 @@ class HybridRetriever:
             lexical = self._bm25.search(question, self.candidates, filters, admit)
             timings["bm25"] = (time.perf_counter() - t) * 1000
 
-        fused = self._fuse(dense, lexical, as_of)
+        fused = self._fuse(dense, lexical, as_of)[:top_k]
+        coverage = self._bm25.coverage(question, [h.passage.id for h in fused]) if self._bm25 else 0.0
+        weak = best < self.min_evidence and coverage < self.min_coverage
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Retrieval(passages=fused[:top_k], best_similarity=best, weak=best < self.min_evidence, timings_ms=timings)
+        return Retrieval(passages=fused, best_similarity=best, coverage=coverage, weak=weak, timings_ms=timings)
 
     def _fuse(self, dense: list[ScoredPassage], lexical: list[ScoredPassage], as_of: dt.date | None) -> list[ScoredPassage]:
         scores: dict[str, float] = {}

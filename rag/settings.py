@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     max_passages_per_article: int = Field(gt=0, description="Cap on passages from one article")
     recency_weight: float = Field(ge=0, description="Boost for articles close to the as-of date (0: off)")
     recency_half_life_days: float = Field(gt=0, description="Age at which the recency boost halves")
-    min_evidence: float = Field(description="Refuse when the best passage's cosine similarity is below")
+    min_evidence: float = Field(description="Refuse when the best passage's cosine similarity is below this…")
+    min_coverage: float = Field(description="…and the best IDF-weighted share of question terms in a passage is below this")
 
     llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
     answer_sentences: int = Field(gt=0, description="Sentences in an extractive answer")

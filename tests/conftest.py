@@ -78,3 +78,68 @@ def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
         ollama_model="",
         timeout_s=60,
     )
+
+
+# --- core pipeline fixtures ----------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_ARTICLE = REPO / "corpus" / "000_acb8fec70e58ae20.txt"
+SHARED_EVAL = REPO.parent / "shared" / "eval" / "realtimeqa"
+
+
+@pytest.fixture(scope="session")
+def embedding():
+    """The bundled embedding model (ONNX int8), loaded once per test session."""
+    from rag.embed import make_embedding
+
+    return make_embedding("onnx")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Settings rooted in this test's temp folder (extractive answers unless overridden)."""
+    from rag.settings import load_settings
+
+    def build(**overrides):
+        values = {"data_dir": tmp_path / "data", "corpus_dir": tmp_path / "corpus", "llm": "extractive"}
+        values.update(overrides)
+        return load_settings(**values)
+
+    return build
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A corpus folder holding the bundled sample article."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / SAMPLE_ARTICLE.name).write_bytes(SAMPLE_ARTICLE.read_bytes())
+    return folder
+
+
+@pytest.fixture
+def assistant(make_settings, embedding, corpus_dir):
+    """An Assistant over an embedded Chroma store in this test's temp folder, sharing the embedding model."""
+    from rag.assistant import Assistant
+
+    return Assistant(make_settings(), embedding=embedding)
+
+
+def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
+    """``count`` small, distinct news-like articles as .txt files (for ingest tests)."""
+    topics = ["harbour", "railway", "vaccine", "election", "drought", "museum", "bridge", "satellite", "festival", "factory"]
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(start, start + count):
+        topic = topics[i % len(topics)]
+        text = (
+            f"date 2025-10-{(i % 28) + 1:02d} City council item {i}: the {topic} plan\n\n"
+            f"The council of town number {i} voted on Tuesday to fund the {topic} project with {100 + i} thousand euros. "
+            f"Mayor Ana Number{i} said the {topic} work would start next spring and employ {i + 3} people.\n\n"
+            f"Opponents of the {topic} plan argued that the money for item {i} should go to schools instead. "
+            f"A final decision on the {topic} contract is expected before the end of the year."
+        )
+        path = folder / f"article_{i:03d}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,156 @@
+"""Incremental, idempotent and crash-safe ingestion into a real embedded Chroma store."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from conftest import write_articles
+
+from rag.assistant import Assistant
+
+
+def consistent(assistant: Assistant) -> None:
+    """Every complete article's passages are stored exactly once; nothing else is counted."""
+    store = assistant.store
+    articles = {a.id: a for a in store.articles()}
+    passages = store.all_passages()
+    by_article = {}
+    for p in passages:
+        by_article[p.article_id] = by_article.get(p.article_id, 0) + 1
+    for article_id, info in articles.items():
+        assert by_article.get(article_id) == info.chunks, article_id
+
+
+def test_ingest_is_incremental_and_idempotent(assistant, corpus_dir):
+    write_articles(corpus_dir, 5)
+    first = assistant.ingest()
+    assert len(first.added) == 6 and not first.failed and first.passages >= 6
+    again = assistant.ingest()
+    assert (len(again.added), len(again.updated), len(again.unchanged), again.passages) == (0, 0, 6, 0)
+
+    changed = corpus_dir / "article_002.txt"
+    changed.write_text(changed.read_text() + "\n\nUpdate: the vote was postponed to Friday.", encoding="utf-8")
+    third = assistant.ingest()
+    assert len(third.updated) == 1 and len(third.unchanged) == 5
+    consistent(assistant)
+    answer = assistant.query("Was the vote on item 2 postponed?")
+    assert any("postponed" in c.quote for c in answer.citations)
+
+
+def test_duplicates_stored_once(assistant, corpus_dir):
+    sample = next(corpus_dir.glob("*.txt"))
+    (corpus_dir / "copy_of_sample.txt").write_bytes(sample.read_bytes())
+    report = assistant.ingest()
+    assert len(report.added) == 1 and len(report.duplicates) == 1
+    assert len(assistant.articles()) == 1
+
+
+def test_remove_and_sync(assistant, corpus_dir):
+    paths = write_articles(corpus_dir, 3)
+    assistant.ingest()
+    ids = [a.id for a in assistant.articles()]
+    assert len(ids) == 4
+    victim = next(a for a in assistant.articles() if a.origin == str(paths[0].resolve()))
+    assert assistant.remove([victim.id]) == 1
+    assert victim.id not in {a.id for a in assistant.articles()}
+    assert all(p.article_id != victim.id for p in assistant.store.all_passages())
+
+    paths[1].unlink()
+    report = assistant.ingest(sync=True)
+    assert len(report.removed) == 1 and len(report.added) == 1  # paths[0] is back, paths[1] is gone
+    assert {a.origin for a in assistant.articles()} == {str(p.resolve()) for p in corpus_dir.glob("*.txt")}
+    consistent(assistant)
+
+
+def test_bad_file_never_stops_the_batch_nor_damages_the_index(assistant, corpus_dir):
+    assistant.ingest()
+    (corpus_dir / "broken.json").write_text("{oops", encoding="utf-8")
+    (corpus_dir / "empty.txt").write_text("", encoding="utf-8")
+    write_articles(corpus_dir, 2)
+    report = assistant.ingest()
+    assert len(report.failed) == 2 and len(report.added) == 2 and len(report.unchanged) == 1
+    assert len(assistant.articles()) == 3
+    consistent(assistant)
+
+
+CHILD = textwrap.dedent(
+    """
+    import os, sys
+    from rag.assistant import Assistant
+    from rag.settings import load_settings
+    from rag import store as store_module
+
+    settings = load_settings(data_dir=sys.argv[1], corpus_dir=sys.argv[2], llm="extractive")
+    mode = sys.argv[3]
+    assistant = Assistant(settings)
+    if mode == "die-before-complete":
+        # Crash at the worst moment: passages of a batch written, articles not yet marked complete.
+        original = store_module.Store._upsert_registry
+        calls = {"n": 0}
+        def upsert(self, rows):
+            if rows and rows[0][2] == store_module.COMPLETE:
+                calls["n"] += 1
+                if calls["n"] == 2:
+                    os._exit(137)
+            return original(self, rows)
+        store_module.Store._upsert_registry = upsert
+    from rag.ingest import Ingestor
+    ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, max_bytes=10**7, batch_passages=8)
+    print("started", flush=True)
+    ingestor.ingest([settings.corpus_dir])
+    print("finished", flush=True)
+    """
+)
+
+
+def _child(tmp_path, mode):
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "data"), str(tmp_path / "corpus"), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
+def test_crash_between_passages_and_registry_then_resume(make_settings, embedding, corpus_dir, tmp_path):
+    write_articles(corpus_dir, 30)
+    child = _child(tmp_path, "die-before-complete")
+    output, _ = child.communicate(timeout=300)
+    assert child.returncode == 137, output
+
+    assistant = Assistant(make_settings(), embedding=embedding)
+    registry = assistant.store.registry()
+    pending = [e.id for e in registry.values() if e.status == "pending"]
+    complete = assistant.articles()
+    assert pending and complete, "the crash should leave some articles complete and some pending"
+    # Pending articles are not counted as indexed and retrieval never returns their passages.
+    assert not set(pending) & {a.id for a in complete}
+    hits = assistant.retrieve("council vote fund project euros mayor", top_k=50)
+    assert not {h.passage.article_id for h in hits.passages} & set(pending)
+
+    report = assistant.ingest()
+    assert len(report.unchanged) == len(complete)
+    assert len(assistant.articles()) == 31
+    consistent(assistant)
+
+
+def test_sigkill_mid_ingest_then_resume(make_settings, embedding, corpus_dir, tmp_path):
+    write_articles(corpus_dir, 60)
+    child = _child(tmp_path, "plain")
+    assert child.stdout.readline().strip() == "started"
+    probe = Assistant(make_settings(), embedding=embedding)
+    deadline = time.time() + 120
+    while time.time() < deadline and not probe.store.articles():
+        time.sleep(0.2)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+
+    assistant = Assistant(make_settings(), embedding=embedding)
+    consistent(assistant)
+    assistant.ingest()
+    assert len(assistant.articles()) == 61
+    consistent(assistant)

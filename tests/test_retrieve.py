@@ -1,0 +1,98 @@
+"""Hybrid retrieval, filters, recency and the "not in the articles" path on a real store and model."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from rag.answer import NOT_IN_ARTICLES
+from rag.assistant import Assistant
+from rag.retrieve import Filters
+
+STORIES = [
+    ("s1", "Harbour reopens after storm", "2025-10-03", "coast.example", "The harbour of Port Vale reopened on Friday after a storm closed it for nine days. Repairs to the north pier will cost 3 million euros."),
+    ("s2", "Harbour fees rise", "2025-06-01", "money.example", "Port Vale's harbour authority raised mooring fees by 12 percent, angering local fishing crews."),
+    ("s3", "New satellite launched", "2025-09-20", "space.example", "A weather satellite built in Toulouse was launched on Tuesday from French Guiana aboard an Ariane 6 rocket."),
+    ("s4", "Museum opens modern wing", "2025-07-11", "culture.example", "The city museum opened a modern art wing designed by architect Lina Bo, with 300 works on show."),
+]
+
+
+@pytest.fixture
+def news(make_settings, embedding, tmp_path):
+    path = tmp_path / "news.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, "title": t, "date": d, "source": s, "text": x}) for i, t, d, s, x in STORIES), encoding="utf-8")
+    assistant = Assistant(make_settings(), embedding=embedding)
+    assert len(assistant.ingest([path]).added) == 4
+    return assistant
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_each_mode_finds_the_right_article(make_settings, embedding, news, mode):
+    assistant = Assistant(make_settings(retrieval_mode=mode), embedding=embedding, store=news.store)
+    found = assistant.retrieve("Which rocket carried the weather satellite?")
+    assert found.passages[0].passage.article_id == "s3"
+    assert not found.weak
+
+
+def test_filters_by_date_source_and_id(news):
+    question = "What happened at the Port Vale harbour?"
+    assert {h.passage.article_id for h in news.retrieve(question).passages[:2]} == {"s1", "s2"}
+    late = news.retrieve(question, date_from="2025-09-01")
+    assert {h.passage.article_id for h in late.passages} <= {"s1", "s3"}
+    assert late.passages[0].passage.article_id == "s1"
+    early = news.retrieve(question, date_to=dt.date(2025, 6, 30))
+    assert {h.passage.article_id for h in early.passages} == {"s2"}
+    by_source = news.retrieve(question, sources=["money.example"])
+    assert {h.passage.article_id for h in by_source.passages} == {"s2"}
+    by_id = news.retrieve(question, article_ids=["s4"])
+    assert {h.passage.article_id for h in by_id.passages} == {"s4"}
+
+
+def test_as_of_hides_later_articles(news):
+    found = news.retrieve("harbour storm repairs", as_of="2025-08-01")
+    assert "s1" not in {h.passage.article_id for h in found.passages}
+
+
+def test_recency_weight_prefers_the_newer_of_two_relevant_articles(make_settings, embedding, news):
+    question = "Port Vale harbour news"
+    boosted = Assistant(make_settings(recency_weight=4.0, recency_half_life_days=7), embedding=embedding, store=news.store)
+    assert boosted.retrieve(question, as_of="2025-10-05").passages[0].passage.article_id == "s1"
+    assert boosted.retrieve(question, as_of="2025-06-02").passages[0].passage.article_id == "s2"
+
+
+def test_one_article_cannot_fill_every_slot(make_settings, embedding, tmp_path):
+    long_story = " ".join(f"Paragraph {i}: the council debated the harbour budget again on day {i}." for i in range(120))
+    path = tmp_path / "long.txt"
+    path.write_text(long_story, encoding="utf-8")
+    other = tmp_path / "other.txt"
+    other.write_text("The harbour budget was also discussed by the regional parliament.", encoding="utf-8")
+    assistant = Assistant(make_settings(max_passages_per_article=2), embedding=embedding)
+    assistant.ingest([path, other])
+    found = assistant.retrieve("harbour budget debate", top_k=5)
+    per_article = {}
+    for hit in found.passages:
+        per_article[hit.passage.article_id] = per_article.get(hit.passage.article_id, 0) + 1
+    assert max(per_article.values()) <= 2 and len(per_article) == 2
+
+
+def test_weak_evidence_refuses_deterministically(news):
+    answer = news.query("Who won the 2022 World Cup?")
+    assert answer.refused and answer.text == NOT_IN_ARTICLES and answer.citations == []
+    assert news.query("Who won the 2022 World Cup?").text == answer.text
+
+
+def test_empty_index_and_empty_question(make_settings, embedding):
+    assistant = Assistant(make_settings(), embedding=embedding)
+    assert assistant.query("Anything?").refused
+    assert assistant.query("   ").refused
+
+
+def test_chroma_where_clause():
+    assert Filters().chroma_where() is None
+    where = Filters(date_from=dt.date(2025, 1, 1), sources=("a",)).chroma_where()
+    assert where == {"$and": [{"day": {"$gte": dt.date(2025, 1, 1).toordinal()}}, {"source": {"$in": ["a"]}}]}
+
+
+def test_llamaindex_retriever_interface(news):
+    nodes = news.retriever.as_llamaindex(top_k=2).retrieve("weather satellite rocket")
+    assert nodes[0].node.metadata["article_id"] == "s3" and nodes[0].node.get_content()
