@@ -1,0 +1,78 @@
+"""Citation checking of generated text against real passages, with the real embedding model."""
+
+import datetime as dt
+
+import pytest
+
+from rag.answer import ExtractiveAnswerer
+from rag.cite import CitationVerifier, split_answer
+from rag.generate import UNVERIFIED_NOTICE, LLMAnswerer
+from rag.types import Passage, ScoredPassage
+
+ARTICLE = (
+    "The harbour of Port Vale reopened on Friday after a storm closed it for nine days. "
+    "Repairs to the north pier will cost 3 million euros, the port authority said.\n\n"
+    "A weather satellite built in Toulouse was launched on Tuesday aboard an Ariane 6 rocket."
+)
+
+
+def hits():
+    first_end = ARTICLE.index("\n\n")
+    second_start = first_end + 2
+    return [
+        ScoredPassage(Passage("a#0", "a", ARTICLE[:first_end], 0, first_end, "Harbour reopens", dt.date(2025, 10, 3), "coast"), 0.9),
+        ScoredPassage(Passage("a#1", "a", ARTICLE[second_start:], second_start, len(ARTICLE), "Harbour reopens", dt.date(2025, 10, 3), "coast"), 0.5),
+    ]
+
+
+@pytest.fixture
+def verifier(embedding):
+    return CitationVerifier(embedding)
+
+
+def test_split_answer_reads_markers():
+    assert split_answer("It reopened on Friday [1]. Repairs cost 3 million euros [1][2]. Done [3, 4].") == [
+        ("It reopened on Friday.", [1]),
+        ("Repairs cost 3 million euros.", [1, 2]),
+        ("Done.", [3, 4]),
+    ]
+
+
+def test_supported_sentence_keeps_its_citation_and_span(verifier):
+    checked = verifier.check("The harbour reopened on Friday after a nine-day storm closure [1].", hits())
+    assert checked.unsupported == [] and len(checked.citations) == 1
+    citation = checked.citations[0]
+    assert citation.verified is True and citation.number == 1
+    assert ARTICLE[citation.start : citation.end] == citation.quote
+    assert citation.quote.startswith("The harbour of Port Vale reopened on Friday")
+    assert checked.text.endswith("[1]")
+
+
+def test_bogus_marker_is_removed_and_claim_recited(verifier):
+    checked = verifier.check("A satellite was launched on an Ariane 6 rocket [7].", hits())
+    assert "[7]" not in checked.text and checked.text.endswith("[1]")
+    assert checked.citations[0].passage.startswith("A weather satellite")  # the passage that supports it
+
+
+def test_wrong_citation_is_moved_to_the_supporting_passage(verifier):
+    checked = verifier.check("Repairs to the north pier will cost 3 million euros [2].", hits())
+    assert len(checked.citations) == 1 and "3 million euros" in checked.citations[0].quote
+
+
+def test_unsupported_sentence_is_listed_and_uncited(verifier):
+    text = "The harbour reopened on Friday [1]. The mayor resigned over a corruption scandal in Madrid [1]."
+    checked = verifier.check(text, hits())
+    assert checked.unsupported == ["The mayor resigned over a corruption scandal in Madrid."]
+    assert checked.text.endswith("Madrid.") and checked.text.count("[1]") == 1
+
+
+def test_generated_dont_say_is_a_refusal_and_unverifiable_text_falls_back(embedding, verifier):
+    answerer = LLMAnswerer(llm=None, verifier=verifier, fallback=ExtractiveAnswerer(embedding), model_name="test")
+    refused = answerer.finish("Who won the cup?", "The articles don't say.", hits())
+    assert refused.refused and refused.citations == [] and refused.mode == "llm"
+
+    fallback = answerer.finish("When did the harbour reopen?", "Bananas are an excellent source of potassium [1].", hits())
+    assert fallback.mode == "extractive" and fallback.notice == UNVERIFIED_NOTICE and fallback.citations
+
+    good = answerer.finish("When did the harbour reopen?", "It reopened on Friday after the storm [1].", hits())
+    assert good.mode == "llm" and good.citations[0].verified and good.text.endswith("[1]")
