@@ -146,6 +146,9 @@ class OnnxMiniLM:
             raise RuntimeError(f"ONNX embedding model not found at {onnx_file}; check RAG_EMBED_MODEL_PATH.")
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # No busy-waiting between batches: the app runs llama.cpp in the same process, and spinning
+        # ONNX threads on 2 cores steal the cycles it needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         return _onnx_class()(
             session, load_tokenizer(model_dir), model_name="all-MiniLM-L6-v2-int8-onnx", embed_batch_size=batch_size
