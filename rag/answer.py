@@ -11,6 +11,7 @@ Retrieval is ``retrieve.py``'s; generated answers and citation checking are ``ge
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,14 +35,29 @@ class Sentence:
     text: str
 
 
+# Abbreviations news copy is full of; untrained Punkt would end a sentence at "Dec." or "Gov.".
+_ABBREVIATIONS = (
+    "jan feb mar apr jun jul aug sep sept oct nov dec mr mrs ms dr prof gov sen rep gen lt col capt sgt "
+    "st jr sr inc corp co ltd vs etc no u.s u.k u.n a.m p.m"
+).split()
+
+
+@functools.cache
+def sentence_tokenizer():
+    """NLTK's Punkt (what LlamaIndex splits sentences with), taught common news abbreviations."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    parameters = PunktParameters()
+    parameters.abbrev_types = set(_ABBREVIATIONS)
+    return PunktSentenceTokenizer(parameters)
+
+
 def split_sentences(hit: ScoredPassage) -> list[Sentence]:
     """The sentences of a retrieved passage with their offsets into the article."""
-    from nltk.tokenize import PunktSentenceTokenizer
-
     passage = hit.passage
     sentences = []
     for paragraph in re.finditer(r"[^\n]+", passage.text):
-        for start, end in PunktSentenceTokenizer().span_tokenize(paragraph.group(0)):
+        for start, end in sentence_tokenizer().span_tokenize(paragraph.group(0)):
             text = paragraph.group(0)[start:end]
             if len(_WORD.findall(text.lower())) >= 3:
                 offset = passage.start + paragraph.start()

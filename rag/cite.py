@@ -14,7 +14,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from .answer import Sentence, content_words, number_citations, split_sentences
+from .answer import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
 from .types import Citation, ScoredPassage
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -32,11 +32,9 @@ class Checked:
 
 def split_answer(text: str) -> list[tuple[str, list[int]]]:
     """The sentences of an answer, each with the passage numbers its markers name (in order)."""
-    from nltk.tokenize import PunktSentenceTokenizer
-
     sentences = []
     for paragraph in re.findall(r"[^\n]+", text):
-        for start, end in PunktSentenceTokenizer().span_tokenize(paragraph):
+        for start, end in sentence_tokenizer().span_tokenize(paragraph):
             sentence = paragraph[start:end]
             numbers = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"[,;]", group)]
             claim = _MARKER.sub("", sentence).strip()
