@@ -5,7 +5,7 @@ For each installed bundled GGUF (Qwen2.5-Coder 1.5B and 0.5B, Q4_K_M), loads it 
 question, with ``max_tokens=128``. Prints the median of 3 runs (a fresh model load each run, page cache
 warm after the first assembly). Token rates come from llama.cpp's own performance counters.
 
-    python benchmarks/llm_speed.py [--runs 3] [--threads 0] [--cache-dir .newsdesk/bench]
+    python benchmarks/llm_speed.py [--runs 3] [--threads 0] [--model all|1.5b|0.5b] [--cache-dir data]
 """
 
 from __future__ import annotations
@@ -63,6 +63,21 @@ PASSAGES = [
     "farmland and restricted boat traffic during the nesting season. The programme will be extended to two "
     "neighbouring river valleys next spring, funded by a mix of public money and donations. Local fishermen "
     "said they had been consulted and supported the seasonal restrictions.",
+    "The central bank held its benchmark interest rate at 4.25 percent for a third consecutive meeting, saying "
+    "inflation had slowed to 2.8 percent but remained above its target. Governor Lars Eklund said the bank "
+    "would watch wage growth and energy prices closely before considering a cut, which most economists now "
+    "expect in the spring. The decision was unanimous. Mortgage lenders said they did not plan to change their "
+    "variable rates, while business groups repeated calls for relief for small firms facing higher borrowing costs.",
+    "Firefighters contained a blaze that destroyed a disused textile warehouse in the old industrial quarter "
+    "overnight. No one was injured, but residents of two nearby apartment blocks were evacuated for several "
+    "hours as a precaution because of thick smoke. The fire service said the cause was under investigation and "
+    "did not rule out arson, noting that the building had been broken into several times this year. The owner, "
+    "a property developer, had applied in June for permission to convert the site into housing.",
+    "A new exhibition of photographs documenting the city's port over the past century opened at the municipal "
+    "museum on Saturday and drew more than 3,000 visitors in its first weekend. The collection of 240 images, "
+    "many never shown before, was assembled from family albums donated by former dock workers. The museum said "
+    "entry would be free on Sundays until the exhibition closes in February, and that a companion book and an "
+    "online archive of the images were being prepared with help from volunteers.",
 ]
 SYSTEM = (
     "You answer questions about news articles using only the numbered passages given. Cite passages by "
@@ -70,6 +85,7 @@ SYSTEM = (
 )
 QUESTION = "Summarise what each passage reports, one or two sentences per passage, with citations."
 MAX_TOKENS = 128
+MODELS = {"1.5b": QWEN_1_5B, "0.5b": QWEN_0_5B}
 
 
 def prompt_messages(n_passages: int) -> list:
@@ -115,15 +131,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="0: all cores")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="where GGUFs are assembled (default: temp)")
+    parser.add_argument("--model", choices=["all", *MODELS], default="all")
+    parser.add_argument("--cache-dir", type=Path, help="where GGUFs are assembled and kept (default: a temp dir)")
     args = parser.parse_args()
-    cache_dir = args.cache_dir or Path(tempfile.mkdtemp(prefix="llm-bench-"))
+    if args.cache_dir:
+        bench(args, args.cache_dir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="llm-bench-") as tmp:
+            bench(args, Path(tmp))
 
+
+def bench(args: argparse.Namespace, cache_dir: Path) -> None:
     messages = prompt_messages(len(PASSAGES))
     columns = ["load_s", "ttft_s", "total_s", "prompt_tokens", "prompt_tps", "gen_tokens", "gen_tps"]
     header = f"| {'model':<36} | " + " | ".join(f"{c:>13}" for c in columns) + " |"
-    rows = []
-    for spec in (QWEN_1_5B, QWEN_0_5B):
+    print(f"median of {args.runs} runs, {os.cpu_count()} cores, threads={args.threads or os.cpu_count()}, "
+          f"max_tokens={MAX_TOKENS}, load average before {os.getloadavg()[0]:.1f}; ttft and total exclude load")
+    print(header)
+    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|", flush=True)
+    for name, spec in MODELS.items():
+        if args.model not in ("all", name):
+            continue
         try:
             gguf = assemble_gguf(spec, cache_dir)
         except ModelMissing as err:
@@ -131,12 +159,8 @@ def main() -> None:
             continue
         runs = [one_run(gguf, cache_dir, args.threads, messages) for _ in range(args.runs)]
         median = {c: statistics.median(r[c] for r in runs) for c in columns}
-        rows.append(f"| {spec.name:<36} | " + " | ".join(f"{median[c]:>13.2f}" for c in columns) + " |")
-    print(f"\nmedian of {args.runs} runs, {os.cpu_count()} cores, threads={args.threads or os.cpu_count()}, "
-          f"max_tokens={MAX_TOKENS}; ttft and total exclude load")
-    print(header)
-    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
-    print("\n".join(rows))
+        print(f"| {spec.name:<36} | " + " | ".join(f"{median[c]:>13.2f}" for c in columns) + " |", flush=True)
+    print(f"load average after {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

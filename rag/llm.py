@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.models import ModelMissing, resolve_gguf
+from rag.models import resolve_gguf
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -37,7 +37,7 @@ class LLMUnavailable(RuntimeError):
     """The chosen LLM backend cannot be used; the message says what to install, start or set."""
 
 
-def _extra_missing(backend: str, err: ImportError) -> LLMUnavailable:
+def _extra_missing(backend: str, err: Exception) -> LLMUnavailable:
     return LLMUnavailable(
         f"The '{backend}' LLM backend is not installed ({err}): pip install -e '.[{backend}]' "
         "(or choose another backend with RAG_LLM)"
@@ -192,26 +192,34 @@ def make_llm(
 ) -> LLM:
     """Build the LlamaIndex LLM for ``backend`` (``local`` | ``openai`` | ``ollama``).
 
-    ``local`` loads the GGUF now (seconds); the server backends connect lazily, so call
-    :func:`probe` to fail fast on an unreachable server. Raises :class:`LLMUnavailable` for a
-    missing extra or missing model weights, :class:`ValueError` for an unknown backend.
+    ``local`` loads the GGUF now (seconds; the first time also assembles the bundled one, see
+    :func:`rag.models.resolve_gguf`); the server backends connect lazily, so call :func:`probe` to
+    fail fast on an unreachable server. Raises :class:`LLMUnavailable` for a missing extra, missing
+    or unloadable weights; :class:`ValueError` for an unknown backend.
     """
     if backend == "local":
+        # llama.cpp's OpenMP threads spin while waiting for each other; when another process holds a
+        # core (the web app, an ingest, CI) a spinning thread stalls the rest and generation gets ~3x
+        # slower on 2 cores. Passive waiting costs little when idle. Read when the runtime loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import llama_cpp  # noqa: F401
-        except ImportError as err:
+        except (ImportError, OSError, RuntimeError) as err:  # not installed, or its shared library won't load
             raise _extra_missing("local", err) from err
         try:
             path = resolve_gguf(model_path, Path(cache_dir))
-        except ModelMissing as err:
+        except RuntimeError as err:  # ModelMissing, or a corrupt part package / full disk while assembling
             raise LLMUnavailable(str(err)) from err
-        return llama_cpp_chat_class()(
-            model_path=str(path),
-            context_window=context_window,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            n_threads=threads,
-        )
+        try:
+            return llama_cpp_chat_class()(
+                model_path=str(path),
+                context_window=context_window,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                n_threads=threads,
+            )
+        except ValueError as err:  # llama.cpp could not load the file (not a GGUF, unsupported architecture)
+            raise LLMUnavailable(f"llama.cpp could not load {path} ({err}): check RAG_LLM_MODEL_PATH") from err
     if backend == "openai":
         try:
             from llama_index.llms.openai_like import OpenAILike
@@ -243,22 +251,22 @@ def make_llm(
     raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def _get(url: str, setting: str, what: str, timeout_s: float, headers: dict[str, str] | None = None) -> Any:
+def _get(url: str, setting: str, what: str, timeout_s: float, key_setting: str = "", api_key: str = "") -> Any:
+    """GET ``url``; an unreachable server or an HTTP error becomes :class:`LLMUnavailable` naming ``setting``."""
     import httpx
 
     try:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
         response = httpx.get(url, timeout=timeout_s, headers=headers)
     except httpx.HTTPError as err:
         raise LLMUnavailable(
             f"The {what} at {url} is unreachable ({type(err).__name__}: {err}): start it, "
             f"or point {setting} at it, or choose another backend with RAG_LLM"
         ) from err
-    if response.status_code in (401, 403) and setting == "RAG_OPENAI_BASE_URL":
-        raise LLMUnavailable(f"The {what} at {url} refused the API key: set RAG_OPENAI_API_KEY")
+    if response.status_code in (401, 403) and key_setting:
+        raise LLMUnavailable(f"The {what} at {url} refused the API key (HTTP {response.status_code}): set {key_setting}")
     if response.is_error:
-        raise LLMUnavailable(
-            f"The {what} at {url} answered HTTP {response.status_code}: check {setting}"
-        )
+        raise LLMUnavailable(f"The {what} at {url} answered HTTP {response.status_code}: check {setting}")
     return response
 
 
@@ -272,12 +280,11 @@ def probe(llm: Any, timeout_s: float = PROBE_TIMEOUT_S) -> None:
     ollama = sys.modules.get("llama_index.llms.ollama")
     if openai_like is not None and isinstance(llm, openai_like.OpenAILike):
         url = llm.api_base.rstrip("/") + "/models"
-        headers = {"Authorization": f"Bearer {llm.api_key}"} if llm.api_key else None
-        _get(url, "RAG_OPENAI_BASE_URL", "OpenAI-compatible server", timeout_s, headers)
+        _get(url, "RAG_OPENAI_BASE_URL", "OpenAI-compatible server", timeout_s, "RAG_OPENAI_API_KEY", llm.api_key)
     elif ollama is not None and isinstance(llm, ollama.Ollama):
         url = llm.base_url.rstrip("/") + "/api/tags"
-        tags = _get(url, "RAG_OLLAMA_BASE_URL", "Ollama server", timeout_s).json()
-        names = {m.get("name") for m in tags.get("models", [])} | {m.get("model") for m in tags.get("models", [])}
+        pulled = _get(url, "RAG_OLLAMA_BASE_URL", "Ollama server", timeout_s).json().get("models", [])
+        names = {m.get(key) for m in pulled for key in ("name", "model")}
         wanted = llm.model if ":" in llm.model else f"{llm.model}:latest"
         if wanted not in names:
             raise LLMUnavailable(

@@ -98,6 +98,8 @@ def part_files(spec: ModelSpec) -> list[Path]:
             missing.append(dist_name)
             continue
         parts.extend(paths)
+    if len(missing) == len(spec.distributions):
+        raise ModelMissing(_missing_message(spec, f"none of its {len(missing)} part packages is installed"))
     if missing:
         raise ModelMissing(_missing_message(spec, "missing: " + ", ".join(missing)))
     return parts

@@ -85,10 +85,14 @@ def test_missing_extra_is_named(
     assert f"pip install -e '.[{backend}]'" in str(err.value)
 
 
-def test_local_with_missing_model_file_names_the_setting(tmp_path: Path) -> None:
+def test_local_with_a_bad_model_file_names_the_setting(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
     with pytest.raises(LLMUnavailable, match="RAG_LLM_MODEL_PATH"):
         make_llm("local", **settings(tmp_path, model_path=str(tmp_path / "missing.gguf")))
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("not a model")
+    with pytest.raises(LLMUnavailable, match="could not load .*notes.gguf.*RAG_LLM_MODEL_PATH"):
+        make_llm("local", **settings(tmp_path, model_path=str(not_gguf)))
 
 
 def test_unreachable_openai_server_names_the_setting(tmp_path: Path) -> None:
@@ -110,15 +114,21 @@ def test_unreachable_ollama_server_names_the_setting(tmp_path: Path) -> None:
     assert url in str(err.value)
 
 
-def test_ollama_probe_checks_the_model_is_pulled(tmp_path: Path) -> None:
-    """No Ollama here: a stand-in answering /api/tags like Ollama does exercises the model check."""
-    pytest.importorskip("llama_index.llms.ollama", reason="pip install -e '.[ollama]'")
-    tags = {"models": [{"name": "qwen2.5:1.5b-instruct", "model": "qwen2.5:1.5b-instruct"}]}
+@pytest.fixture
+def stub_server():
+    """A stand-in HTTP server on 127.0.0.1 answering ``routes[path] = (status, json)``; yields (url, routes, seen headers).
 
-    class Tags(BaseHTTPRequestHandler):
+    Used only for what cannot run here (no Ollama server) or would need a misconfigured server.
+    """
+    routes: dict[str, tuple[int, object]] = {}
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = json.dumps(tags).encode() if self.path == "/api/tags" else b"{}"
-            self.send_response(200 if self.path == "/api/tags" else 404)
+            seen.append(dict(self.headers))
+            status, payload = routes.get(self.path, (404, {}))
+            body = json.dumps(payload).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -127,16 +137,35 @@ def test_ollama_probe_checks_the_model_is_pulled(tmp_path: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Tags)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_port}"
-        probe(make_llm("ollama", **settings(tmp_path, ollama_base_url=url)))
-        with pytest.raises(LLMUnavailable, match="ollama pull llama3"):
-            probe(make_llm("ollama", **settings(tmp_path, ollama_base_url=url, ollama_model="llama3")))
+        yield f"http://127.0.0.1:{server.server_port}", routes, seen
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_ollama_probe_checks_the_model_is_pulled(tmp_path: Path, stub_server) -> None:
+    pytest.importorskip("llama_index.llms.ollama", reason="pip install -e '.[ollama]'")
+    url, routes, _ = stub_server
+    routes["/api/tags"] = (200, {"models": [{"name": "qwen2.5:1.5b-instruct", "model": "qwen2.5:1.5b-instruct"}]})
+    probe(make_llm("ollama", **settings(tmp_path, ollama_base_url=url)))
+    with pytest.raises(LLMUnavailable, match="ollama pull llama3"):
+        probe(make_llm("ollama", **settings(tmp_path, ollama_base_url=url, ollama_model="llama3")))
+
+
+def test_openai_probe_names_the_key_setting_on_401(tmp_path: Path, stub_server) -> None:
+    pytest.importorskip("llama_index.llms.openai_like", reason="pip install -e '.[openai]'")
+    url, routes, seen = stub_server
+    routes["/v1/models"] = (401, {"error": "bad key"})
+    llm = make_llm("openai", **settings(tmp_path, openai_base_url=f"{url}/v1", openai_api_key="sk-test"))
+    with pytest.raises(LLMUnavailable, match="RAG_OPENAI_API_KEY"):
+        probe(llm)
+    assert seen[-1]["Authorization"] == "Bearer sk-test"
+    routes["/v1/models"] = (500, {})
+    with pytest.raises(LLMUnavailable, match="HTTP 500: check RAG_OPENAI_BASE_URL"):
+        probe(llm)
 
 
 # --- the real local model --------------------------------------------------------------------
