@@ -59,7 +59,7 @@ def small_gguf(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
-    """The default local LLM (``make_llm("local")`` on the bundled 1.5B model), loaded once."""
+    """The default local LLM (``make_llm("local")`` on the bundled 1.5B model), loaded once per session."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
     from rag.llm import make_llm
 
@@ -67,8 +67,8 @@ def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
         "local",
         model_path=str(gguf_1_5b),
         cache_dir=llm_cache_dir,
-        context_window=2048,
-        max_tokens=32,
+        context_window=4096,
+        max_tokens=128,
         temperature=0.0,
         threads=0,
         openai_base_url="",

@@ -106,17 +106,9 @@ def app(tmp_path_factory, embedding):
 
 
 @pytest.fixture(scope="module")
-def streaming_app(tmp_path_factory, embedding, gguf_1_5b):
+def streaming_app(tmp_path_factory, embedding, local_llm):
     """The app answering through the bundled local LLM, streaming: (url)."""
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
-    from rag.llm import make_llm
-
-    llm = make_llm(
-        "local", model_path=str(gguf_1_5b), cache_dir=tmp_path_factory.mktemp("llm"), context_window=4096,
-        max_tokens=96, temperature=0.0, threads=0, openai_base_url="", openai_model="", openai_api_key="",
-        ollama_base_url="", ollama_model="", timeout_s=60,
-    )
-    demo, url = serve(tmp_path_factory.mktemp("streaming-app"), embedding, llm=llm)
+    demo, url = serve(tmp_path_factory.mktemp("streaming-app"), embedding, llm=local_llm)
     yield url
     demo.close()
 

@@ -24,21 +24,9 @@ Construction of the library is expected to begin in March and to take two years,
 """
 
 
-@pytest.fixture(scope="module")
-def llm(tmp_path_factory, gguf_1_5b):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
-    from rag.llm import make_llm
-
-    return make_llm(
-        "local", model_path=str(gguf_1_5b), cache_dir=tmp_path_factory.mktemp("llm"), context_window=4096,
-        max_tokens=128, temperature=0.0, threads=0, openai_base_url="", openai_model="", openai_api_key="",
-        ollama_base_url="", ollama_model="", timeout_s=60,
-    )
-
-
 @pytest.fixture
-def llm_assistant(make_settings, embedding, corpus_dir, llm):
-    assistant = Assistant(make_settings(llm="local"), embedding=embedding, llm=llm)
+def llm_assistant(make_settings, embedding, corpus_dir, local_llm):
+    assistant = Assistant(make_settings(llm="local"), embedding=embedding, llm=local_llm)
     assistant.ingest()
     return assistant
 

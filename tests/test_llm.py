@@ -176,7 +176,7 @@ def test_openai_probe_names_the_key_setting_on_401(tmp_path: Path, stub_server) 
 def test_local_chat_uses_the_gguf_template(local_llm) -> None:
     # chat_format stays unset, so llama.cpp formats with the template stored in the GGUF.
     assert local_llm.llama.chat_format == "chat_template.default"
-    assert local_llm.metadata.is_chat_model and local_llm.metadata.context_window == 2048
+    assert local_llm.metadata.is_chat_model and local_llm.metadata.context_window == 4096
     response = local_llm.chat(chat(QUESTION))
     text = response.message.content
     assert "Paris" in text and "<|im_" not in text
