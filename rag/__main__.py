@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag ingest|ask|list|remove``. Parsing and printing only; the work is the Assistant's."""
+"""Command line: ``python -m rag ingest|ask|list|remove|eval``. Parsing and printing only; the work is the Assistant's."""
 
 from __future__ import annotations
 
@@ -33,6 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     remove = commands.add_parser("remove", help="delete articles by id")
     remove.add_argument("ids", nargs="+")
+
+    evaluate = commands.add_parser("eval", help="score retrieval, answers and refusals on a question set")
+    evaluate.add_argument("--questions", required=True, help="JSONL: question, answer_text, gold_doc_ids, question_date")
+    evaluate.add_argument("--corpus", required=True, help="file or folder indexed into its own eval collection")
+    evaluate.add_argument("--refuse", help="JSONL of must-refuse questions")
+    evaluate.add_argument("--out", help="folder for summary.json, results.jsonl and comparison.png")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions of each file")
+    evaluate.add_argument(
+        "--configs", default="hybrid,dense,bm25", help="retrieval configurations MODE[:RECENCY_WEIGHT[:HALF_LIFE_DAYS]], comma-separated"
+    )
+    evaluate.add_argument("--backends", default="extractive", help="answer backends (values of the llm setting), comma-separated")
+    evaluate.add_argument("--retrieval-only", action="store_true", help="no answers: retrieval metrics and refusal signals only")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -95,7 +108,13 @@ def _remove(assistant, args) -> int:
     return 0 if removed == len(args.ids) else 1
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove}
+def _eval(assistant, args) -> int:
+    from .evaluate import main as evaluate
+
+    return evaluate(assistant.settings, args)
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "eval": _eval}
 
 if __name__ == "__main__":
     sys.exit(main())
