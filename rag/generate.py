@@ -2,7 +2,8 @@
 
 Streams the LLM's tokens as they come, then hands the full text to ``cite.CitationVerifier``. An answer
 in which no sentence is supported by the passages is not shown: the extractive answer (the passages'
-own sentences) replaces it, with a notice. The LLM's own "the articles don't say" becomes a refusal.
+own sentences) replaces it, with a notice; so does the LLM's own "the articles don't say", since the
+refusal decision is the deterministic threshold's (see ``finish``).
 Weak evidence never reaches this module: the assistant refuses before generation. Which LLM runs is
 ``llm.py``'s business; any LlamaIndex ``LLM`` works here.
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from .answer import ExtractiveAnswerer, refusal
+from .answer import ExtractiveAnswerer
 from .cite import CitationVerifier
 from .prompts import DONT_SAY, answer_messages
 from .types import Answer, ScoredPassage, StreamEvent
 
+NO_DIRECT_ANSWER_NOTICE = "The model found no direct answer in the passages, so their most relevant sentences are shown."
 UNVERIFIED_NOTICE = "The model's answer could not be checked against the articles, so their own sentences are shown."
 
 
@@ -50,7 +52,12 @@ class LLMAnswerer:
         """Turn the raw LLM text into a checked ``Answer``."""
         raw = text.strip()
         if not raw or _is_dont_say(raw):
-            return refusal(question, mode="llm", **fields)
+            # The evidence already passed the deterministic refusal threshold, and a small model is an
+            # unreliable judge of absence (it refuses rephrasings of questions it answers), so show the
+            # passages' own best sentences instead, saying the model found no direct answer.
+            answer = self.fallback.answer(question, hits, **fields)
+            answer.notice = NO_DIRECT_ANSWER_NOTICE
+            return answer
         checked = self.verifier.check(raw, hits)
         if checked.supported_sentences == 0:
             answer = self.fallback.answer(question, hits, **fields)

@@ -177,7 +177,7 @@ def wait_for_turns(page, count: int) -> None:
 def test_streamed_answer_with_citation_and_highlighted_passage(streaming_app, new_page) -> None:
     page = new_page(streaming_app)
     assert "qwen2.5-coder-1.5b" in page.inner_text("#nd-status").lower()
-    ask(page, PERU_QUESTION)
+    ask(page, "Why did Peru declare a state of emergency?")
     page.wait_for_selector("#nd-chat .nd-streaming", timeout=LLM_WAIT_MS)  # tokens arrive before the checked answer
     streamed = page.locator("#nd-chat .nd-streaming").inner_text()
     page.wait_for_selector("#nd-chat .nd-source mark", timeout=LLM_WAIT_MS)

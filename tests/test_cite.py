@@ -6,7 +6,7 @@ import pytest
 
 from rag.answer import ExtractiveAnswerer
 from rag.cite import CitationVerifier, split_answer
-from rag.generate import UNVERIFIED_NOTICE, LLMAnswerer
+from rag.generate import NO_DIRECT_ANSWER_NOTICE, UNVERIFIED_NOTICE, LLMAnswerer
 from rag.types import Passage, ScoredPassage
 
 ARTICLE = (
@@ -66,10 +66,11 @@ def test_unsupported_sentence_is_listed_and_uncited(verifier):
     assert checked.text.endswith("Madrid.") and checked.text.count("[1]") == 1
 
 
-def test_generated_dont_say_is_a_refusal_and_unverifiable_text_falls_back(embedding, verifier):
+def test_generated_dont_say_and_unverifiable_text_fall_back_to_the_passages(embedding, verifier):
     answerer = LLMAnswerer(llm=None, verifier=verifier, fallback=ExtractiveAnswerer(embedding), model_name="test")
-    refused = answerer.finish("Who won the cup?", "The articles don't say.", hits())
-    assert refused.refused and refused.citations == [] and refused.mode == "llm"
+    no_answer = answerer.finish("When did the harbour reopen?", "The articles don't say.", hits())
+    assert not no_answer.refused and no_answer.mode == "extractive" and no_answer.citations
+    assert no_answer.notice == NO_DIRECT_ANSWER_NOTICE
 
     fallback = answerer.finish("When did the harbour reopen?", "Bananas are an excellent source of potassium [1].", hits())
     assert fallback.mode == "extractive" and fallback.notice == UNVERIFIED_NOTICE and fallback.citations
