@@ -125,6 +125,20 @@ def assistant(make_settings, embedding, corpus_dir):
     return Assistant(make_settings(), embedding=embedding)
 
 
+# A small Markdown article (front matter) for upload/ask/delete tests of the web app.
+LIGHTHOUSE = """---
+title: Harbour town restores its 1880 lighthouse
+date: 2024-03-05
+source: coastal-herald.example
+---
+The town of Port Elsby reopened its 1880 lighthouse on Tuesday after a two-year restoration that cost 4.2 million euros.
+
+Volunteers replaced the copper lantern roof and rebuilt the spiral staircase, said the restoration committee chair, Mira Oduya.
+
+The lighthouse will be open to visitors on weekends from April to October, and school groups can book guided tours.
+"""
+
+
 def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
     """``count`` small, distinct news-like articles as .txt files (for ingest tests)."""
     topics = ["harbour", "railway", "vaccine", "election", "drought", "museum", "bridge", "satellite", "festival", "factory"]

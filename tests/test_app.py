@@ -25,6 +25,8 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from conftest import LIGHTHOUSE  # noqa: E402
+
 from rag import webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
 from rag.webui import ChatSession, LaunchError, WebUI, render_answer, safe_filename  # noqa: E402
@@ -37,17 +39,6 @@ SAMPLE = ROOT / "corpus" / "000_acb8fec70e58ae20.txt"
 PERU_QUESTION = "Why did Peru declare a state of emergency?"
 OFF_TOPIC = "Who won the 2022 World Cup?"
 
-LIGHTHOUSE = """---
-title: Harbour town restores its 1880 lighthouse
-date: 2024-03-05
-source: coastal-herald.example
----
-The town of Port Elsby reopened its 1880 lighthouse on Tuesday after a two-year restoration that cost 4.2 million euros.
-
-Volunteers replaced the copper lantern roof and rebuilt the spiral staircase, said the restoration committee chair, Mira Oduya.
-
-The lighthouse will be open to visitors on weekends from April to October, and school groups can book guided tours.
-"""
 
 
 # --- fixtures ----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import LIGHTHOUSE
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,17 +48,6 @@ PERU_QUESTION = "Why did Peru declare a state of emergency at its border with Ch
 WAIT_MS = 90_000
 LLM_WAIT_MS = 600_000  # a CPU-only LLM answer: seconds when the machine is idle, minutes when it is shared
 
-LIGHTHOUSE = """---
-title: Harbour town restores its 1880 lighthouse
-date: 2024-03-05
-source: coastal-herald.example
----
-The town of Port Elsby reopened its 1880 lighthouse on Tuesday after a two-year restoration that cost 4.2 million euros.
-
-Volunteers replaced the copper lantern roof and rebuilt the spiral staircase, said the restoration committee chair, Mira Oduya.
-
-The lighthouse will be open to visitors on weekends from April to October, and school groups can book guided tours.
-"""
 
 if CHROMIUM is None:
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
