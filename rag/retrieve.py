@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .types import Passage, ScoredPassage
+
+
+_MAX_OVERSAMPLED = 2000  # nearest ids fetched unfiltered before falling back to Chroma's where= (32 ms at 48k)
 
 
 @dataclass(frozen=True)
@@ -70,21 +73,46 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+# Words of a question's phrasing, not of its topic. The stemmer does not map irregular forms
+# ("say" / "said", "give" / "gave"), and an absent term counts as evidence that the answer is missing,
+# so without this list "What did Kast say ...?" looked unanswerable against an article full of "said".
+QUESTION_WORDS = (
+    "say", "said", "says", "tell", "told", "give", "gave", "given", "make", "made", "get", "got",
+    "take", "took", "many", "much", "according", "happened", "happen", "new", "latest", "recently",
+)
+
+
 class Bm25Index:
     """BM25 over passages with ``bm25s``; a weight mask applies the filters inside the scoring."""
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         import bm25s
+        import numpy as np
         import Stemmer
 
         self.passages = list(passages)
         self._position = {p.id: i for i, p in enumerate(self.passages)}
+        # Column arrays for the filter mask: one numpy expression per query instead of a Python call
+        # per passage (measured: 48k passages, 60 ms -> 1 ms per query).
+        self._day = np.array([p.date.toordinal() if p.date else -1 for p in self.passages], dtype=np.int64)
+        self._source = np.array([p.source for p in self.passages], dtype=object)
+        self._article = np.array([p.article_id for p in self.passages], dtype=object)
+        self._indexed = np.ones(len(self.passages), dtype=bool)
         self._stemmer = Stemmer.Stemmer("english")
         self._retriever = bm25s.BM25()
         if self.passages:
             corpus = [f"{p.title}\n{p.text}" for p in self.passages]
             tokens = bm25s.tokenize(corpus, stopwords="en_plus", stemmer=self._stemmer, show_progress=False)
             self._retriever.index(tokens, show_progress=False)
+
+    def position(self, passage_id: str) -> int | None:
+        return self._position.get(passage_id)
+
+    def restrict_to(self, complete_article_ids: set[str]) -> None:
+        """Only passages of these (completely indexed) articles may be returned."""
+        import numpy as np
+
+        self._indexed = np.isin(self._article, list(complete_article_ids))
 
     def coverage(self, question: str, passage_ids: Sequence[str]) -> float:
         """The largest IDF-weighted share of the question's terms that one of ``passage_ids`` contains.
@@ -100,6 +128,7 @@ class Bm25Index:
         import numpy as np
 
         terms = set(bm25s.tokenize([question], stopwords="en_plus", stemmer=self._stemmer, return_ids=False, show_progress=False)[0])
+        terms -= set(self._stemmer.stemWords(QUESTION_WORDS))
         positions = [self._position[pid] for pid in passage_ids if pid in self._position]
         if not terms or not positions or not self.passages:
             return 0.0
@@ -116,18 +145,33 @@ class Bm25Index:
             covered += idf * np.isin(positions, docs)
         return float(covered.max() / total) if total else 0.0
 
-    def search(self, question: str, k: int, filters: Filters, admit: Callable[[str], bool]) -> list[ScoredPassage]:
-        import bm25s
+    def mask(self, filters: Filters):
+        """1.0 for each passage that ``filters`` admit and whose article is completely indexed, else 0.0.
+
+        Same rules as ``Filters.admits`` (an undated passage passes ``date_to`` but not ``date_from``).
+        """
         import numpy as np
+
+        keep = self._indexed.copy()
+        if filters.date_from:
+            keep &= self._day >= filters.date_from.toordinal()
+        if filters.date_to:
+            keep &= self._day <= filters.date_to.toordinal()  # undated (-1) passes, as in Filters.admits
+        if filters.sources:
+            keep &= np.isin(self._source, list(filters.sources))
+        if filters.article_ids:
+            keep &= np.isin(self._article, list(filters.article_ids))
+        return keep.astype(np.float32)
+
+    def search(self, question: str, k: int, filters: Filters) -> list[ScoredPassage]:
+        import bm25s
 
         if not self.passages:
             return []
         query = bm25s.tokenize([question], stopwords="en_plus", stemmer=self._stemmer, show_progress=False)
         if not query.ids or not query.ids[0]:
             return []
-        mask = np.fromiter(
-            (filters.admits(p) and admit(p.article_id) for p in self.passages), dtype=np.float32, count=len(self.passages)
-        )
+        mask = self.mask(filters)
         k = min(k, int(mask.sum()))
         if k == 0:
             return []
@@ -177,6 +221,7 @@ class HybridRetriever:
             self._complete = {a.id for a in self.store.articles()}
             # Built in every mode: its term statistics feed the refusal decision too.
             self._bm25 = Bm25Index(self.store.all_passages())
+            self._bm25.restrict_to(self._complete)
             self._bm25_size = self.store.count_passages()
 
     def _ensure_fresh(self) -> None:
@@ -195,7 +240,6 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         self._ensure_fresh()
-        admit = self._complete.__contains__
 
         dense: list[ScoredPassage] = []
         best = 0.0
@@ -203,8 +247,7 @@ class HybridRetriever:
         vector = self.embedding.get_query_embedding(question)
         timings["embed"] = (time.perf_counter() - started) * 1000
         t = time.perf_counter()
-        dense_hits = self.store.dense_search(vector, self.candidates, filters.chroma_where())
-        dense_hits = [h for h in dense_hits if admit(h.passage.article_id)]
+        dense_hits = self._dense(vector, filters)
         best = max((h.dense_score or 0.0 for h in dense_hits), default=0.0)
         if self.mode != "bm25":
             dense = dense_hits
@@ -213,7 +256,7 @@ class HybridRetriever:
         lexical: list[ScoredPassage] = []
         if self.mode != "dense" and self._bm25 is not None:
             t = time.perf_counter()
-            lexical = self._bm25.search(question, self.candidates, filters, admit)
+            lexical = self._bm25.search(question, self.candidates, filters)
             timings["bm25"] = (time.perf_counter() - t) * 1000
 
         fused = self._fuse(dense, lexical, as_of)[:top_k]
@@ -221,6 +264,39 @@ class HybridRetriever:
         weak = best < self.min_evidence and coverage < self.min_coverage
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(passages=fused, best_similarity=best, coverage=coverage, weak=weak, timings_ms=timings)
+
+    def _dense(self, vector: list[float], filters: Filters) -> list[ScoredPassage]:
+        """The ``candidates`` passages nearest to ``vector`` that pass ``filters``.
+
+        Chroma's filtered query (``where=``) scans metadata in SQLite: measured 330-430 ms per query
+        over 48k passages, against 5-11 ms for an unfiltered HNSW query of 50-500 ids. So ask for
+        enough nearest ids that ``candidates`` of them pass the filter, and filter them here with the
+        in-memory passage table (BM25 holds every passage anyway); ``where=`` is left for filters so
+        selective that oversampling would not pay.
+        """
+        import math
+
+        table = self._bm25
+        if table is None or not table.passages:
+            hits = self.store.dense_search(vector, self.candidates, filters.chroma_where())
+            return [h for h in hits if h.passage.article_id in self._complete]
+        allowed = table.mask(filters) > 0
+        admitted, total = int(allowed.sum()), len(table.passages)
+        if admitted == 0:
+            return []
+        wanted = min(total, math.ceil(self.candidates * total / admitted * 1.5))
+        if wanted <= _MAX_OVERSAMPLED:
+            hits = []
+            for pid, similarity in self.store.dense_ids(vector, wanted):
+                i = table.position(pid)
+                if i is not None and allowed[i]:
+                    hits.append(ScoredPassage(table.passages[i], similarity, dense_score=similarity))
+                    if len(hits) == self.candidates:
+                        return hits
+            if wanted >= total or len(hits) == admitted:
+                return hits
+        hits = self.store.dense_search(vector, self.candidates, filters.chroma_where())
+        return [h for h in hits if h.passage.article_id in self._complete]
 
     def _fuse(self, dense: list[ScoredPassage], lexical: list[ScoredPassage], as_of: dt.date | None) -> list[ScoredPassage]:
         scores: dict[str, float] = {}

@@ -96,3 +96,29 @@ def test_chroma_where_clause():
 def test_llamaindex_retriever_interface(news):
     nodes = news.retriever.as_llamaindex(top_k=2).retrieve("weather satellite rocket")
     assert nodes[0].node.metadata["article_id"] == "s3" and nodes[0].node.get_content()
+
+
+def test_in_memory_filter_mask_agrees_with_filters_admits(news):
+    """The numpy mask used by BM25 and dense post-filtering follows the same rules as ``Filters.admits``."""
+    retriever = news.retriever
+    retriever.refresh()
+    table = retriever._bm25
+    for filters in (
+        Filters(),
+        Filters(date_from=dt.date(2025, 7, 1)),
+        Filters(date_to=dt.date(2025, 9, 20)),
+        Filters(date_from=dt.date(2025, 6, 1), date_to=dt.date(2025, 7, 11), sources=("culture.example", "money.example")),
+        Filters(article_ids=("s3", "s9")),
+    ):
+        assert [bool(x) for x in table.mask(filters)] == [filters.admits(p) for p in table.passages]
+
+
+def test_dense_post_filtering_matches_chromas_where_filter(news):
+    """Oversampled unfiltered HNSW + in-memory filter returns what Chroma's where= query returns."""
+    retriever = news.retriever
+    retriever.refresh()
+    vector = news.embedding.get_query_embedding("harbour repairs and fees")
+    for filters in (Filters(), Filters(date_to=dt.date(2025, 9, 1)), Filters(sources=("coast.example",))):
+        ours = [(h.passage.id, round(h.dense_score, 5)) for h in retriever._dense(vector, filters)]
+        chroma = [(h.passage.id, round(h.dense_score, 5)) for h in news.store.dense_search(vector, retriever.candidates, filters.chroma_where())]
+        assert ours == chroma
