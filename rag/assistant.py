@@ -122,7 +122,9 @@ class Assistant:
                     from .generate import LLMAnswerer
 
                     self._llm = llm
-                    self._generator = LLMAnswerer(llm, CitationVerifier(self.embedding), self.answerer)
+                    self._generator = LLMAnswerer(
+                        llm, CitationVerifier(self.embedding), self.answerer, context_sentences=self.settings.llm_context_sentences
+                    )
             return self._generator
 
     def _build_llm(self):

@@ -25,15 +25,19 @@ UNVERIFIED_NOTICE = "The model's answer could not be checked against the article
 class LLMAnswerer:
     """Answers with a LlamaIndex LLM, citing verified passages."""
 
-    def __init__(self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, model_name: str = "") -> None:
+    def __init__(
+        self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, model_name: str = "", context_sentences: int = 0
+    ) -> None:
         self.llm = llm
         self.verifier = verifier
         self.fallback = fallback
+        self.context_sentences = context_sentences
         self.model_name = model_name or getattr(getattr(llm, "metadata", None), "model_name", "") or type(llm).__name__
 
     def stream(self, question: str, hits: list[ScoredPassage], *, as_of: dt.date | None = None, **fields) -> Iterator[StreamEvent]:
         """Token events as the LLM writes, then one ``answer`` event with the checked ``Answer``."""
-        messages = answer_messages(question, hits, today=as_of)
+        hits, excerpts = self.excerpts(question, hits)
+        messages = answer_messages(question, hits, today=as_of, excerpts=excerpts)
         text = ""
         for response in self.llm.stream_chat(messages):
             delta = response.delta or ""
@@ -41,6 +45,35 @@ class LLMAnswerer:
                 text += delta
                 yield StreamEvent("token", delta)
         yield StreamEvent("answer", answer=self.finish(question, text, hits, as_of=as_of, **fields))
+
+    def excerpts(self, question: str, hits: list[ScoredPassage]) -> tuple[list[ScoredPassage], list[str] | None]:
+        """The passages to show the LLM and, when ``context_sentences`` is set, the text of each.
+
+        On 2 CPU cores the prompt dominates the time to first token (the 1.5B model reads about 40
+        tokens/s), so instead of five whole passages (~1,000 tokens) the LLM sees the
+        ``context_sentences`` sentences that best match the question (the extractive answerer's
+        ranking), grouped under their passage in reading order, "…" marking a gap. Passages without a
+        chosen sentence are left out and the rest renumbered. Citations are still verified against the
+        whole passages.
+        """
+        if not self.context_sentences:
+            return hits, None
+        chosen = self.fallback.rank_sentences(question, hits)[: self.context_sentences]
+        by_passage: dict[str, list] = {}
+        for sentence, _score in chosen:
+            by_passage.setdefault(sentence.passage.passage.id, []).append(sentence)
+        shown, texts = [], []
+        for hit in hits:
+            sentences = sorted(by_passage.get(hit.passage.id, []), key=lambda s: s.start)
+            if not sentences:
+                continue
+            text = sentences[0].text
+            for previous, sentence in zip(sentences, sentences[1:]):
+                gap = hit.passage.text[previous.end - hit.passage.start : sentence.start - hit.passage.start]
+                text += (" " if not gap.strip() else " … ") + sentence.text
+            shown.append(hit)
+            texts.append(text)
+        return (shown, texts) if shown else (hits, None)
 
     def answer(self, question: str, hits: list[ScoredPassage], **fields) -> Answer:
         final = None

@@ -40,22 +40,24 @@ Follow-up question: {question}
 Standalone question:"""
 
 
-def format_passages(hits: list[ScoredPassage]) -> str:
+def format_passages(hits: list[ScoredPassage], excerpts: list[str] | None = None) -> str:
+    """Numbered passage blocks; ``excerpts`` (one per hit) replace the passages' full text when given."""
     blocks = []
     for number, hit in enumerate(hits, 1):
         p = hit.passage
         date = p.date.isoformat() if p.date else "undated"
         header = f"[{number}] {p.title} ({date}{', ' + p.source if p.source else ''})"
-        blocks.append(f'{header}\n"""\n{p.text.strip()}\n"""')
+        text = excerpts[number - 1] if excerpts else p.text
+        blocks.append(f'{header}\n"""\n{text.strip()}\n"""')
     return "\n\n".join(blocks)
 
 
-def answer_messages(question: str, hits: list[ScoredPassage], today: dt.date | None = None):
+def answer_messages(question: str, hits: list[ScoredPassage], today: dt.date | None = None, excerpts: list[str] | None = None):
     """Chat messages asking the LLM to answer ``question`` from ``hits`` with [n] citations."""
     from llama_index.core.llms import ChatMessage
 
     user = ANSWER_USER.format(
-        today=(today or dt.date.today()).isoformat(), passages=format_passages(hits), question=question.strip()
+        today=(today or dt.date.today()).isoformat(), passages=format_passages(hits, excerpts), question=question.strip()
     )
     return [ChatMessage(role="system", content=ANSWER_SYSTEM), ChatMessage(role="user", content=user)]
 

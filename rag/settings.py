@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     llm_model_path: str = Field(description="GGUF file for the local LLM; empty for the bundled one")
     llm_context_window: int = Field(gt=0, description="Local LLM context window (tokens)")
     llm_max_tokens: int = Field(gt=0, description="Longest generated answer (tokens)")
+    llm_context_sentences: int = Field(ge=0, description="Best-matching sentences shown to the LLM (0: whole passages)")
     llm_temperature: float = Field(ge=0, description="Sampling temperature")
     llm_threads: int = Field(ge=0, description="CPU threads for the local LLM (0: all cores)")
     openai_base_url: str = Field(description="OpenAI-compatible server URL (…/v1)")
