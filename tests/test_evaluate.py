@@ -173,6 +173,9 @@ def test_corpus_collection_is_stable_and_follows_changes(tmp_path):
     name = corpus_collection(corpus)
     assert name.startswith("eval_") and len(name) == 17
     assert corpus_collection(corpus) == name
+    import shutil
+
+    assert corpus_collection(shutil.copytree(corpus, tmp_path / "moved")) == name  # re-mounted elsewhere
     (corpus / "b.txt").write_text("two", encoding="utf-8")
     assert corpus_collection(corpus) != name
 
