@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -117,6 +118,30 @@ def bench_newsdesk(settings, embedding, counter, limit: int | None, data_dir: Pa
     return articles, figures
 
 
+def bench_end_to_end(settings, embedding, counter, limit: int | None, data_dir: Path) -> list[list[str]]:
+    """The real ``Ingestor`` (what ``python -m rag ingest`` runs), then again over the unchanged corpus."""
+    import gzip
+
+    from rag.chunk import Chunker
+    from rag.ingest import Ingestor
+    from rag.store import Store, make_client
+
+    source = CORPUS
+    if limit:
+        source = data_dir / "subset.jsonl.gz"
+        with gzip.open(CORPUS, "rt", encoding="utf-8") as full, gzip.open(source, "wt", encoding="utf-8") as part:
+            part.writelines(itertools.islice(full, limit))
+    store = Store(make_client(data_dir=data_dir), "bench_end_to_end")
+    ingestor = Ingestor(store, embedding, Chunker(counter, settings.chunk_size, settings.chunk_overlap), max_bytes=int(settings.max_file_mb * 1e6))
+    first = ingestor.ingest([source])
+    again = ingestor.ingest([source])
+    articles = len(first.added) + len(first.duplicates)
+    return [
+        row("newsdesk Ingestor end to end", first.seconds, articles, first.passages, 0),
+        row(f"re-ingest unchanged ({len(again.unchanged)} unchanged)", again.seconds, articles, 0, 0),
+    ]
+
+
 def bench_stock(articles, embedding, counter, data_dir: Path) -> dict:
     """Stock LlamaIndex ``VectorStoreIndex.from_documents`` into Chroma, same embedding model."""
     import chromadb
@@ -186,12 +211,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
         articles, ours = bench_newsdesk(settings, embedding, counter, args.limit, Path(tmp))
-        print(f"newsdesk done ({len(articles)} articles)", file=sys.stderr, flush=True)
+        print(f"newsdesk stages done ({len(articles)} articles)", file=sys.stderr, flush=True)
+        ours["rows"] += bench_end_to_end(settings, embedding, counter, args.limit, Path(tmp))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"newsdesk end to end done; peak RSS so far {peak_mb:,.0f} MB", file=sys.stderr, flush=True)
         stock = None if args.skip_stock else bench_stock(articles, embedding, counter, Path(tmp))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = ours["rows"] + (stock["rows"] if stock else []) + [bench_ceiling(embedding, args.ceiling_batches)]
     print()
     print_table(["stage", "seconds", "articles/s", "chunks/s", "embedded pieces/s"], rows)
-    print()
+    print(f"\npeak RSS of this process: {peak_mb:,.0f} MB (newsdesk alone, before the stock run: see stderr)")
     for name, figures in (("newsdesk", ours), ("stock", stock)):
         if figures:
             print(f"{name}: {figures['chunks']:,} chunks, {figures['mean_pieces']:.0f} word pieces each on average; "

@@ -77,3 +77,26 @@ def test_generated_dont_say_and_unverifiable_text_fall_back_to_the_passages(embe
 
     good = answerer.finish("When did the harbour reopen?", "It reopened on Friday after the storm [1].", hits())
     assert good.mode == "llm" and good.citations[0].verified and good.text.endswith("[1]")
+
+
+def test_llm_reads_the_best_sentences_grouped_under_their_passages(embedding, verifier):
+    """``llm_context_sentences`` shows the LLM only the best-matching sentences, renumbering passages."""
+    answerer = LLMAnswerer(None, verifier, ExtractiveAnswerer(embedding), context_sentences=1)
+    shown, excerpts = answerer.excerpts("Which rocket launched the weather satellite?", hits())
+    assert [h.passage.id for h in shown] == ["a#1"]  # the harbour passage had no chosen sentence
+    assert excerpts == ["A weather satellite built in Toulouse was launched on Tuesday aboard an Ariane 6 rocket."]
+
+    answerer.context_sentences = 3
+    shown, excerpts = answerer.excerpts("What did the harbour repairs cost after the storm?", hits())
+    assert [h.passage.id for h in shown] == ["a#0", "a#1"]  # reading order of the retrieval ranking
+    assert excerpts[0] == ARTICLE[: ARTICLE.index("\n\n")]  # adjacent sentences joined without a gap mark
+
+    answerer.context_sentences = 0
+    assert answerer.excerpts("anything", hits()) == (hits(), None)
+
+
+def test_excerpts_replace_the_passage_text_in_the_prompt():
+    from rag.prompts import format_passages
+
+    text = format_passages(hits()[:1], ["First sentence. … Third sentence."])
+    assert '[1] Harbour reopens (2025-10-03, coast)\n"""\nFirst sentence. … Third sentence.\n"""' == text
