@@ -1,17 +1,18 @@
 """Evaluation: how well retrieval, answering and refusal work on a question set with known answers.
 
 ``python -m rag eval --questions FILE --corpus SOURCE`` indexes ``SOURCE`` into a collection of its own
-(``eval_<hash of the corpus' path, size and mtime>`` in the configured data dir, so the user's index is
+(``eval_<hash of the corpus content>`` in the configured data dir, so the user's index is
 untouched and a second run re-uses it through the incremental ingest), then asks every question under
-every *configuration*: a retrieval setting (``bm25``, ``dense``, ``hybrid``, optionally with a recency
-boost) crossed with an answer backend (``extractive``, or an LLM backend named like ``settings.llm``).
+every *configuration*: a retrieval setting (``bm25``, ``dense``, ``hybrid``; a bare mode keeps the
+user's recency setting, ``MODE:0`` turns recency off, ``MODE:W:HL`` sets weight and half-life) crossed with an answer backend (``extractive``, or an LLM backend named like ``settings.llm``).
 Each configuration is an ``Assistant`` built from the user's settings with a few fields changed, and all
 of them share one embedding model and one store, so nothing is loaded or indexed twice.
 
 Measured per configuration:
 
-* retrieval ``hit@1/5/10`` and ``mrr`` on gold article ids (a hit when any of the top-k passages comes
-  from a gold article; retrieval at ``top_k=10``);
+* retrieval ``hit@1/5/10`` and ``mrr`` on gold article ids, over the *articles* of the top 10 passages
+  in rank order (a hit@k when one of the first k distinct articles is gold, comparable with article-level
+  retrieval such as the BM25-over-articles reference);
 * ``answer_accuracy``: an accepted answer appears in the answer text after :func:`normalise`;
 * ``citation_precision``: share of citations whose article is gold or whose passage contains an
   accepted answer;
@@ -244,18 +245,22 @@ class RetrievalConfig:
     """A retrieval setting to compare: ``mode`` plus an optional recency boost."""
 
     mode: str
-    recency_weight: float = 0.0
+    recency_weight: float | None = None  # None: the user's setting
     recency_half_life_days: float | None = None  # None: the user's setting
 
     @property
     def name(self) -> str:
-        if not self.recency_weight:
+        if self.recency_weight is None:
             return self.mode
+        if not self.recency_weight:
+            return f"{self.mode}:0"
         return f"{self.mode}:{self.recency_weight:g}:{self.recency_half_life_days or 0:g}"
 
     def updates(self) -> dict[str, Any]:
         """The ``Settings`` fields this configuration changes."""
-        changes: dict[str, Any] = {"retrieval_mode": self.mode, "recency_weight": self.recency_weight}
+        changes: dict[str, Any] = {"retrieval_mode": self.mode}
+        if self.recency_weight is not None:
+            changes["recency_weight"] = self.recency_weight
         if self.recency_half_life_days:
             changes["recency_half_life_days"] = self.recency_half_life_days
         return changes
@@ -268,7 +273,7 @@ def parse_configs(spec: str, default_half_life: float = 14.0) -> list[RetrievalC
         mode, *numbers = item.split(":")
         if mode not in MODES or len(numbers) > 2:
             raise ValueError(f"bad configuration {item!r}: use MODE[:RECENCY_WEIGHT[:HALF_LIFE_DAYS]], MODE one of {', '.join(MODES)}")
-        weight = float(numbers[0]) if numbers else 0.0
+        weight = float(numbers[0]) if numbers else None
         half_life = float(numbers[1]) if len(numbers) > 1 else (default_half_life if weight else None)
         configs.append(RetrievalConfig(mode, weight, half_life))
     return configs
@@ -443,7 +448,8 @@ class Evaluator:
     def _ask(self, assistant, q: EvalQuestion, gold: set[str], config: str, backend: str, answers: bool = True) -> Outcome:
         # Retrieval metrics at top 10; the refusal signals at the top_k the answer uses; then the
         # answer exactly as a user asking on q.as_of gets it.
-        ranked = [hit.passage.article_id for hit in assistant.retrieve(q.question, top_k=RETRIEVAL_TOP_K, as_of=q.as_of).passages]
+        passages = assistant.retrieve(q.question, top_k=RETRIEVAL_TOP_K, as_of=q.as_of).passages
+        ranked = list(dict.fromkeys(hit.passage.article_id for hit in passages))  # articles, in rank order
         signals = assistant.retrieve(q.question, as_of=q.as_of)
         if answers:
             answer = assistant.query(q.question, as_of=q.as_of)
@@ -506,8 +512,8 @@ def summarise(outcomes: Sequence[Outcome], config: RetrievalConfig, backend: str
     summary: dict[str, Any] = {
         "config": f"{config.name}/{backend}",
         "retrieval_mode": config.mode,
-        "recency_weight": config.recency_weight,
-        "recency_half_life_days": config.recency_half_life_days,
+        "recency_weight": config.recency_weight if config.recency_weight is not None else getattr(settings, "recency_weight", None),
+        "recency_half_life_days": config.recency_half_life_days or getattr(settings, "recency_half_life_days", None),
         "backend": backend,
         "questions": len(answerable),
         "questions_with_gold": len(with_gold),

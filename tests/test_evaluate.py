@@ -142,10 +142,11 @@ def test_best_thresholds_separates_the_sets():
 
 
 def test_parse_configs():
-    configs = parse_configs("hybrid, dense,bm25,hybrid:1,hybrid:0.5:30", default_half_life=14)
-    assert [c.name for c in configs] == ["hybrid", "dense", "bm25", "hybrid:1:14", "hybrid:0.5:30"]
+    configs = parse_configs("hybrid, dense,bm25,hybrid:1,hybrid:0.5:30,hybrid:0", default_half_life=14)
+    assert [c.name for c in configs] == ["hybrid", "dense", "bm25", "hybrid:1:14", "hybrid:0.5:30", "hybrid:0"]
     assert configs[3].updates() == {"retrieval_mode": "hybrid", "recency_weight": 1.0, "recency_half_life_days": 14.0}
-    assert RetrievalConfig("dense").updates() == {"retrieval_mode": "dense", "recency_weight": 0.0}
+    assert RetrievalConfig("dense").updates() == {"retrieval_mode": "dense"}  # the user's recency setting
+    assert configs[5].updates() == {"retrieval_mode": "hybrid", "recency_weight": 0.0}
     with pytest.raises(ValueError):
         parse_configs("sparse")
 
