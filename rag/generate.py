@@ -58,9 +58,15 @@ class LLMAnswerer:
         """
         if not self.context_sentences:
             return hits, None
-        chosen = self.fallback.rank_sentences(question, hits)[: self.context_sentences]
         by_passage: dict[str, list] = {}
-        for sentence, _score in chosen:
+        taken: list = []
+        for sentence, _score in self.fallback.rank_sentences(question, hits):
+            if len(taken) == self.context_sentences:
+                break
+            # Overlapping chunks repeat sentences: show each stretch of an article once.
+            if any(_overlap(sentence, other) for other in taken):
+                continue
+            taken.append(sentence)
             by_passage.setdefault(sentence.passage.passage.id, []).append(sentence)
         shown, texts = [], []
         for hit in hits:
@@ -104,6 +110,10 @@ class LLMAnswerer:
             unsupported=checked.unsupported,
             **fields,
         )
+
+
+def _overlap(a, b) -> bool:
+    return a.passage.passage.article_id == b.passage.passage.article_id and a.start < b.end and b.start < a.end
 
 
 def _is_dont_say(text: str) -> bool:

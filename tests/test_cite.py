@@ -100,3 +100,12 @@ def test_excerpts_replace_the_passage_text_in_the_prompt():
 
     text = format_passages(hits()[:1], ["First sentence. … Third sentence."])
     assert '[1] Harbour reopens (2025-10-03, coast)\n"""\nFirst sentence. … Third sentence.\n"""' == text
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once(embedding, verifier):
+    first_end = ARTICLE.index("\n\n")
+    overlapping = [*hits(), ScoredPassage(Passage("a#2", "a", ARTICLE[:first_end], 0, first_end, "Harbour reopens", dt.date(2025, 10, 3), "coast"), 0.4)]
+    answerer = LLMAnswerer(None, verifier, ExtractiveAnswerer(embedding), context_sentences=4)
+    shown, excerpts = answerer.excerpts("What did the harbour repairs cost after the storm?", overlapping)
+    assert sum(e.count("north pier") for e in excerpts) == 1
+    assert "a#2" not in [h.passage.id for h in shown]
