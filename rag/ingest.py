@@ -49,6 +49,23 @@ def embed_text(passage: Passage) -> str:
     return f"{passage.title}\n{passage.text}" if passage.title else passage.text
 
 
+def embed_by_length(embedding, texts: list[str]) -> list[list[float]]:
+    """``embedding.get_text_embedding_batch(texts)``, with the texts sent shortest first.
+
+    The model pads each batch to its longest input, so a batch of similar lengths wastes no work:
+    measured on 2 cores (benchmarks/ingest_throughput.py), the embedding stage went from 63% to 85% of
+    the model alone on inputs of the chunks' mean length.
+    """
+    if not texts:
+        return []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = embedding.get_text_embedding_batch([texts[i] for i in order])
+    result: list[list[float]] = [[] for _ in texts]
+    for position, i in enumerate(order):
+        result[i] = vectors[position]
+    return result
+
+
 class Ingestor:
     """Indexes articles into a ``Store`` with a ``Chunker`` and a LlamaIndex embedding model."""
 
@@ -125,7 +142,7 @@ class Ingestor:
         if not batch:
             return
         texts = [embed_text(p) for _, passages in batch for p in passages]
-        vectors = self.embedding.get_text_embedding_batch(texts) if texts else []
+        vectors = embed_by_length(self.embedding, texts)
         rows, offset = [], 0
         for article, passages in batch:
             rows.append((article, passages, vectors[offset : offset + len(passages)]))

@@ -154,3 +154,21 @@ def test_sigkill_mid_ingest_then_resume(make_settings, embedding, corpus_dir, tm
     assistant.ingest()
     assert len(assistant.articles()) == 61
     consistent(assistant)
+
+
+def test_embed_by_length_sends_shortest_first_and_keeps_the_order():
+    """Pure ordering logic, so a deterministic fake stands in for the model."""
+    from rag.ingest import embed_by_length
+
+    class LengthEmbedding:
+        sent: list[str] = []
+
+        def get_text_embedding_batch(self, texts):
+            self.sent = list(texts)
+            return [[float(len(t))] for t in texts]
+
+    fake = LengthEmbedding()
+    texts = ["a much longer passage", "short", "a middle one"]
+    assert embed_by_length(fake, texts) == [[21.0], [5.0], [12.0]]
+    assert fake.sent == ["short", "a middle one", "a much longer passage"]
+    assert embed_by_length(fake, []) == []
