@@ -178,9 +178,12 @@ class Store:
             hits.append(ScoredPassage(_passage_from(pid, meta, doc), score=similarity, dense_score=similarity))
         return hits
 
-    def dense_ids(self, query_vector: list[float], k: int) -> list[tuple[str, float]]:
-        """The ``k`` nearest passage ids with their cosine similarity, unfiltered (no documents fetched)."""
-        k = min(k, max(1, self._passages.count()))
+    def dense_ids(self, query_vector: list[float], k: int, total: int | None = None) -> list[tuple[str, float]]:
+        """The ``k`` nearest passage ids with their cosine similarity, unfiltered (no documents fetched).
+
+        ``total``, the number of passages if the caller knows it, saves a count round trip.
+        """
+        k = min(k, max(1, total if total and total > 0 else self._passages.count()))
         result = self._passages.query(query_embeddings=[query_vector], n_results=k, include=["distances"])
         return [(pid, 1.0 - float(distance)) for pid, distance in zip(result["ids"][0], result["distances"][0])]
 
