@@ -69,6 +69,8 @@ def _ingest(assistant, args) -> int:
     for article_id, owner in report.duplicates:
         print(f"duplicate: {article_id} has the same text as {owner}; stored once")
     print(report.summary())
+    if report.passages:
+        print(f"time: {report.timing()}")
     return 0
 
 

@@ -24,9 +24,14 @@ class Chunker:
     def __init__(self, tokenize: Tokenize, chunk_size: int = 200, chunk_overlap: int = 40) -> None:
         from llama_index.core.node_parser import SentenceSplitter
 
+        self._tokenize = tokenize
         self._splitter = SentenceSplitter(
             chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenize, paragraph_separator="\n\n"
         )
+
+    def count_pieces(self, text: str) -> int:
+        """How many word pieces ``text`` is, by the tokenizer chunks are sized with."""
+        return len(self._tokenize(text))
 
     def split(self, article: Article) -> list[Passage]:
         passages = []

