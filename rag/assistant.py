@@ -98,6 +98,7 @@ class Assistant:
                     recency_half_life_days=s.recency_half_life_days,
                     min_evidence=s.min_evidence,
                     min_coverage=s.min_coverage,
+                    cache_dir=s.data_dir / "cache" / "bm25",
                 )
             return self._retriever
 

@@ -78,6 +78,7 @@ class Store:
         )
         self._articles = client.get_or_create_collection(f"{collection}_articles", embedding_function=None)
         self.vector_store = ChromaVectorStore(chroma_collection=self._passages)
+        self.name = collection
 
     # --- registry ----------------------------------------------------------------------------------
 

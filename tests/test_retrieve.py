@@ -122,3 +122,40 @@ def test_dense_post_filtering_matches_chromas_where_filter(news):
         ours = [(h.passage.id, round(h.dense_score, 5)) for h in retriever._dense(vector, filters)]
         chroma = [(h.passage.id, round(h.dense_score, 5)) for h in news.store.dense_search(vector, retriever.candidates, filters.chroma_where())]
         assert ours == chroma
+
+
+def test_bm25_cache_is_reused_until_the_store_changes(make_settings, embedding, news, tmp_path):
+    """A second process over an unchanged store loads BM25 from disk; a write makes it rebuild."""
+    question = "Which rocket carried the weather satellite?"
+    first = news.retrieve(question)
+    cache = make_settings().data_dir / "cache" / "bm25"
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
+
+    reopened = Assistant(make_settings(), embedding=embedding, store=news.store)
+    store_reads = []
+    original = news.store.all_passages
+    news.store.all_passages = lambda: store_reads.append(1) or original()
+    again = reopened.retrieve(question)
+    assert store_reads == []  # loaded from the cache, not from Chroma
+    assert [(s.passage.id, round(s.score, 6)) for s in again.passages] == [(s.passage.id, round(s.score, 6)) for s in first.passages]
+    assert again.passages[0].passage == first.passages[0].passage  # text, offsets, date, source survive
+    assert again.weak == first.weak
+
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"id": "s5", "title": "Rocket test delayed", "date": "2025-10-01", "source": "space.example",
+                                "text": "A second Ariane 6 launch was delayed by a faulty valve."}), encoding="utf-8")  # fmt: skip
+    reopened.ingest([more])
+    later = Assistant(make_settings(), embedding=embedding, store=news.store)
+    assert any(s.passage.article_id == "s5" for s in later.retrieve("Why was the Ariane 6 launch delayed?").passages)
+    assert store_reads  # the store changed: rebuilt from Chroma
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1  # the stale entry is gone
+
+
+def test_bm25_cache_survives_a_damaged_entry(make_settings, embedding, news):
+    news.retrieve("harbour fees")
+    cache = make_settings().data_dir / "cache" / "bm25"
+    (entry,) = cache.iterdir()
+    (entry / "passages.json").write_text("{not json", encoding="utf-8")
+    reopened = Assistant(make_settings(), embedding=embedding, store=news.store)
+    assert reopened.retrieve("Who raised mooring fees?").passages[0].passage.article_id == "s2"
+    assert json.loads((entry / "passages.json").read_text(encoding="utf-8"))  # rewritten
