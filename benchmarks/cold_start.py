@@ -6,9 +6,11 @@ run, as on a machine in use). Measured from process start:
 * ``import rag``: wall time, and which heavy modules the import pulled in (there should be none);
 * ``python -m rag --help``: wall time to exit;
 * ``python -m rag ask "..."`` on the sample corpus (indexed beforehand into a temporary data dir),
-  extractive and with the local LLM: time to the first line of output and to exit.
+  extractive and with the local LLM: time to the first line of output and to exit;
+* ``python app.py`` with the local LLM: time until it serves, then one question through its ``/ask``
+  API (Gradio's own client), and the server's peak RSS with the model loaded.
 
-Peak RSS of each process comes from ``os.wait4``.
+Peak RSS of each process comes from ``os.wait4`` (the app's from ``VmHWM`` in ``/proc``).
 
     python benchmarks/cold_start.py [--runs 3] [--model-path FILE] [--skip-llm]
 """
@@ -44,6 +46,48 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, float,
     return first, total, usage.ru_maxrss / 1024, first_line + rest
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_run(env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(seconds until ``python app.py`` serves, seconds to its first answer, peak RSS MB, answer start)."""
+    from gradio_client import Client
+
+    port = free_port()
+    started = time.perf_counter()
+    app = subprocess.Popen(
+        [sys.executable, "app.py"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(env, RAG_HOST="127.0.0.1", RAG_PORT=str(port)), cwd=ROOT,
+    )  # fmt: skip
+    try:
+        for line in app.stdout:
+            if "serving on" in line:
+                break
+        else:
+            raise SystemExit("app.py exited before serving")
+        serving = time.perf_counter() - started
+        # The startup line is printed just before Gradio binds: wait for the port.
+        client = None
+        while client is None:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            except Exception:
+                time.sleep(0.2)
+        answer = client.predict(QUESTION, api_name="/ask")
+        answered = time.perf_counter() - started
+        status = Path(f"/proc/{app.pid}/status").read_text()
+        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        return serving, answered, peak_kb / 1024, answer["text"][:60]
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -71,9 +115,14 @@ def main(argv: list[str] | None = None) -> int:
             runs = [timed(command, command_env) for _ in range(args.runs)]
             note = runs[0][3].strip().splitlines()[0][:60] if name == "import rag" else ""
             rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs), note))
+        if not args.skip_llm:
+            # "first output" = serving, "exit" = first answer through /ask; the note is that answer's start.
+            runs = [app_run(llm_env) for _ in range(args.runs)]
+            rows.append(("python app.py (local LLM): serving / answered", statistics.median(r[0] for r in runs),
+                         statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs), runs[0][3]))  # fmt: skip
 
     print(f"{os.cpu_count()} cores, median of {args.runs} runs, {time.strftime('%Y-%m-%d %H:%M')}")
-    print("| command | first output s | exit s | peak RSS MB | heavy modules imported |")
+    print("| command | first output s | exit s | peak RSS MB | heavy modules imported / answer |")
     print("| --- | --- | --- | --- | --- |")
     for name, first, total, peak, note in rows:
         print(f"| {name} | {first:.2f} | {total:.2f} | {peak:,.0f} | {note} |")
