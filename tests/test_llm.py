@@ -218,7 +218,10 @@ def llama_server(small_gguf: Path, tmp_path: Path):
     pytest.importorskip("llama_cpp.server.app", reason="pip install 'llama-cpp-python[server]==0.3.36'")
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(small_gguf), "--model_alias", "local",
+    # llama_cpp.server itself, started after the same AMX workaround the local backend applies
+    # (rag.llm.avoid_llama_cpp_amx_crash: without it, llama.cpp crashes on AMX CPUs at the first prompt).
+    launcher = "import runpy, rag.llm; rag.llm.avoid_llama_cpp_amx_crash(); runpy.run_module('llama_cpp.server', run_name='__main__')"
+    cmd = [sys.executable, "-c", launcher, "--model", str(small_gguf), "--model_alias", "local",
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
