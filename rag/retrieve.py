@@ -120,9 +120,7 @@ class Bm25Index:
 
     def restrict_to(self, complete_article_ids: set[str]) -> None:
         """Only passages of these (completely indexed) articles may be returned."""
-        import numpy as np
-
-        self._indexed = np.isin(self._article, list(complete_article_ids))
+        self._indexed = _member(self._article, complete_article_ids)
 
     def coverage(self, question: str, passage_ids: Sequence[str]) -> float:
         """The largest IDF-weighted share of the question's terms that one of ``passage_ids`` contains.
@@ -170,9 +168,9 @@ class Bm25Index:
         if filters.date_to:
             keep &= self._day <= filters.date_to.toordinal()  # undated (-1) passes, as in Filters.admits
         if filters.sources:
-            keep &= np.isin(self._source, list(filters.sources))
+            keep &= np.isin(self._source, list(filters.sources))  # a few values: fast
         if filters.article_ids:
-            keep &= np.isin(self._article, list(filters.article_ids))
+            keep &= _member(self._article, filters.article_ids)  # may be many ids
         return keep.astype(np.float32)
 
     def search(self, question: str, k: int, filters: Filters) -> list[ScoredPassage]:
@@ -193,6 +191,18 @@ class Bm25Index:
             for i, s in zip(indices[0], scores[0])
             if s > 0
         ]
+
+
+def _member(values, allowed):
+    """Boolean array: which of ``values`` (an object array of strings) are in ``allowed``.
+
+    A set lookup per value, not ``np.isin``: on object arrays np.isin compares every value with every
+    allowed one, which took 80 s at 300k passages and 27k articles (15 ms this way).
+    """
+    import numpy as np
+
+    allowed = allowed if isinstance(allowed, (set, frozenset)) else set(allowed)
+    return np.fromiter((v in allowed for v in values), dtype=bool, count=len(values))
 
 
 class Bm25Cache:
