@@ -208,8 +208,9 @@ def _member(values, allowed):
 class Bm25Cache:
     """The BM25 index and its passage table on disk, keyed by what the store holds.
 
-    Building the index means reading every passage out of Chroma and tokenising it: measured at 48k
-    passages, 6 s + 7 s, and 54 s at 100k, for every process that opens the store. The key is a hash
+    Building the index means reading every passage out of Chroma and tokenising it, in every process
+    that opens the store: 22 s at 100k passages and 76 s at 300k, against 2.1 s and 9.5 s from the
+    cache (benchmarks/query_latency.py, 2 cores). The key is a hash
     of the store's passage count and article registry (id, content hash, status of every article):
     every write changes the registry, so a key match means the same passages. One entry per
     collection is kept; entries are written to a temporary folder and renamed, so a crash never
@@ -268,8 +269,10 @@ class Bm25Cache:
             target = self._entry(collection, key)
             shutil.rmtree(target, ignore_errors=True)
             os.replace(staging, target)
-            for old in self.directory.glob(f"{collection}-*"):
-                if old != target and len(old.name) == len(target.name):
+            prefix = f"{collection}-"
+            for old in self.directory.glob(f"{prefix}*"):
+                rest = old.name[len(prefix) :]  # another collection's entries have more than a key here
+                if old != target and len(rest) == len(key) and all(c in "0123456789abcdef" for c in rest):
                     shutil.rmtree(old, ignore_errors=True)
         except OSError:  # a read-only or full disk only costs the next start-up its rebuild
             if staging:
