@@ -123,7 +123,7 @@ class Store:
         self._upsert_registry([(a, len(p), PENDING) for a, p, _ in batch])
         self._passages.delete(where={"article_id": {"$in": ids}})
         nodes = [
-            TextNode(id_=p.id, text=p.text, embedding=list(vector), metadata=_passage_metadata(p), excluded_embed_metadata_keys=[])
+            TextNode(id_=p.id, text=p.text, embedding=list(vector), metadata=passage_metadata(p), excluded_embed_metadata_keys=[])
             for _, passages, vectors in batch
             for p, vector in zip(passages, vectors)
         ]
@@ -159,7 +159,7 @@ class Store:
         """Every stored passage (for building the BM25 index)."""
         passages = []
         for ids, metas, docs in self._paged(self._passages, include=["metadatas", "documents"]):
-            passages.extend(_passage_from(pid, meta, doc) for pid, meta, doc in zip(ids, metas, docs))
+            passages.extend(passage_from(pid, meta, doc) for pid, meta, doc in zip(ids, metas, docs))
         return passages
 
     def dense_search(self, query_vector: list[float], k: int, where: dict | None) -> list[ScoredPassage]:
@@ -176,7 +176,7 @@ class Store:
             result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0]
         ):
             similarity = 1.0 - float(distance)
-            hits.append(ScoredPassage(_passage_from(pid, meta, doc), score=similarity, dense_score=similarity))
+            hits.append(ScoredPassage(passage_from(pid, meta, doc), score=similarity, dense_score=similarity))
         return hits
 
     def dense_ids(self, query_vector: list[float], k: int, total: int | None = None) -> list[tuple[str, float]]:
@@ -198,7 +198,8 @@ class Store:
             offset += len(page["ids"])
 
 
-def _passage_metadata(p: Passage) -> dict:
+def passage_metadata(p: Passage) -> dict:
+    """A passage's flat Chroma metadata (also the BM25 cache's record, see retrieve.Bm25Cache)."""
     return {
         "article_id": p.article_id,
         "start": p.start,
@@ -211,7 +212,8 @@ def _passage_metadata(p: Passage) -> dict:
     }
 
 
-def _passage_from(pid: str, meta: dict, text: str) -> Passage:
+def passage_from(pid: str, meta: dict, text: str) -> Passage:
+    """The ``Passage`` back from its id, ``passage_metadata`` and text."""
     iso = meta.get("date") or ""
     return Passage(
         id=pid,
