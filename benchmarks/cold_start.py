@@ -72,11 +72,13 @@ def app_run(env: dict[str, str]) -> tuple[float, float, float, str]:
             raise SystemExit("app.py exited before serving")
         serving = time.perf_counter() - started
         # The startup line is printed just before Gradio binds: wait for the port.
-        client = None
+        client, deadline = None, time.monotonic() + 120
         while client is None:
             try:
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False)
             except Exception:
+                if app.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("app.py stopped or never accepted connections") from None
                 time.sleep(0.2)
         answer = client.predict(QUESTION, api_name="/ask")
         answered = time.perf_counter() - started
