@@ -97,16 +97,7 @@ def fill(store, base, target: int, state: dict, rng) -> None:
 def make_retriever(store, embedding, settings, mode: str, cache_dir: Path | None):
     from rag.retrieve import HybridRetriever
 
-    return HybridRetriever(
-        store,
-        embedding,
-        mode=mode,
-        candidates=settings.candidates,
-        rrf_k=settings.rrf_k,
-        max_passages_per_article=settings.max_passages_per_article,
-        min_evidence=settings.min_evidence,
-        cache_dir=cache_dir,
-    )
+    return HybridRetriever(store, embedding, settings.model_copy(update={"retrieval_mode": mode}), cache_dir=cache_dir)
 
 
 def cold_startup(store, embedding, settings, cache_dir: Path) -> float:
@@ -138,7 +129,7 @@ def measure(store, embedding, settings, mode: str, questions: list[dict], cache_
         return [t[name] for t in timings if name in t]
 
     figures = {"startup_s": startup, "p50": percentile(stage("total"), 50), "p95": percentile(stage("total"), 95)}
-    for name in ("embed", "dense", "bm25"):
+    for name in ("embed", "dense", "lexical"):
         figures[f"{name}_p50"] = percentile(stage(name), 50) if stage(name) else None
     return figures
 
@@ -180,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes:
                 f = measure(store, embedding, settings, mode, questions, cache_dir)
                 rows.append([f"{store.count_passages():,}", mode, f"{cold:.1f}", f"{f['startup_s']:.1f}", f"{f['p50']:.0f}", f"{f['p95']:.0f}"]
-                            + ["-" if f[k] is None else f"{f[k]:.0f}" for k in ("embed_p50", "dense_p50", "bm25_p50")])  # fmt: skip
+                            + ["-" if f[k] is None else f"{f[k]:.0f}" for k in ("embed_p50", "dense_p50", "lexical_p50")])  # fmt: skip
                 print(f"  {rows[-1]}", file=sys.stderr, flush=True)
-    header = ["passages", "mode", "startup s", "cached startup s", "p50 ms", "p95 ms", "embed p50", "dense p50", "bm25 p50"]
+    header = ["passages", "mode", "startup s", "cached startup s", "p50 ms", "p95 ms", "embed p50", "dense p50", "lexical p50"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print()
     for r in [header, ["-" * w for w in widths], *rows]:

@@ -85,20 +85,16 @@ class Assistant:
         with self._lock:
             if self._retriever is None:
                 from .retrieve import HybridRetriever
+                from .spelling import model_vocabulary
 
                 s = self.settings
+                model_dir = Path(s.embed_model_path) if s.embed_model_path else None
                 self._retriever = HybridRetriever(
                     self.store,
                     self.embedding,
-                    mode=s.retrieval_mode,
-                    candidates=s.candidates,
-                    rrf_k=s.rrf_k,
-                    max_passages_per_article=s.max_passages_per_article,
-                    recency_weight=s.recency_weight,
-                    recency_half_life_days=s.recency_half_life_days,
-                    min_evidence=s.min_evidence,
-                    min_coverage=s.min_coverage,
+                    s,
                     cache_dir=s.data_dir / "cache" / "bm25",
+                    known_words=(lambda: model_vocabulary(model_dir)) if s.correct_spelling else None,
                 )
             return self._retriever
 

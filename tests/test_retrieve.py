@@ -102,7 +102,7 @@ def test_in_memory_filter_mask_agrees_with_filters_admits(news):
     """The numpy mask used by BM25 and dense post-filtering follows the same rules as ``Filters.admits``."""
     retriever = news.retriever
     retriever.refresh()
-    table = retriever._bm25
+    table = retriever._lexical
     for filters in (
         Filters(),
         Filters(date_from=dt.date(2025, 7, 1)),
@@ -120,7 +120,7 @@ def test_dense_post_filtering_matches_chromas_where_filter(news):
     vector = news.embedding.get_query_embedding("harbour repairs and fees")
     for filters in (Filters(), Filters(date_to=dt.date(2025, 9, 1)), Filters(sources=("coast.example",))):
         ours = [(h.passage.id, round(h.dense_score, 5)) for h in retriever._dense(vector, filters)]
-        chroma = [(h.passage.id, round(h.dense_score, 5)) for h in news.store.dense_search(vector, retriever.candidates, filters.chroma_where())]
+        chroma = [(h.passage.id, round(h.dense_score, 5)) for h in news.store.dense_search(vector, retriever.settings.candidates, filters.chroma_where())]
         assert ours == chroma
 
 
