@@ -94,7 +94,7 @@ class Assistant:
                     self.embedding,
                     s,
                     cache_dir=s.data_dir / "cache" / "bm25",
-                    known_words=(lambda: model_vocabulary(model_dir)) if s.correct_spelling else None,
+                    known_words=lambda: model_vocabulary(model_dir),
                 )
             return self._retriever
 
@@ -245,6 +245,7 @@ class Assistant:
         """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event."""
         from .answer import refusal
         from .clean import parse_date
+        from .spelling import other_language_message
 
         question = question.strip()
         started = time.perf_counter()
@@ -256,7 +257,10 @@ class Assistant:
         timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
         generator = self.generator if llm else None
         notice = "" if generator or not llm else self._llm_notice
-        if retrieval.weak or not retrieval.passages:
+        if retrieval.language != "en":
+            answer = refusal(question, as_of=as_of, timings_ms=timings)
+            answer.text = other_language_message(retrieval.language)
+        elif retrieval.weak or not retrieval.passages:
             answer = refusal(question, as_of=as_of, timings_ms=timings)
         elif generator is not None:
             t = time.perf_counter()

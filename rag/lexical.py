@@ -154,13 +154,15 @@ class LexicalIndex:
             _bm25_scores(self._title_bm25, terms, len(self.article_ids)),
         )
 
-    def coverage(self, question: str, passage_ids: Sequence[str]) -> float:
+    def coverage(self, question: str, passage_ids: Sequence[str], max_terms: int = 0) -> float:
         """The largest IDF-weighted share of the question's terms that one of ``passage_ids`` contains.
 
         The refusal signal next to dense similarity: "Who won the 2022 World Cup?" against articles
         that never mention a cup scores near 0 even when the embedding finds a vaguely similar passage,
         while a name-heavy question ("Who is Kast?") scores high where dense similarity is low. Terms
         absent from every passage weigh like the rarest ones: they are evidence the answer is not here.
+        ``max_terms`` > 0 judges only that many of the question's terms, the rarest: a long, compound
+        question is judged on what it is about (its names and rare words), not on its phrasing.
         """
         import numpy as np
 
@@ -172,14 +174,19 @@ class LexicalIndex:
         # column); reading it directly is the only way to ask which documents hold a term.
         matrix = self._passage_bm25.scores
         indptr, indices, n = matrix["indptr"], matrix["indices"], len(self.passages)
-        positions = np.asarray(positions)
-        covered = np.zeros(len(positions))
-        total = 0.0
+        weighted = []
         for term in terms:
             column = self._passage_bm25.vocab_dict.get(term)
             docs = indices[indptr[column] : indptr[column + 1]] if column is not None else indices[:0]
             df = max(1, len(docs))  # an absent term weighs like the rarest one ("say" vs "said" misses)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            weighted.append((math.log(1 + (n - df + 0.5) / (df + 0.5)), docs))
+        weighted.sort(key=lambda pair: pair[0], reverse=True)
+        if max_terms > 0:
+            weighted = weighted[:max_terms]
+        positions = np.asarray(positions)
+        covered = np.zeros(len(positions))
+        total = 0.0
+        for idf, docs in weighted:
             total += idf
             # A broadcast comparison: np.isin sorts ``docs`` (thousands of ids for common terms) per call.
             covered += idf * (docs[:, None] == positions).any(axis=0)

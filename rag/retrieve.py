@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .lexical import LexicalCache, LexicalIndex
+from .spelling import question_language
 from .types import Passage, ScoredPassage
 
 
@@ -84,6 +85,7 @@ class Retrieval:
     weak: bool  # both signals under their thresholds: the articles likely don't contain the answer
     question: str = ""  # the question as searched, after spelling correction
     corrections: tuple[tuple[str, str], ...] = ()  # (misspelt word, correction) pairs
+    language: str = "en"  # the question's language; the articles are searched in English only
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -91,9 +93,10 @@ class HybridRetriever:
     """Dense + lexical retrieval over a ``Store`` with an embedding model; see the module docstring.
 
     ``settings``: the ``Settings`` object (retrieval fields: ``retrieval_mode``, ``candidates``, the
-    ``*_weight`` fields, ``recency_*``, ``max_passages_per_article``, ``min_evidence``,
-    ``min_coverage``). ``speller``: a ``spelling.Speller`` factory taking the articles' word counts
-    (``None`` to search questions as typed).
+    ``*_weight`` fields, ``recency_*``, ``max_passages_per_article``, ``correct_spelling``,
+    ``min_evidence``, ``min_coverage``, ``coverage_terms``). ``known_words``: a function returning the
+    words that are spelled right even where the articles lack them (``spelling.model_vocabulary``);
+    ``None`` turns off spelling correction and language detection.
     """
 
     def __init__(self, store, embedding, settings, *, cache_dir: Path | None = None, known_words=None) -> None:
@@ -169,7 +172,11 @@ class HybridRetriever:
         started = time.perf_counter()
         self._ensure_fresh()
         speller = self.speller()
-        corrected = speller.correct(question) if speller else None
+        language = question_language(question, speller)
+        if language != "en":
+            timings["total"] = (time.perf_counter() - started) * 1000
+            return Retrieval([], 0.0, 0.0, weak=True, timings_ms=timings, question=question, language=language)
+        corrected = speller.correct(question) if speller and self.settings.correct_spelling else None
         text = corrected.text if corrected else question
 
         # The question's embedding is needed in every mode: its similarity decides refusal.
@@ -186,7 +193,7 @@ class HybridRetriever:
             t = time.perf_counter()
             passages = self._rank(text, dense_hits, filters, as_of, top_k)
             timings["lexical"] = (time.perf_counter() - t) * 1000
-            coverage = self._lexical.coverage(text, [h.passage.id for h in passages])
+            coverage = self._lexical.coverage(text, [h.passage.id for h in passages], self.settings.coverage_terms)
         else:  # nothing indexed through this process yet (or an empty store): dense hits as they come
             passages = dense_hits[:top_k]
         weak = best < self.settings.min_evidence and coverage < self.settings.min_coverage

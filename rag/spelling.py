@@ -1,4 +1,4 @@
-"""Question spelling: misspelt words corrected against the words the indexed articles use.
+"""Question text before retrieval: misspelt words corrected against the articles' words, and the language told.
 
 One typo ("Peur", "emergancy") used to be enough to refuse a question: BM25 finds no passage with the
 word, the lexical coverage counts it as a missing term, and the embedding of a misspelt word drifts.
@@ -11,8 +11,13 @@ so a question about something the articles do not cover is still refused. Known 
 embedding model's WordPiece vocabulary (22k whole words) and, looked up only for a word that is in
 neither the articles nor that vocabulary, pyspellchecker's English word list (160k words; loading it
 takes about a second, so most questions never do). Words of 3 letters or fewer, numbers and words with
-capitals inside ("iPhone") are never changed. Retrieval is
-``retrieve.py``'s; this module only rewrites the question text.
+capitals inside ("iPhone") are never changed.
+
+The articles are searched in English. ``question_language`` tells a question in another language
+(py3langid, confirmed by most of its words being unknown to the articles and to the English word list,
+so an English question full of names is not mistaken for another language); the assistant then says
+plainly that the articles are searched in English instead of refusing as if they lacked the answer.
+Retrieval is ``retrieve.py``'s; this module only reads and rewrites the question text.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters, with one inner apostrophe ("Peru's")
 MIN_LENGTH = 4  # shorter words have too many neighbours at distance 1 to correct safely
-MIN_COUNT = 2  # a correction must be a word the articles use more than once
+MIN_COUNT = 1  # any word the articles use can be a correction (the closest, then the most frequent, wins)
 
 
 def count_words(texts: Iterable[str]) -> Counter:
@@ -54,15 +59,22 @@ class Speller:
     """
 
     def __init__(self, word_counts: dict[str, int], known_words: Iterable[str] = (), dictionary=None) -> None:
-        from symspellpy import SymSpell
-
         self.counts = word_counts
         self.known = frozenset(w.lower() for w in known_words)
         self._dictionary = dictionary
-        self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
-        for word, count in word_counts.items():
-            if count >= MIN_COUNT and len(word) >= MIN_LENGTH - 1:
-                self._symspell.create_dictionary_entry(word, count)
+        self._symspell = None
+
+    def _lookup(self):
+        """The SymSpell index of the articles' words, built the first time a word needs correcting."""
+        if self._symspell is None:
+            from symspellpy import SymSpell
+
+            symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+            for word, count in self.counts.items():
+                if count >= MIN_COUNT and len(word) >= MIN_LENGTH - 1:
+                    symspell.create_dictionary_entry(word, count)
+            self._symspell = symspell
+        return self._symspell
 
     def is_unknown(self, word: str) -> bool:
         lower = word.lower()
@@ -81,7 +93,7 @@ class Speller:
             if len(word) < MIN_LENGTH or any(c.isupper() for c in word[1:]) or not self.is_unknown(word):
                 return word
             distance = 2 if len(word) >= 8 else 1
-            suggestions = self._symspell.lookup(word.lower(), Verbosity.CLOSEST, max_edit_distance=distance)
+            suggestions = self._lookup().lookup(word.lower(), Verbosity.CLOSEST, max_edit_distance=distance)
             if not suggestions:
                 return word
             best = max(suggestions, key=lambda s: s.count).term
@@ -110,3 +122,41 @@ def english_words() -> frozenset[str]:
 
     with (importlib.resources.files("spellchecker") / "resources" / "en.json.gz").open("rb") as handle:
         return frozenset(json.loads(gzip.decompress(handle.read())))
+
+
+def question_language(question: str, speller: Speller | None) -> str:
+    """ISO 639-1 code of the question's language: "en" unless it is clearly in another language.
+
+    A question most of whose words the articles or the embedding model know is English without asking
+    the language model (loading it takes a second or two); otherwise py3langid decides, and its verdict
+    stands only if most words are unknown to the English word list too (names and numbers make an
+    English question look foreign to a character model).
+    """
+    words = [w.lower() for w in _WORD.findall(question) if len(w) >= 3]
+    if speller is None or not words:
+        return "en"
+    if sum(w not in speller.counts and w not in speller.known for w in words) < len(words) / 2:
+        return "en"
+    import py3langid
+
+    language, _ = py3langid.classify(question)
+    if language == "en":
+        return "en"
+    return language if sum(speller.is_unknown(w) for w in words) >= len(words) / 2 else "en"
+
+
+LANGUAGE_NAMES = {
+    "es": "Spanish", "de": "German", "fr": "French", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+    "ru": "Russian", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "pl": "Polish",
+    "tr": "Turkish", "sv": "Swedish", "uk": "Ukrainian",
+}  # fmt: skip
+
+
+def other_language_message(language: str) -> str:
+    """What the assistant says to a question it takes to be in ``language`` (not English)."""
+    name = LANGUAGE_NAMES.get(language, f"not English ({language})")
+    name = f"in {name}" if language in LANGUAGE_NAMES else name
+    return (
+        f"The articles are searched in English, and this question looks to be {name}. "
+        "Please ask it in English."
+    )

@@ -159,3 +159,52 @@ def test_bm25_cache_survives_a_damaged_entry(make_settings, embedding, news):
     reopened = Assistant(make_settings(), embedding=embedding, store=news.store)
     assert reopened.retrieve("Who raised mooring fees?").passages[0].passage.article_id == "s2"
     assert json.loads((entry / "passages.json").read_text(encoding="utf-8"))  # rewritten
+
+
+def test_a_misspelt_question_finds_the_article_and_is_not_refused(news):
+    clean = news.retrieve("Which rocket carried the weather satellite?")
+    typo = news.retrieve("Which rocket carried the weathr satelite?")
+    assert typo.corrections == (("weathr", "weather"), ("satelite", "satellite"))
+    assert typo.question == "Which rocket carried the weather satellite?"
+    assert typo.passages[0].passage.article_id == "s3" and not typo.weak
+    assert typo.coverage == clean.coverage
+
+
+def test_spelling_correction_can_be_turned_off(make_settings, embedding, news):
+    assistant = Assistant(make_settings(correct_spelling=False), embedding=embedding, store=news.store)
+    found = assistant.retrieve("Which rocket carried the weathr satelite?")
+    assert found.corrections == () and found.question == "Which rocket carried the weathr satelite?"
+
+
+def test_a_question_in_another_language_is_told_the_articles_are_searched_in_english(news):
+    answer = news.query("¿Qué cohete llevó el satélite meteorológico?", llm=False)
+    assert answer.refused and answer.citations == []
+    assert "searched in English" in answer.text and "Spanish" in answer.text
+
+
+def test_the_time_prior_is_neutral_for_future_and_undated_articles(make_settings, embedding, news):
+    """An article dated after the reference day, or undated, gets the prior of one half-life: no boost."""
+    import numpy as np
+
+    retriever = Assistant(make_settings(recency_weight=1.0, recency_half_life_days=10, recency_floor=0.1), embedding=embedding, store=news.store).retriever
+    as_of = dt.date(2025, 10, 1)
+    days = np.array([as_of.toordinal(), as_of.toordinal() - 10, as_of.toordinal() + 30, -1])
+    today, old, future, undated = retriever.time_prior(days, as_of)
+    assert today == pytest.approx(0.0)
+    assert old == pytest.approx(np.log(0.1 + 0.9 * 0.5))
+    assert future == undated == old
+
+
+def test_articles_are_ranked_on_their_whole_text(make_settings, embedding, tmp_path):
+    """Terms spread over two passages of one article beat one passage holding some of them."""
+    body = " ".join(f"Filler sentence number {i} about the weather in the valley." for i in range(60))
+    spread = {"id": "spread", "title": "Valley report", "date": "2025-05-01", "source": "a.example",
+              "text": "The Ostrava tram strike began on Monday. " + body + " The Ostrava tram strike ended with a wage deal."}
+    partial = {"id": "partial", "title": "Transport news", "date": "2025-05-01", "source": "b.example",
+               "text": "A bus strike in Brno ended with a wage deal on Tuesday."}  # fmt: skip
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (spread, partial)), encoding="utf-8")
+    assistant = Assistant(make_settings(), embedding=embedding)
+    assistant.ingest([path])
+    assert assistant.store.registry()["spread"].status == "complete"
+    assert assistant.retrieve("How did the Ostrava tram strike end?").passages[0].passage.article_id == "spread"
