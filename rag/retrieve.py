@@ -196,6 +196,8 @@ class HybridRetriever:
             coverage = self._lexical.coverage(text, [h.passage.id for h in passages], self.settings.coverage_terms)
         else:  # nothing indexed through this process yet (or an empty store): dense hits as they come
             passages = dense_hits[:top_k]
+        if passages and self.settings.judge_parts:
+            best, coverage = self._judge_parts(text, vector, best, coverage, filters, passages)
         weak = best < self.settings.min_evidence and coverage < self.settings.min_coverage
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
@@ -207,6 +209,31 @@ class HybridRetriever:
             question=text,
             corrections=corrected.changes if corrected else (),
         )
+
+    def _judge_parts(self, question: str, vector, best: float, coverage: float, filters: Filters, passages):
+        """The refusal signals of a question of several sentences: the strongest of the whole and its parts.
+
+        A long or compound question ("I was reading about the border. Why did Peru declare a state of
+        emergency? Please say which article it comes from.") dilutes the whole question's embedding and
+        term coverage with its framing; each sentence is judged on its own, against the same passages,
+        and the question is answerable if one of them is.
+        """
+        from .answer import content_words, sentence_tokenizer
+
+        import re
+
+        sentences = [question[a:b] for a, b in sentence_tokenizer().span_tokenize(question)]
+        # A colon or semicolon also ends a part: "One thing I can't remember: why did Peru ...?"
+        parts = [part for sentence in sentences for part in re.split(r"[:;]\s+", sentence)]
+        parts = [p for p in parts if len(content_words(p)) >= 2]
+        if len(parts) < 2:
+            return best, coverage
+        ids = [h.passage.id for h in passages]
+        for part in parts:
+            hits = self._dense(self.embedding.get_query_embedding(part), filters)
+            best = max(best, max((h.dense_score or 0.0 for h in hits), default=0.0))
+            coverage = max(coverage, self._lexical.coverage(part, ids, self.settings.coverage_terms))
+        return best, coverage
 
     def _weights(self) -> tuple[float, float, float, float]:
         """(dense, passage BM25, article BM25, title BM25) weights for the retrieval mode."""
@@ -259,7 +286,10 @@ class HybridRetriever:
             i = lex.position(h.passage.id)
             if i is not None:
                 passage_dense[i] = seen[i] = h.dense_score or floor
-        relevance = w_dense * passage_dense + w_passage * _scaled(passage_bm25)
+        # Which passages of a chosen article to show: cosine plus scaled BM25, equally weighted whatever
+        # the article weights (with passage_bm25_weight 0, cosine alone would pick among the passages
+        # the dense search never returned by chance).
+        relevance = (w_dense > 0) * passage_dense + (w_passage > 0 or w_article > 0) * _scaled(passage_bm25)
         relevance = np.where(allowed, relevance, -np.inf)
 
         article_dense = np.full(len(lex.article_ids), -np.inf)

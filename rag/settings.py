@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     correct_spelling: bool = Field(description="Correct misspelt question words against the articles' words")
     min_evidence: float = Field(description="Refuse when the best passage's cosine similarity is below this…")
     min_coverage: float = Field(description="…and the best IDF-weighted share of question terms in a passage is below this")
+    judge_parts: bool = Field(description="Judge each sentence of a long question on its own for refusal")
     coverage_terms: int = Field(ge=0, description="Coverage judges only this many of the question's rarest terms (0: all)")
 
     llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
