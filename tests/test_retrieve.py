@@ -208,3 +208,14 @@ def test_articles_are_ranked_on_their_whole_text(make_settings, embedding, tmp_p
     assistant.ingest([path])
     assert assistant.store.registry()["spread"].status == "complete"
     assert assistant.retrieve("How did the Ostrava tram strike end?").passages[0].passage.article_id == "spread"
+
+
+def test_a_long_compound_question_is_judged_on_its_parts(make_settings, embedding, news):
+    frame = ("Quick question for a piece I am writing, and I would appreciate a careful answer with the details: {q} "
+             "I am asking because a colleague brought it up in a meeting this morning, so please say which article it comes from.")  # fmt: skip
+    question = frame.format(q="Which rocket carried the weather satellite?")
+    whole = Assistant(make_settings(judge_parts=False), embedding=embedding, store=news.store).retrieve(question)
+    parts = news.retrieve(question)
+    assert parts.passages[0].passage.article_id == "s3"
+    assert parts.coverage > whole.coverage and not parts.weak
+    assert news.retrieve(frame.format(q="Who won the 2022 World Cup?")).weak
