@@ -122,8 +122,12 @@ def calibrate(workdir: Path, corpus: Path, embedding) -> tuple[float, int]:
     return time.monotonic() - started, assistant.store.count_passages()
 
 
-def run(trials: int = 20, articles: int = 300, *, seed: int = 0, embedding=None, workdir: Path | None = None) -> dict:
-    """``trials`` kill-and-resume trials; returns ``{"rows": [...], "calibration_s", "passages", "misses", "seconds"}``."""
+def run(
+    trials: int = 20, articles: int = 300, *, seed: int = 0, embedding=None, workdir: Path | None = None, on_trial=None
+) -> dict:
+    """``trials`` kill-and-resume trials; returns ``{"rows": [...], "calibration_s", "passages", "misses", "seconds"}``.
+
+    ``on_trial(row)`` is called after each trial (a long run shows its progress)."""
     from rag.assistant import Assistant
     from rag.settings import load_settings
 
@@ -184,6 +188,8 @@ def run(trials: int = 20, articles: int = 300, *, seed: int = 0, embedding=None,
                 "problems": (problems + after)[:3],
             }
         )
+        if on_trial:
+            on_trial(rows[-1])
     result = {"rows": rows, "calibration_s": duration, "passages": reference_passages, "misses": misses,
               "articles": articles, "seconds": time.perf_counter() - started}
     if owned is not None:
@@ -220,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    result = run(args.trials, args.articles, seed=args.seed)
+    def progress(row: dict) -> None:
+        print(f"trial {row['trial']}: killed at {row['kill_at_s']:.2f} s, consistent {row['consistent']}, resumed {row['resumed']}", flush=True)
+
+    result = run(args.trials, args.articles, seed=args.seed, on_trial=progress)
     print(table(result))
     ok = all(r["consistent"] and r["resumed"] for r in result["rows"])
     return 0 if ok else 1
