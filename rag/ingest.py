@@ -4,8 +4,9 @@ Decides, per article, whether to index it (new), re-index it (changed content, o
 an interrupted run), skip it (unchanged, or a duplicate of another article's content) and, in sync
 mode, which stored articles to drop because their files are gone. Each article id is written at most
 once per run: the same source read twice is a duplicate, and a second, different text under an id
-already used in the run (a live blog's records sharing one URL) gets an id of its own. Passages of many articles are
-embedded together in batches (the embedding model is the bottleneck; large batches keep it busy).
+already used in the run (a live blog's records sharing one URL) gets an id of its own. Passages of
+many articles are embedded together in batches (the embedding model is the bottleneck; large batches
+keep it busy).
 Loading and cleaning are ``corpus.py``'s; the storage protocol that makes it crash-safe is ``store.py``'s.
 """
 
