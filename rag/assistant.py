@@ -163,13 +163,30 @@ class Assistant:
 
     # --- articles ------------------------------------------------------------------------------------
 
-    def ingest(self, sources: Iterable[str | Path] | None = None, *, sync: bool = False, show_progress: bool = False, on_progress=None):
-        """Index ``sources`` (default: the corpus folder); returns an ``IngestReport``."""
+    def ingest(
+        self,
+        sources: Iterable[str | Path] | None = None,
+        *,
+        sync: bool = False,
+        show_progress: bool = False,
+        on_progress=None,
+        served_beyond_localhost: bool = False,
+    ):
+        """Index ``sources`` (default: the corpus folder); returns an ``IngestReport``.
+
+        ``served_beyond_localhost``: the caller is an app reachable from other machines, so URLs may not
+        reach private or loopback addresses unless the ``fetch_allow_private`` setting says so."""
+        from .fetch import allow_private
         from .ingest import Ingestor
 
         s = self.settings
         ingestor = Ingestor(
-            self.store, self.embedding, self.chunker, max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s
+            self.store,
+            self.embedding,
+            self.chunker,
+            max_bytes=int(s.max_file_mb * 1e6),
+            fetch_timeout_s=s.fetch_timeout_s,
+            allow_private=allow_private(s.fetch_allow_private, served_beyond_localhost=served_beyond_localhost),
         )
         sources = list(sources) if sources else [s.corpus_dir]
         with self._lock:

@@ -63,7 +63,8 @@ class CleanedText:
 
 def clean_article_text(raw: str) -> CleanedText:
     """Strip the date header, boilerplate and byline; return the body and what they told us."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    # NUL bytes (a damaged export, a stray byte in a JSON string) never reach the stored text.
+    text = raw.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     date = None
     header = _DATE_HEADER.match(text)
     if header:
@@ -111,9 +112,14 @@ def parse_date(value: object) -> dt.date | None:
             return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         except ValueError:
             return None
+    if not text or len(text) > 100:  # a date, not a paragraph (dateparser is slow on long text)
+        return None
     import dateparser  # slow import (~0.5 s): only for free-form dates
 
-    parsed = dateparser.parse(text, settings={"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False})
+    try:
+        parsed = dateparser.parse(text, settings={"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False})
+    except Exception:  # dateparser raises on some odd inputs (overflowing numbers, unusual scripts)
+        return None
     return parsed.date() if parsed else None
 
 

@@ -2,13 +2,17 @@
 
 Decides, per article, whether to index it (new), re-index it (changed content, or left ``pending`` by
 an interrupted run), skip it (unchanged, or a duplicate of another article's content) and, in sync
-mode, which stored articles to drop because their files are gone. Passages of many articles are
-embedded together in batches (the embedding model is the bottleneck; large batches keep it busy).
+mode, which stored articles to drop because their files are gone. Each article id is written at most
+once per run: the same source read twice is a duplicate, and a second, different text under an id
+already used in the run (a live blog's records sharing one URL) gets an id of its own. Passages of
+many articles are embedded together in batches (the embedding model is the bottleneck; large batches
+keep it busy).
 Loading and cleaning are ``corpus.py``'s; the storage protocol that makes it crash-safe is ``store.py``'s.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -78,12 +82,25 @@ def embed_by_length(embedding, texts: list[str], length: Callable[[str], int] = 
 class Ingestor:
     """Indexes articles into a ``Store`` with a ``Chunker`` and a LlamaIndex embedding model."""
 
-    def __init__(self, store, embedding, chunker, *, max_bytes: int, fetch_timeout_s: float = 20.0, batch_passages: int = 256) -> None:
+    def __init__(
+        self,
+        store,
+        embedding,
+        chunker,
+        *,
+        max_bytes: int,
+        fetch_timeout_s: float = 20.0,
+        allow_private: bool = False,
+        batch_passages: int = 256,
+    ) -> None:
+        """``fetch_timeout_s`` is the total deadline per URL; ``allow_private`` lets URLs reach
+        loopback and private addresses (``fetch.allow_private`` decides it from the settings)."""
         self.store = store
         self.embedding = embedding
         self.chunker = chunker
         self.max_bytes = max_bytes
         self.fetch_timeout_s = fetch_timeout_s
+        self.allow_private = allow_private
         self.batch_passages = batch_passages
 
     def ingest(
@@ -107,7 +124,10 @@ class Ingestor:
         bar = tqdm(desc="ingest", unit=" articles", disable=not show_progress, dynamic_ncols=True)
         seen = 0
         stage = report.stage_seconds
-        items = load_sources(sources, max_bytes=self.max_bytes, fetch_timeout_s=self.fetch_timeout_s)
+        items = load_sources(
+            sources, max_bytes=self.max_bytes, fetch_timeout_s=self.fetch_timeout_s, allow_private=self.allow_private
+        )
+        seen_ids: dict[str, str] = {}  # article id -> content hash, for this run
 
         while True:
             t = time.perf_counter()
@@ -121,7 +141,7 @@ class Ingestor:
                 outcome = f"failed: {item.origin}: {item.reason}"
                 stage["load"] += time.perf_counter() - t
             else:
-                outcome = self._plan(item, registry, hash_owner, report)
+                item, outcome = self._plan(item, registry, hash_owner, seen_ids, report)
                 stage["load"] += time.perf_counter() - t
                 if outcome in ("added", "updated"):
                     t = time.perf_counter()
@@ -144,18 +164,35 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _plan(self, article: Article, registry: dict, hash_owner: dict[str, str], report: IngestReport) -> str:
+    def _plan(
+        self, article: Article, registry: dict, hash_owner: dict[str, str], seen_ids: dict[str, str], report: IngestReport
+    ) -> tuple[Article, str]:
+        """What to do with ``article`` (``added``, ``updated``, ``unchanged``, ``duplicate of …``), and
+        the article to do it with (its id made unique within the run when it collides)."""
+        if article.id in seen_ids:
+            if seen_ids[article.id] == article.content_hash:  # the same file or record read twice
+                report.duplicates.append((article.origin or article.id, article.id))
+                return article, f"duplicate of {article.id}"
+            # A different text under an id this run already wrote: keep both. The suffix comes from
+            # the content, so re-ingesting the same source gives this text the same id again.
+            article = dataclasses.replace(article, id=f"{article.id}~{article.content_hash[:12]}")
+            if article.id in seen_ids:
+                report.duplicates.append((article.origin or article.id, article.id))
+                return article, f"duplicate of {article.id}"
+        seen_ids[article.id] = article.content_hash
         entry = registry.get(article.id)
         if entry and entry.status == COMPLETE and entry.content_hash == article.content_hash:
             report.unchanged.append(article.id)
-            return "unchanged"
+            return article, "unchanged"
         owner = hash_owner.get(article.content_hash)
         if owner and owner != article.id:
             report.duplicates.append((article.id, owner))
-            return f"duplicate of {owner}"
+            return article, f"duplicate of {owner}"
+        if entry and hash_owner.get(entry.content_hash) == article.id:
+            del hash_owner[entry.content_hash]  # its old text is being replaced: no longer stored
         hash_owner[article.content_hash] = article.id
         (report.updated if entry else report.added).append(article.id)
-        return "updated" if entry else "added"
+        return article, "updated" if entry else "added"
 
     def _flush(self, batch: list[tuple[Article, list[Passage]]], report: IngestReport) -> None:
         if not batch:

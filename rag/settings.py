@@ -39,7 +39,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(ge=0, description="Overlap between chunks in word pieces")
 
     max_file_mb: float = Field(gt=0, description="Larger input files are rejected")
-    fetch_timeout_s: float = Field(gt=0, description="Timeout for fetching a URL")
+    fetch_timeout_s: float = Field(gt=0, description="Total deadline for fetching one URL")
+    fetch_allow_private: bool | Literal["auto"] = Field(
+        description="Fetch loopback/private addresses: auto (not when the app is served beyond localhost) | true | false"
+    )
 
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(description="Which retrievers to use")
     top_k: int = Field(gt=0, description="Passages handed to the answerer")

@@ -609,7 +609,7 @@ class WebUI:
         if not is_url(url):
             return [Outcome("failed", f"“{url}” is not a web address: it must start with http:// or https://")]
         try:
-            report = self.assistant.ingest([url])
+            report = self.assistant.ingest([url], served_beyond_localhost=not is_local(self.settings.host))
         except Exception as error:
             log.exception("ingesting %s failed", url)
             return [Outcome("failed", f"{url}: could not index ({_one_line(error)})")]

@@ -1,5 +1,6 @@
 """Incremental, idempotent and crash-safe ingestion into a real embedded Chroma store."""
 
+import json
 import os
 import signal
 import subprocess
@@ -150,14 +151,92 @@ def test_sigkill_mid_ingest_then_resume(make_settings, embedding, corpus_dir, tm
     deadline = time.time() + 120
     while time.time() < deadline and not probe.store.articles():
         time.sleep(0.2)
+    # The kill must land mid-ingest: a child that had already finished would prove nothing.
+    assert child.poll() is None, "the child finished before it could be killed; give it more articles"
+    assert len(probe.store.articles()) < 61
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
 
     assistant = Assistant(make_settings(), embedding=embedding)
     consistent(assistant)
     assistant.ingest()
     assert len(assistant.articles()) == 61
     consistent(assistant)
+
+
+def _jsonl(path, records):
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+def test_same_article_id_twice_in_one_run(assistant, corpus_dir, tmp_path):
+    """Finding 1: two records sharing an id in one run crashed the whole ingest (DuplicateIDError) and
+    stored nothing. Now a genuine duplicate is reported as one, and different texts are both kept."""
+    live = _jsonl(tmp_path / "live.jsonl", [
+        {"url": "https://news.example/live", "title": "Storm live", "text": "09:00 The storm reached the coast."},
+        {"url": "https://news.example/live", "title": "Storm live", "text": "10:00 Ferries were cancelled for the day."},
+        {"url": "https://news.example/live", "title": "Storm live", "text": "09:00 The storm reached the coast."},
+        {"title": "Council", "date": "2024-05-01", "text": "The council approved the harbour budget."},
+        {"title": "Council", "date": "2024-05-01", "text": "The council also named a new harbour master."},
+    ])
+    sample = next(corpus_dir.glob("*.txt"))
+    report = assistant.ingest([live, sample, sample, corpus_dir, sample])
+    assert len(report.added) == 5 and not report.failed, report.summary()
+    assert len(report.duplicates) == 4, report.duplicates  # the repeated live record, the sample 3 more times
+    texts = {assistant.store.article_text(a.id) for a in assistant.articles()}
+    assert {"10:00 Ferries were cancelled for the day.", "The council also named a new harbour master."} <= texts
+    consistent(assistant)
+
+    again = assistant.ingest([live, sample, sample])
+    assert (len(again.added), len(again.updated), len(again.unchanged)) == (0, 0, 5), again.summary()
+
+    # The live blog grows: the first entry is corrected, the others keep their ids.
+    records = [json.loads(line) for line in live.read_text(encoding="utf-8").splitlines()]
+    records[0]["text"] = "09:00 The storm reached the coast at dawn."
+    _jsonl(live, records)
+    third = assistant.ingest([live])
+    # Record 1 updated in place; record 3 (its old text) is now a story of its own; the rest unchanged.
+    assert (len(third.added), len(third.updated), len(third.unchanged), len(third.duplicates)) == (1, 1, 3, 0), third.summary()
+    assert len(assistant.articles()) == 6
+    consistent(assistant)
+
+
+def test_different_story_with_same_title_and_date_is_kept(assistant, tmp_path):
+    """Finding 5: a different story with the same title and date (no URL, no id) replaced the first."""
+    first = _jsonl(tmp_path / "monday.jsonl", [{"title": "Council meets", "date": "2024-05-01", "text": "The council approved the budget."}])
+    second = _jsonl(tmp_path / "tuesday.jsonl", [{"title": "Council meets", "date": "2024-05-01", "text": "Another council rejected the tram plan."}])
+    assert len(assistant.ingest([first]).added) == 1
+    report = assistant.ingest([second])
+    assert len(report.added) == 1 and not report.updated, report.summary()
+    texts = {assistant.store.article_text(a.id) for a in assistant.articles()}
+    assert {"The council approved the budget.", "Another council rejected the tram plan."} <= texts
+
+
+def test_app_served_beyond_localhost_refuses_loopback_urls(assistant, tmp_path):
+    """Finding 6: "Add URL" in an exposed app indexed http://127.0.0.1:PORT/secret. The CLI and a
+    localhost app may still fetch a user's own local server (``fetch_allow_private = "auto"``)."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "secret.txt").write_text("The internal admin password is hunter2, the memo said.", encoding="utf-8")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.RequestHandlerClass.log_message = lambda *a: None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/secret.txt"
+        exposed = assistant.ingest([url], served_beyond_localhost=True)
+        assert not exposed.added and "refused" in exposed.failed[0][1]
+        assert not any(a.url == url for a in assistant.articles())
+        local = assistant.ingest([url])
+        assert len(local.added) == 1, local.summary()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_embed_by_length_sends_shortest_first_and_keeps_the_order():
