@@ -430,7 +430,7 @@ class HybridRetriever:
         if self.recency_weight > 0:
             reference = as_of or dt.date.today()
             for pid, passage in by_id.items():
-                if passage.date:
+                if passage.date and passage.date <= reference:  # a future date is "age unknown": no boost
                     age = max(0, (reference - passage.date).days)
                     scores[pid] *= 1.0 + self.recency_weight * 0.5 ** (age / self.recency_half_life_days)
         ranked = sorted(scores, key=lambda pid: scores[pid], reverse=True)
