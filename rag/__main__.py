@@ -68,6 +68,8 @@ def _ingest(assistant, args) -> int:
         print(f"failed: {origin}: {reason}")
     for article_id, owner in report.duplicates:
         print(f"duplicate: {article_id} has the same text as {owner}; stored once")
+    for article_id, date in report.future_dated:
+        print(f"future date: {article_id} is dated {date}, after today; check its date (it gets no recency boost)")
     print(report.summary())
     if report.passages:
         print(f"time: {report.timing()}")
@@ -75,8 +77,14 @@ def _ingest(assistant, args) -> int:
 
 
 def _ask(assistant, args) -> int:
-    options = {k: getattr(args, k) for k in ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")}
-    answer = assistant.query(args.question, **{k: v for k, v in options.items() if v})
+    from .options import query_options
+
+    try:
+        options = query_options(**{k: getattr(args, k) for k in ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")})
+    except (TypeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    answer = assistant.query(args.question, **{k: v for k, v in vars(options).items() if v})
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0

@@ -193,6 +193,10 @@ class Assistant:
             report = ingestor.ingest(sources, sync=sync, show_progress=show_progress, on_progress=on_progress)
             if self._retriever is not None:
                 self._retriever.refresh()
+        changed = set(report.added) | set(report.updated)
+        if changed:  # a date after today is likely a typo or a parse error: say so (retrieval gives it no recency boost)
+            today = dt.date.today()
+            report.future_dated = [(a.id, a.date) for a in self.articles() if a.id in changed and a.date and a.date > today]
         return report
 
     def ingest_text(self, text: str, *, title: str = "", date: str | dt.date | None = None, url: str = "", source: str = ""):
@@ -200,6 +204,9 @@ class Assistant:
         from .corpus import BadSource, make_article
         from .ingest import IngestReport
 
+        from .options import check_date
+
+        date = check_date(date, "date")  # an unreadable date is an error, not silently "undated"
         try:
             article = make_article(text, origin="pasted", title=title or None, date=date, url=url, source=source)
         except BadSource as error:
@@ -233,17 +240,23 @@ class Assistant:
         article_ids: Iterable[str] | None = None,
         as_of: dt.date | str | None = None,
     ):
-        """Ranked passages for ``question`` (a ``Retrieval``), without composing an answer."""
-        from .clean import parse_date
+        """Ranked passages for ``question`` (a ``Retrieval``), without composing an answer.
+
+        Raises ``TypeError``/``ValueError`` for invalid options (see ``rag.options.query_options``).
+        """
+        from .options import check_question, query_options
+
+        question = check_question(question)
+        options = query_options(
+            top_k=top_k, date_from=date_from, date_to=date_to, sources=sources, article_ids=article_ids, as_of=as_of
+        )
+        return self._retrieve(question, options)
+
+    def _retrieve(self, question: str, options):
         from .retrieve import Filters
 
-        filters = Filters(
-            date_from=parse_date(date_from),
-            date_to=parse_date(date_to),
-            sources=tuple(sources or ()),
-            article_ids=tuple(article_ids or ()),
-        )
-        return self.retriever.search(question, top_k or self.settings.top_k, filters, as_of=parse_date(as_of))
+        filters = Filters(options.date_from, options.date_to, options.sources, options.article_ids)
+        return self.retriever.search(question, options.top_k or self.settings.top_k, filters, as_of=options.as_of)
 
     def query(self, question: str, **options) -> Answer:
         """Answer ``question`` from the articles, citing the passages used.
@@ -261,20 +274,29 @@ class Assistant:
     def stream(self, question: str, *, llm: bool = True, **options) -> Iterator[StreamEvent]:
         """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event."""
         from .answer import refusal
-        from .clean import parse_date
+        from .options import OPTION_NAMES, check_question, query_options
         from .spelling import other_language_message
 
-        question = question.strip()
+        # Validated here, before any work, so a bad option is one clear TypeError/ValueError.
+        question = check_question(question)
+        unknown = sorted(set(options) - set(OPTION_NAMES))
+        if unknown:
+            raise TypeError(f"unknown option {', '.join(unknown)}; the options are {', '.join(OPTION_NAMES)} and llm")
+        checked = query_options(**options)
         started = time.perf_counter()
-        as_of = parse_date(options.get("as_of"))
+        as_of = checked.as_of
         if not question:
-            yield StreamEvent("answer", answer=refusal(question, as_of=as_of))
+            yield StreamEvent("answer", answer=refusal(question, as_of=as_of, mode="refused"))
             return
-        retrieval = self.retrieve(question, **options)
+        retrieval = self._retrieve(question, checked)
         timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
         generator = self.generator if llm else None
         notice = "" if generator or not llm else self._llm_notice
-        if retrieval.language != "en":
+        mismatch = self._filter_mismatch(checked) if not retrieval.passages else ""
+        if mismatch:  # the filters excluded every article: say which, not "the articles don't say"
+            answer = refusal(question, as_of=as_of, timings_ms=timings)
+            answer.text = mismatch
+        elif retrieval.language != "en":
             answer = refusal(question, as_of=as_of, timings_ms=timings)
             answer.text = other_language_message(retrieval.language)
         elif retrieval.weak or not retrieval.passages:
@@ -299,8 +321,17 @@ class Assistant:
             timings["answer"] = (time.perf_counter() - t) * 1000
         if notice and not answer.notice:
             answer.notice = notice
+        if answer.refused:  # nothing answered: "extractive" or "llm" would claim a backend did
+            answer.mode = "refused"
         timings["total"] = (time.perf_counter() - started) * 1000
         yield StreamEvent("answer", answer=answer)
+
+    def _filter_mismatch(self, options) -> str:
+        if not (options.sources or options.article_ids or options.date_from or options.date_to or options.as_of):
+            return ""
+        from .options import filter_mismatch
+
+        return filter_mismatch(options, self.articles())
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
         """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.

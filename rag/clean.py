@@ -1,6 +1,7 @@
 """Cleaning raw article text and reading metadata that hides inside it.
 
 Turns the text a loader extracted into the article body that gets indexed and quoted: it strips a
+leading YAML front matter block (read as metadata: title, source, url, authors, date), a
 ``date YYYY-MM-DD`` header, publisher boilerplate (donation banners, newsletter prompts, "Advertisement"
 lines) and a trailing byline, and otherwise keeps the body verbatim, because citations quote it by
 character offset. Format-specific extraction (HTML, PDF, JSON) belongs to ``corpus.py``; splitting
@@ -12,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+# A YAML front matter block ("---" line, "key: value" lines, "---" line) at the very top.
+_FRONT_MATTER = re.compile(r"^---[ \t]*\n(?:.*\n)*?---[ \t]*(\n|$)")
 # A "date YYYY-MM-DD" header, as the bundled sample article starts with.
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 
@@ -59,12 +62,22 @@ class CleanedText:
     date: dt.date | None = None
     byline: str = ""
     authors: tuple[str, ...] = ()
+    metadata: dict = field(default_factory=dict)  # a leading YAML front matter block (title, source, url, ...)
 
 
 def clean_article_text(raw: str) -> CleanedText:
-    """Strip the date header, boilerplate and byline; return the body and what they told us."""
+    """Strip front matter, the date header, boilerplate and byline; return the body and what they told us."""
     # NUL bytes (a damaged export, a stray byte in a JSON string) never reach the stored text.
     text = raw.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    metadata: dict = {}
+    if _FRONT_MATTER.match(text):  # the same "---" YAML block as .md files, so a .txt can carry title/source/url
+        import frontmatter
+
+        try:
+            post = frontmatter.loads(text)
+            metadata, text = dict(post.metadata), post.content
+        except Exception:  # not YAML after all (a "---" rule in plain text): keep the text as it is
+            metadata = {}
     date = None
     header = _DATE_HEADER.match(text)
     if header:
@@ -88,7 +101,7 @@ def clean_article_text(raw: str) -> CleanedText:
         if reported:
             names = re.split(r",\s*|\s+and\s+", reported.group("names"))
             authors = tuple(n.strip() for n in names if n.strip())
-    return CleanedText(text=text.strip(), date=date, byline=byline, authors=authors)
+    return CleanedText(text=text.strip(), date=date, byline=byline, authors=authors, metadata=metadata)
 
 
 def _is_boilerplate(paragraph: str) -> bool:

@@ -421,7 +421,12 @@ def make_article(
     cleaned = clean_article_text(raw_text)
     if not cleaned.text:
         raise BadSource("no text left after cleaning (empty or boilerplate only)")
-    published = parse_date(date) or cleaned.date or date_from_text(cleaned.text)
+    meta = cleaned.metadata  # front matter in a .txt file (a .md file's was read by _from_markdown)
+    published = parse_date(date) or parse_date(meta.get("date")) or cleaned.date or date_from_text(cleaned.text)
+    title = title or meta.get("title")
+    url = url or _plain(meta.get("url") or "")
+    source = source or _plain(meta.get("source") or "")
+    authors = authors or meta.get("authors") or meta.get("author") or ()
     title_text = _plain(title).strip() if title else ""
     return Article(
         id=article_id or _make_id("t", cleaned.text),

@@ -40,6 +40,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     passages: int = 0
     seconds: float = 0.0
+    # (article id, date) of added/updated articles dated after the day of the ingest (filled by the Assistant).
+    future_dated: list[tuple[str, object]] = field(default_factory=list)
     # Where the time went: "load" (reading, extracting, cleaning, de-duplicating), "chunk", "embed", "store".
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 

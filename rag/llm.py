@@ -270,6 +270,10 @@ def make_llm(
             max_tokens=max_tokens,
             temperature=temperature,
             timeout=timeout_s,
+            # timeout_s is a total deadline per answer (a trickling server must not hold it longer),
+            # and no retries: a failed answer falls back to the extractive one at once.
+            http_client=deadline_client(timeout_s),
+            max_retries=0,
         )
     if backend == "ollama":
         try:
@@ -287,13 +291,105 @@ def make_llm(
     raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
+def deadline_client(total_s: float):
+    """An ``httpx.Client`` whose every request ends within ``total_s`` seconds, headers and body together.
+
+    httpx's timeouts are per operation: a server that sends one byte every few seconds never trips
+    a read timeout, so an answer could take forever. ``DeadlineTransport`` enforces the total.
+    """
+    import httpx
+
+    return httpx.Client(transport=_deadline_transport_class()(total_s), timeout=httpx.Timeout(total_s))
+
+
+@functools.cache
+def _deadline_transport_class():
+    import queue
+    import threading
+    import time
+
+    import httpx
+
+    class DeadlineStream(httpx.SyncByteStream):
+        def __init__(self, items: queue.Queue, deadline: float, stop: threading.Event, request) -> None:
+            self.items, self.deadline, self.stop, self.request = items, deadline, stop, request
+
+        def __iter__(self):
+            while True:
+                kind, value = _next(self.items, self.deadline, self.stop, self.request)
+                if kind == "end":
+                    return
+                yield value
+
+        def close(self) -> None:
+            self.stop.set()
+
+    def _next(items: queue.Queue, deadline: float, stop: threading.Event, request):
+        try:
+            kind, value = items.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            stop.set()
+            raise httpx.ReadTimeout("no complete response within the total deadline", request=request) from None
+        if kind == "error":
+            raise value
+        return kind, value
+
+    class DeadlineTransport(httpx.BaseTransport):
+        """Runs each request in a worker thread that hands chunks over a queue; the caller waits for
+        them only until the deadline. (httpx has no total timeout, and closing a socket from another
+        thread does not reliably wake a blocked read; the abandoned worker ends at its next read
+        or at the per-read timeout.)"""
+
+        def __init__(self, total_s: float) -> None:
+            self.total_s = total_s
+            self.inner = httpx.HTTPTransport()
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            deadline = time.monotonic() + self.total_s
+            items: queue.Queue = queue.Queue()
+            stop = threading.Event()
+
+            def work() -> None:
+                response = None
+                try:
+                    response = self.inner.handle_request(request)
+                    items.put(("response", response))
+                    for chunk in response.stream:
+                        if stop.is_set():
+                            return
+                        items.put(("chunk", chunk))
+                    items.put(("end", None))
+                except BaseException as error:  # handed to the caller's thread
+                    items.put(("error", error))
+                finally:
+                    if response is not None:
+                        response.close()
+
+            threading.Thread(target=work, name="llm-request", daemon=True).start()
+            _, head = _next(items, deadline, stop, request)
+            return httpx.Response(
+                head.status_code,
+                headers=head.headers,
+                stream=DeadlineStream(items, deadline, stop, request),
+                extensions=head.extensions,
+                request=request,
+            )
+
+        def close(self) -> None:
+            self.inner.close()
+
+    return DeadlineTransport
+
+
 def _get(url: str, setting: str, what: str, timeout_s: float, key_setting: str = "", api_key: str = "") -> Any:
     """GET ``url``; an unreachable server or an HTTP error becomes :class:`LLMUnavailable` naming ``setting``."""
     import httpx
 
     try:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
-        response = httpx.get(url, timeout=timeout_s, headers=headers)
+        with deadline_client(timeout_s) as client:  # a server trickling bytes must not hold the probe
+            response = client.get(url, headers=headers)
+            response.read()
     except httpx.HTTPError as err:
         raise LLMUnavailable(
             f"The {what} at {url} is unreachable ({type(err).__name__}: {err}): start it, "

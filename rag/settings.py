@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     openai_api_key: str = Field(description="API key for the OpenAI-compatible server")
     ollama_base_url: str = Field(description="Ollama server URL")
     ollama_model: str = Field(description="Ollama model name")
-    request_timeout_s: float = Field(gt=0, description="Timeout for LLM server requests")
+    request_timeout_s: float = Field(gt=0, description="Total deadline per LLM server request (a trickling server cannot hold an answer longer)")
     rewrite_followups: bool = Field(description="Rewrite follow-up questions using the chat history")
 
     host: str = Field(description="Web app bind address")

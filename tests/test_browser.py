@@ -178,7 +178,7 @@ def test_streamed_answer_with_citation_and_highlighted_passage(streaming_app, ne
     target = link.get_attribute("href")
     assert re.fullmatch(r"#nd-1-\d+", target)
     card = page.locator(f"#nd-chat {target}")
-    assert "President José Jarí of Peru" in card.inner_text()
+    assert "Peru to declare a state of emergency" in card.inner_text()
     assert "state of emergency" in card.locator("mark").first.inner_text()
     link.click()
     page.wait_for_function("h => location.hash === h", arg=target)

@@ -47,3 +47,12 @@ def test_derive_title_and_hash():
     long = "This is a very long first sentence that keeps going well past the usual length of a headline. Then more."
     assert derive_title(long).endswith("…") and len(derive_title(long).split()) == 14
     assert content_hash("A  b\nC") == content_hash("a b c")
+
+
+def test_front_matter_is_read_as_metadata_and_the_date_header_below_it_still_works():
+    cleaned = clean_article_text(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
+    assert cleaned.metadata["source"] == "apnews.com" and cleaned.metadata["title"].startswith("Peru to declare")
+    assert cleaned.date == dt.date(2025, 11, 28) and not cleaned.text.startswith(("---", "title"))
+    # A "---" rule that is not YAML front matter is left alone.
+    plain = clean_article_text("---\nThe council met: it voted [yes: no\n---\nThe bridge will be rebuilt next year.")
+    assert plain.metadata == {} and "The bridge will be rebuilt" in plain.text

@@ -12,7 +12,10 @@ from conftest import REPO
 
 @pytest.fixture
 def run(tmp_path, corpus_dir):
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}
+    # PYTHONPATH: the subprocess runs in tmp_path, so without it `import rag` finds whatever checkout
+    # the venv's editable install points at, not the code under test.
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive",
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
 
     def call(*args, check=True):
         result = subprocess.run([sys.executable, "-m", "rag", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
@@ -64,3 +67,34 @@ def test_unreachable_chroma_server_is_one_clear_line(run, tmp_path):
     result = subprocess.run([sys.executable, "-m", "rag", "list"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "unreachable" in result.stderr and "RAG_CHROMA_HOST" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--from", "2025-13-45"], "date_from: could not read the date '2025-13-45'"),
+        (["--as-of", "garbage"], "as_of: could not read the date 'garbage'"),
+        (["--from", "2025-12-01", "--to", "2025-11-01"], "date range is inverted"),
+        (["--top-k", "0"], "top_k must be at least 1"),
+    ],
+)
+def test_invalid_options_exit_2_with_the_reason(run, args, reason):
+    result = run("ask", *args, "What did Kast say?", check=False)
+    assert result.returncode == 2
+    assert reason in result.stderr and "Traceback" not in result.stderr
+
+
+def test_refusal_json_says_refused_and_filters_say_what_exists(run):
+    run("ingest", "--quiet")
+    refused = json.loads(run("ask", "--json", "Who won the 2022 World Cup?").stdout)
+    assert refused["refused"] is True and refused["mode"] == "refused"
+    out = run("ask", "--source", "reuters.com", "What did Kast say?").stdout
+    assert "No article from source reuters.com; sources in the index: apnews.com." in out
+
+
+def test_ingest_flags_a_future_date(run, corpus_dir):
+    (corpus_dir / "future.txt").write_text(
+        "date 2999-01-01 The council of Port Vale approved the harbour budget on Monday after a long debate.", encoding="utf-8"
+    )
+    out = run("ingest", "--quiet").stdout
+    assert "future date:" in out and "2999-01-01, after today" in out

@@ -40,7 +40,12 @@ def only_article(items) -> Article:
 def test_txt_sample(tmp_path):
     article = only_article(load(SAMPLE_ARTICLE))
     assert article.date == dt.date(2025, 11, 28)
-    assert article.title.startswith("President José Jarí of Peru")
+    # The bundled sample's front matter gives the real title, source and URL; the date header and the
+    # banner below it still work.
+    assert article.title == "Peru to declare a state of emergency as migrants leaving Chile trigger backlash"
+    assert (article.source, article.url) == ("apnews.com", "https://www.independent.co.uk/news/chile-peru-santiago-venezuelan-people-b2874619.html")
+    assert article.authors == ("Nayara Batschke", "David Pereda Zavaleta")
+    assert article.text.startswith("President José Jarí of Peru said") and "---" not in article.text
     assert article.id.startswith("f_") and len(article.content_hash) == 64
     assert article.origin == str(SAMPLE_ARTICLE.resolve())
 
