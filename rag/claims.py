@@ -214,8 +214,8 @@ def _stemmer():
 
 
 def _stems(text: str) -> set[str]:
-    words = content_words(text)
-    words |= {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS}  # "nine" and "9" are the same word
+    words = {_NUMBER_WORDS.get(w, w) for w in content_words(text)}  # "nine" and "9" are the same word
+    words |= set(re.findall(r"\b\d\b", text))  # content_words drops one-character words
     return set(_stemmer().stemWords(sorted(words)))
 
 
