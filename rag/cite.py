@@ -5,9 +5,10 @@ retrieved passage, and find an evidence sentence that *states* the claim. Candid
 sentences close to the claim (embedding similarity or overlap of content words above the thresholds),
 those in the passages the model cited first. Each candidate goes through the cheap checks of
 ``claims.py`` (numbers, dates, names, negation and roles must agree); a candidate they cannot decide on
-(a paraphrase, or names that seem to have changed roles) goes to the entailment judge of ``entail.py``
-when one is configured (the local LLM answering yes/no). Without a judge (extractive mode, a test) a
-paraphrase whose names, numbers and negation agree is accepted, and a role conflict is not.
+(a paraphrase whose names, numbers, dates and negation agree but whose wording differs) goes to the
+entailment judge of ``entail.py`` when one is configured (the local LLM answering yes/no); without a
+judge (extractive mode, a test) it is accepted. A name in another role (a subject/object swap, "Chile
+declared" against "Peru declared ... from Chile") fails, judge or not: the 1.5B judge misses those.
 
 A short answer-first claim ("Europe [1].") is judged as the answer to the question: the cited sentence
 must contain the phrase and answer the question (the judge says so; without one, the sentence must be
@@ -134,16 +135,16 @@ class CitationVerifier:
                 return i, float(strength[i])
             if verdict.outcome == "undecided":
                 undecided.append((i, verdict))
-        if not undecided:
+        # A role conflict is final: on the faithfulness set the 1.5B judge said yes to most swapped
+        # subjects/objects (benchmarks/faithfulness.py, 0 of 4 caught), so it only judges rewordings.
+        reworded = [i for i, verdict in undecided if "role" not in verdict.reason]
+        if not reworded:
             return None, 0.0
-        if self.judge is not None:
-            # One judgement per claim (each costs a prompt evaluation): the closest undecided sentence.
-            i, _ = undecided[0]
-            return (i, float(strength[i])) if self.judge.states(claim, evidence[i].text) else (None, 0.0)
-        for i, verdict in undecided:  # no judge: a paraphrase is accepted, a role conflict is not
-            if "role" not in verdict.reason:
-                return i, float(strength[i])
-        return None, 0.0
+        if self.judge is None:  # no judge: a paraphrase whose names, numbers and negation agree is accepted
+            return reworded[0], float(strength[reworded[0]])
+        # One judgement per claim (each costs a prompt evaluation): the closest reworded sentence.
+        i = reworded[0]
+        return (i, float(strength[i])) if self.judge.states(claim, evidence[i].text) else (None, 0.0)
 
     def _short_answer(self, claim, question, evidence, evidence_words, question_similarity, in_cited) -> tuple[int | None, float]:
         """The sentence giving ``claim`` as the answer to ``question`` (index, strength), or (None, 0)."""

@@ -184,7 +184,8 @@ def _names(tokens: list[str], names_elsewhere: frozenset[str]) -> list[str]:
         if not token[0].isupper() or token[0].isdigit():
             continue
         folded = _fold(token)
-        if not folded or folded in _NOT_NAMES or token.lower().rstrip(".") in _MONTHS or folded in _WEEKDAYS:
+        acronym = len(token) > 1 and token.isupper()  # "WHO", "CDC": never the pronoun
+        if not folded or (folded in _NOT_NAMES and not acronym) or token.lower().rstrip(".") in _MONTHS or folded in _WEEKDAYS:
             continue
         if folded in _NUMBER_WORDS:
             continue
@@ -234,11 +235,15 @@ def _negation_conflict(claim_tokens: list[str], sentence_tokens: list[str]) -> s
     sentence_scopes = _negated_words(sentence_tokens)
     if claim_scopes and not sentence_scopes:
         return "the claim is negated, the sentence is not"
+    # A negation elsewhere in the other text ("which is nothing new") does not cover this one: a
+    # negation must bear on the same words on both sides.
+    for scope in claim_scopes:
+        if scope and not any(scope & other for other in sentence_scopes):
+            return "the claim is negated where the sentence is not"
     claim_stems = _stems(" ".join(claim_tokens))
-    if sentence_scopes and not claim_scopes:
-        for scope in sentence_scopes:
-            if scope & claim_stems:  # the sentence negates something the claim asserts
-                return "the sentence is negated where the claim is not"
+    for scope in sentence_scopes:
+        if scope & claim_stems and not any(scope & other for other in claim_scopes):
+            return "the sentence is negated where the claim is not"  # it negates something the claim asserts
     return ""
 
 

@@ -152,6 +152,9 @@ def cheap(claim, sentence):
         ("On Thursday, Kast released a new video urging Boric to intervene.", KAST, "date 'thursday'"),  # date
         ("Peru's government would not declare a state of emergency along its southern border.", PERU, "negated"),  # negation
         ("Kast did not release a new video on Friday.", KAST, "negated"),
+        # a negation elsewhere in the sentence does not cover the claim's
+        ("Kast is not urging Boric to act.", "Kast is urging Boric to act, which is nothing new.", "negated"),
+        ("It caused 65% of new infections, the CDC said.", "It caused 65% of new infections, the WHO said.", "name 'cdc'"),  # acronyms
     ],
 )
 def test_cheap_checks_fail_a_claim_the_sentence_contradicts(claim, sentence, reason):
@@ -235,9 +238,10 @@ class RecordingJudge:
 def test_only_undecided_claims_reach_the_judge_and_its_no_is_final(embedding):
     judge = RecordingJudge(False)
     verifier = make_verifier(embedding, judge)
-    checked = verifier.check("Repairs to the north pier will cost 3 million euros [1]. " + CHILE_CLAIM.replace("[1]", "[1]"), hits() + sample_hits())
-    assert [claim for claim, _, _ in judge.asked] == [CHILE_CLAIM[:-5] + "."]  # the verbatim claim passed without it
-    assert len(checked.citations) == 1 and checked.unsupported == [CHILE_CLAIM[:-5] + "."]
+    reworded = "Fixing the north pier is going to cost three million euros."
+    checked = verifier.check(f"Repairs to the north pier will cost 3 million euros [1]. {reworded[:-1]} [1]. {CHILE_CLAIM}", hits() + sample_hits())
+    assert [claim for claim, _, _ in judge.asked] == [reworded]  # verbatim passed, role conflict failed without it
+    assert len(checked.citations) == 1 and checked.unsupported == [reworded, CHILE_CLAIM[:-5] + "."]
     failed = verifier.check("Repairs to the north pier will cost 9 million euros [1].", hits())
     assert len(judge.asked) == 1 and failed.unsupported  # a cheap failure never reaches the judge
 
