@@ -116,12 +116,20 @@ class Assistant:
                 llm = self._llm or self._build_llm()
                 if llm is not None:
                     from .cite import CitationVerifier
+                    from .entail import EntailmentJudge
                     from .generate import LLMAnswerer
 
+                    s = self.settings
                     self._llm = llm
-                    self._generator = LLMAnswerer(
-                        llm, CitationVerifier(self.embedding), self.answerer, context_sentences=self.settings.llm_context_sentences
+                    judge = EntailmentJudge(llm, min_yes=s.cite_judge_min_yes) if s.cite_judge else None
+                    verifier = CitationVerifier(
+                        self.embedding,
+                        min_similarity=s.cite_min_similarity,
+                        min_overlap=s.cite_min_overlap,
+                        min_support=s.cite_min_support,
+                        judge=judge,
                     )
+                    self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.llm_context_sentences)
             return self._generator
 
     def _build_llm(self):

@@ -97,7 +97,7 @@ class LLMAnswerer:
             answer = self.fallback.answer(question, hits, **fields)
             answer.notice = NO_DIRECT_ANSWER_NOTICE
             return answer
-        checked = self.verifier.check(raw, hits)
+        checked = self.verifier.check(raw, hits, question=question)
         if checked.supported_sentences == 0:
             answer = self.fallback.answer(question, hits, **fields)
             answer.notice = UNVERIFIED_NOTICE

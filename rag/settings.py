@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     ollama_model: str = Field(description="Ollama model name")
     request_timeout_s: float = Field(gt=0, description="Total deadline per LLM server request (a trickling server cannot hold an answer longer)")
     rewrite_followups: bool = Field(description="Rewrite follow-up questions using the chat history")
+    cite_min_similarity: float = Field(description="A sentence is a citation candidate for a claim at this cosine similarity…")
+    cite_min_overlap: float = Field(ge=0, le=1, description="…or this share of the claim's content words")
+    cite_min_support: float = Field(ge=0, le=1, description="Share of a claim's words a sentence must hold to pass without the judge")
+    cite_judge: bool = Field(description="Ask the answering LLM whether a sentence states a claim the cheap checks cannot decide")
+    cite_judge_min_yes: float = Field(ge=0, le=1, description="The judge's P(yes) at which a claim is stated")
 
     host: str = Field(description="Web app bind address")
     port: int = Field(description="Web app port")
