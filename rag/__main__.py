@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--backends", default="extractive", help="answer backends (values of the llm setting), comma-separated")
     evaluate.add_argument("--retrieval-only", action="store_true", help="no answers: retrieval metrics and refusal signals only")
+    evaluate.add_argument(
+        "--gold-context", action="store_true", help="also answer each question from its gold articles' best passages (reading accuracy)"
+    )
+    evaluate.add_argument(
+        "--gold-context-only", action="store_true", help="reading accuracy only: answer from the gold passages, skip the normal answers"
+    )
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 

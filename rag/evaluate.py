@@ -13,7 +13,14 @@ Measured per configuration:
 * retrieval ``hit@1/5/10`` and ``mrr`` on gold article ids, over the *articles* of the top 10 passages
   in rank order (a hit@k when one of the first k distinct articles is gold, comparable with article-level
   retrieval such as the BM25-over-articles reference);
-* ``answer_accuracy``: an accepted answer appears in the answer text after :func:`normalise`;
+* ``answer_accuracy``: an accepted answer appears in the answer text after :func:`normalise` (the
+  headline); ``answer_f1``: SQuAD-style token F1 of the answer's first sentence against the best accepted
+  answer (partial credit for paraphrases); ``answer_accuracy_raw``: the LLM's text before the citation check;
+* ``failures``: how many answerable questions fall in each ``FAILURE_CLASSES`` class (each outcome's
+  ``failure``): correct, retrieval_miss, gold_rank_6_10, gold_in_context_wrong, wrongly_refused;
+* with ``--gold-context``, ``reading_accuracy`` (and ``_raw``, ``reading_f1``, latency): each answerable
+  question answered from the passages retrieval finds *inside its gold articles* (same ``top_k``), so
+  reading failures are told apart from retrieval failures;
 * ``citation_precision``: share of citations whose article is gold or whose passage contains an
   accepted answer;
 * ``verified_rate``: share of (non-refused) answers whose every citation has ``verified`` not False.
@@ -27,9 +34,11 @@ Measured per configuration:
   ``suggested_min_evidence`` at the configured ``min_coverage``, and ``suggested_joint`` for both.
 
 ``--retrieval-only`` skips answering (retrieval metrics and refusal signals only), for quick sweeps
-such as recency weights. The metric functions at the top are small and pure so they can be tested by hand. Outputs: a table on
-the terminal and, with ``--out``, ``summary.json``, ``results.jsonl`` and ``comparison.png``
-(matplotlib, extra ``eval``). What an answer *is* — retrieval, answering, refusal — stays the
+such as recency weights; ``--gold-context-only`` skips the normal answers and measures reading alone.
+The metric functions are ``metrics.py``'s (pure, tested by hand), the summaries, tables and files
+``eval_report.py``'s; their names are re-exported here. Outputs: tables on the terminal and, with
+``--out``, ``summary.json``, ``results.jsonl`` and ``comparison.png`` (matplotlib, extra ``eval``;
+skipped with a hint without it). What an answer *is* — retrieval, answering, refusal — stays the
 ``Assistant``'s; this module only asks and scores.
 """
 
@@ -38,156 +47,31 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import sys
 import time
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from .clean import parse_date
+from .eval_report import (
+    PLOT_HINT, STAGES, format_reading_table, format_table, plot_comparison, reading_summary, refusal_calibration,
+    refusal_line, stage_ms, summarise, write_outputs,
+)  # fmt: skip
+from .metrics import (
+    FAILURE_CLASSES, HIT_KS, all_verified, balanced_accuracy, best_thresholds, citation_is_correct, citation_precision,
+    contains_answer, failure_class, hit_at_k, lead, mean, mrr, normalise, percentile, reciprocal_rank, refusal_rate,
+    refuses, token_f1,
+)  # fmt: skip
 from .types import Answer
 
-HIT_KS = (1, 5, 10)
 RETRIEVAL_TOP_K = max(HIT_KS)
 MODES = ("hybrid", "dense", "bm25")
 SUMMARY_KEYS = (  # at least these, in every summary.json object
     "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "citation_precision", "verified_rate",
     "refusal_answerable", "refusal_unanswerable", "p50_ms", "p95_ms",
 )  # fmt: skip
-
-# --- metric functions (pure) -----------------------------------------------------------------------
-
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-                         "\u00ab": '"', "\u00bb": '"'})  # fmt: skip
-
-
-def normalise(text: str) -> str:
-    """Lower-case ``text``, fold accents and curly quotes, turn punctuation into spaces, squeeze spaces.
-
-    ``“Squid Game”`` and ``"squid game"`` both become ``squid game``; ``José`` becomes ``jose``.
-    """
-    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text)
-    return " ".join(text.split())
-
-
-def contains_answer(text: str, answers: Iterable[str]) -> bool:
-    """Whether any accepted answer occurs in ``text`` as whole words, after :func:`normalise`.
-
-    Whole words: ``"10"`` is not found in ``"100 people"``. An empty answer never matches.
-    """
-    haystack = f" {normalise(text)} "
-    return any((needle := normalise(a)) and f" {needle} " in haystack for a in answers)
-
-
-def hit_at_k(ranked_article_ids: Sequence[str], gold: Iterable[str], k: int) -> bool:
-    """Whether any of the first ``k`` ranked passages (given by their article ids) is from a gold article."""
-    gold = set(gold)
-    return any(a in gold for a in ranked_article_ids[:k])
-
-
-def reciprocal_rank(ranked_article_ids: Sequence[str], gold: Iterable[str]) -> float:
-    """1 / rank of the first passage from a gold article (ranks start at 1); 0 when there is none."""
-    gold = set(gold)
-    return next((1.0 / rank for rank, a in enumerate(ranked_article_ids, 1) if a in gold), 0.0)
-
-
-def mean(values: Iterable[float]) -> float | None:
-    """Arithmetic mean; ``None`` for no values (a metric that does not apply, not a zero)."""
-    values = list(values)
-    return sum(values) / len(values) if values else None
-
-
-def mrr(reciprocal_ranks: Iterable[float]) -> float | None:
-    """Mean reciprocal rank over questions (see :func:`reciprocal_rank`)."""
-    return mean(reciprocal_ranks)
-
-
-def percentile(values: Iterable[float], q: float) -> float | None:
-    """The ``q``-th percentile (0–100) with linear interpolation between ranks, like ``numpy.percentile``."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def citation_is_correct(article_id: str, passage: str, gold: Iterable[str], answers: Iterable[str]) -> bool:
-    """A citation is correct when its article is gold or its passage contains an accepted answer."""
-    return article_id in set(gold) or contains_answer(passage, answers)
-
-
-def citation_precision(citations: Iterable[Any], gold: Iterable[str], answers: Iterable[str]) -> tuple[int, int]:
-    """(correct, total) citations of one answer; pooled over questions by the caller."""
-    gold, answers = set(gold), list(answers)
-    judged = [citation_is_correct(c.article_id, c.passage, gold, answers) for c in citations]
-    return sum(judged), len(judged)
-
-
-def all_verified(citations: Iterable[Any]) -> bool:
-    """True unless a citation was checked and failed (``verified is False``); unchecked counts as verified."""
-    return all(c.verified is not False for c in citations)
-
-
-def refuses(similarity: float, coverage: float, min_evidence: float, min_coverage: float) -> bool:
-    """The retriever's refusal rule: both the best dense similarity and the lexical coverage are low."""
-    return similarity < min_evidence and coverage < min_coverage
-
-
-def refusal_rate(signals: Sequence[tuple[float, float]], min_evidence: float, min_coverage: float = math.inf) -> float:
-    """Share of questions refused, given each one's (best similarity, coverage) and the two thresholds.
-
-    The default ``min_coverage=inf`` leaves the decision to the similarity alone.
-    """
-    if not signals:
-        return math.nan
-    return sum(refuses(s, c, min_evidence, min_coverage) for s, c in signals) / len(signals)
-
-
-def balanced_accuracy(
-    answerable: Sequence[tuple[float, float]],
-    unanswerable: Sequence[tuple[float, float]],
-    min_evidence: float,
-    min_coverage: float = math.inf,
-) -> float:
-    """Mean of the share of answerable questions answered and the share of must-refuse ones refused."""
-    return (refusal_rate(unanswerable, min_evidence, min_coverage) + 1 - refusal_rate(answerable, min_evidence, min_coverage)) / 2
-
-
-def _cut_points(values: Iterable[float]) -> list[float]:
-    # Every distinct way of splitting the observed values: below all, between neighbours, above all.
-    ordered = sorted(set(values))
-    return [ordered[0] - 1e-9] + [(a + b) / 2 for a, b in pairwise(ordered)] + [ordered[-1] + 1e-9]
-
-
-def best_thresholds(
-    answerable: Sequence[tuple[float, float]], unanswerable: Sequence[tuple[float, float]], *, min_coverage: float | None = None
-) -> tuple[float, float, float]:
-    """The (``min_evidence``, ``min_coverage``, balanced accuracy) that best separates the two sets.
-
-    Inputs are each question's (best similarity, coverage). With ``min_coverage`` given, only
-    ``min_evidence`` is searched (``math.inf`` for similarity alone). Candidates are midpoints between
-    observed values; among equally good ones the lowest thresholds (fewest refusals) win.
-    """
-    if not answerable or not unanswerable:
-        return math.nan, math.nan, math.nan
-    both = [*answerable, *unanswerable]
-    coverages = [min_coverage] if min_coverage is not None else _cut_points(c for _, c in both)
-    best = (math.nan, math.nan, -1.0)
-    for coverage in coverages:
-        for evidence in _cut_points(s for s, _ in both):
-            score = balanced_accuracy(answerable, unanswerable, evidence, coverage)
-            if score > best[2] + 1e-12:
-                best = (evidence, coverage, score)
-    return best
-
 
 # --- questions and configurations -----------------------------------------------------------------
 
@@ -326,6 +210,19 @@ class Outcome:
     citations_checked: int
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str = ""
+    f1: float | None = None  # token F1 of the answer's first sentence (metrics.lead) against the answers
+    raw: str | None = None  # the LLM's own text before the citation check; None for extractive answers
+    raw_correct: bool | None = None
+    gold_in_context: bool | None = None  # a gold passage was among the top_k passages the answer was built from
+    failure: str | None = None  # one of metrics.FAILURE_CLASSES; None when not asked or not answerable
+    # The same question answered from the gold articles' best passages only (--gold-context).
+    reading_answer: str = ""
+    reading_mode: str = ""  # "" when not read with gold context
+    reading_raw: str | None = None
+    reading_correct: bool | None = None
+    reading_raw_correct: bool | None = None
+    reading_f1: float | None = None
+    reading_timings_ms: dict[str, float] | None = None
 
 
 @dataclass
@@ -336,6 +233,7 @@ class EvalRun:
     summaries: list[dict[str, Any]]
     skipped: dict[str, str]  # backend -> why it was not run
     ingest: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # said to the user after the run (e.g. a plot not drawn)
 
 
 class Evaluator:
@@ -371,11 +269,11 @@ class Evaluator:
             "seconds": round(report.seconds, 1),
         }
 
-    def assistant(self, config: RetrievalConfig, backend: str):
-        """An ``Assistant`` for one configuration, sharing the embedding model, store and LLM."""
+    def assistant(self, config: RetrievalConfig, backend: str, **updates: Any):
+        """An ``Assistant`` for one configuration (plus ``updates`` to its settings), sharing the embedding model, store and LLM."""
         from .assistant import Assistant
 
-        settings = self.settings.model_copy(update={**config.updates(), "llm": backend if backend != "none" else "extractive"})
+        settings = self.settings.model_copy(update={**config.updates(), "llm": backend if backend != "none" else "extractive", **updates})
         return Assistant(settings, embedding=self.base.embedding, store=self.base.store, llm=self._llms.get(backend))
 
     def unavailable(self, backend: str) -> str | None:
@@ -411,18 +309,22 @@ class Evaluator:
         backends: Sequence[str] = ("extractive",),
         *,
         answers: bool = True,
+        gold_context: bool = False,
         show_progress: bool = True,
     ) -> EvalRun:
         """Ask every question under every (retrieval configuration × backend); return outcomes and summaries.
 
-        With ``answers=False`` nothing is answered (backends are ignored, reported as ``"none"``): only
-        retrieval metrics and the refusal signals, with ``refused`` the retriever's ``weak`` decision.
+        With ``gold_context`` each answerable question with gold articles is also answered from the
+        gold articles' best passages (reading apart from retrieval). With ``answers=False`` the normal
+        answer is skipped; without ``gold_context`` too, backends are ignored (reported as ``"none"``):
+        only retrieval metrics and the refusal signals, with ``refused`` the retriever's ``weak`` decision.
         """
         from tqdm import tqdm
 
         gold = self.gold_ids(questions)
-        skipped = {b: reason for b in backends if answers and (reason := self.unavailable(b))}
-        backends = [b for b in backends if b not in skipped] if answers else ["none"]
+        composing = answers or gold_context
+        skipped = {b: reason for b in backends if composing and (reason := self.unavailable(b))}
+        backends = [b for b in backends if b not in skipped] if composing else ["none"]
         outcomes: list[Outcome] = []
         summaries = []
         with tqdm(
@@ -432,14 +334,20 @@ class Evaluator:
                 for number, config in enumerate(configs):
                     bar.set_postfix_str(f"{config.name}/{backend}")
                     assistant = self.assistant(config, backend)
+                    # Gold-context reading sees top_k passages of the gold articles: without the
+                    # per-article cap, which would leave a one-article question 2 passages.
+                    reader = self.assistant(config, backend, max_passages_per_article=self.settings.top_k) if gold_context else None
                     # Keep one-off costs out of the timed questions: the BM25 index, and on the first
                     # configuration of a backend the lazy imports and first model runs.
                     assistant.retriever.refresh()
-                    if number == 0 and questions and answers:
+                    if number == 0 and questions and composing:
                         assistant.query(questions[0].question, as_of=questions[0].as_of)
                     done = []
                     for question in questions:
-                        done.append(self._ask(assistant, question, gold[question.id], config.name, backend, answers))
+                        outcome = self._ask(assistant, question, gold[question.id], config.name, backend, answers)
+                        if gold_context and question.answerable and gold[question.id]:
+                            self._read(reader, question, gold[question.id], outcome)
+                        done.append(outcome)
                         bar.update(1)
                     outcomes.extend(done)
                     summaries.append(summarise(done, config, backend, self.settings))
@@ -451,12 +359,20 @@ class Evaluator:
         passages = assistant.retrieve(q.question, top_k=RETRIEVAL_TOP_K, as_of=q.as_of).passages
         ranked = list(dict.fromkeys(hit.passage.article_id for hit in passages))  # articles, in rank order
         signals = assistant.retrieve(q.question, as_of=q.as_of)
+        raw = None
         if answers:
-            answer = assistant.query(q.question, as_of=q.as_of)
+            answer, raw = _streamed(assistant.stream(q.question, as_of=q.as_of))
         else:
             took = signals.timings_ms.get("total", 0.0)
             answer = Answer(q.question, "", refused=signals.weak, mode="", timings_ms={"retrieval": took, "total": took})
         good, total = citation_precision(answer.citations, gold, q.answers) if q.answerable else (0, len(answer.citations))
+        correct = (not answer.refused and contains_answer(answer.text, q.answers)) if q.answerable and answers else None
+        in_context = bool(gold & {hit.passage.article_id for hit in signals.passages}) if gold else None
+        failure = None
+        if correct is not None and gold:
+            failure = failure_class(correct=correct, refused=answer.refused, gold_in_context=in_context, gold_in_top10=bool(gold & set(ranked)))
+        elif correct is not None:  # no gold articles known: only the answer can be judged
+            failure = "wrongly_refused" if answer.refused else ("correct" if correct else None)
         return Outcome(
             config=config,
             backend=backend,
@@ -473,180 +389,51 @@ class Evaluator:
             refused=answer.refused,
             answer=answer.text,
             mode=answer.mode,
-            correct=(not answer.refused and contains_answer(answer.text, q.answers)) if q.answerable and answers else None,
+            correct=correct,
             citations=total,
             citations_correct=good,
             verified=None if answer.refused or not answers else all_verified(answer.citations),
             citations_checked=sum(c.verified is not None for c in answer.citations),
             timings_ms={k: round(v, 1) for k, v in answer.timings_ms.items()},
             notice=answer.notice,
+            f1=None if correct is None else (0.0 if answer.refused else token_f1(lead(answer.text), q.answers)),
+            raw=raw,
+            raw_correct=None if raw is None or correct is None else (not answer.refused and contains_answer(raw, q.answers)),
+            gold_in_context=in_context,
+            failure=failure,
         )
 
-
-# Answer.timings_ms names a stage "answer" for extractive answers and "generation" for LLM ones.
-STAGES = {"retrieval": ("retrieval",), "answer": ("answer", "generation"), "first_token": ("first_token",), "total": ("total",)}
-
-
-def stage_ms(timings: dict[str, float], stage: str) -> float | None:
-    """The time of ``stage`` (see ``STAGES``) in one answer's ``timings_ms``, if it ran."""
-    return next((timings[key] for key in STAGES[stage] if key in timings), None)
-
-
-def summarise(outcomes: Sequence[Outcome], config: RetrievalConfig, backend: str, settings=None) -> dict[str, Any]:
-    """One configuration's metrics (see the module docstring); ``None`` where a metric does not apply.
-
-    With ``settings``, also the refusal thresholds that would best separate the two question sets:
-    ``min_evidence`` alone at the configured ``min_coverage``, and both together.
-    """
-    answerable = [o for o in outcomes if o.answerable]
-    unanswerable = [o for o in outcomes if not o.answerable]
-    with_gold = [o for o in answerable if o.hits is not None]
-    asked = [o for o in answerable if o.mode]  # empty when the run did not answer (retrieval only)
-    answered = [o for o in outcomes if o.mode and not o.refused]
-    cited = sum(o.citations for o in answerable)
-    all_citations = sum(o.citations for o in outcomes)
-
-    def rate(flags: Iterable[bool]) -> float | None:
-        return mean(1.0 if f else 0.0 for f in flags)
-
-    summary: dict[str, Any] = {
-        "config": f"{config.name}/{backend}",
-        "retrieval_mode": config.mode,
-        "recency_weight": config.recency_weight if config.recency_weight is not None else getattr(settings, "recency_weight", None),
-        "recency_half_life_days": config.recency_half_life_days or getattr(settings, "recency_half_life_days", None),
-        "backend": backend,
-        "questions": len(answerable),
-        "questions_with_gold": len(with_gold),
-        "must_refuse_questions": len(unanswerable),
-        **{f"hit@{k}": rate(o.hits[f"hit@{k}"] for o in with_gold) for k in HIT_KS},
-        "mrr": mrr(o.reciprocal_rank for o in with_gold),
-        "answer_accuracy": rate(o.correct for o in asked),
-        "citation_precision": sum(o.citations_correct for o in answerable) / cited if cited else None,
-        "verified_rate": rate(o.verified for o in answered),
-        "checked_rate": sum(o.citations_checked for o in outcomes) / all_citations if all_citations else None,
-        "extractive_fallback_rate": rate(o.mode == "extractive" for o in answered) if backend != "extractive" else None,
-        "refusal_answerable": rate(o.refused for o in answerable),
-        "refusal_unanswerable": rate(o.refused for o in unanswerable),
-    }
-    for stage in STAGES:
-        times = [t for o in outcomes if (t := stage_ms(o.timings_ms, stage)) is not None]
-        prefix = "" if stage == "total" else f"{stage}_"
-        summary[f"{prefix}p50_ms"] = percentile(times, 50)
-        summary[f"{prefix}p95_ms"] = percentile(times, 95)
-    summary.update(refusal_calibration(answerable, unanswerable, settings))
-    return summary
+    def _read(self, assistant, q: EvalQuestion, gold: set[str], outcome: Outcome) -> None:
+        # Reading apart from retrieval: the same retrieval restricted to the gold articles (same top_k,
+        # same as-of date), then the configuration's answerer on those passages, with no refusal
+        # threshold in between (the evidence is known to hold the answer).
+        hits = assistant.retrieve(q.question, article_ids=sorted(gold), as_of=q.as_of).passages
+        started, timings, raw, generator = time.perf_counter(), {}, None, assistant.generator
+        if not hits:
+            answer = Answer(q.question, "", refused=True, mode="none")
+        elif generator is not None:
+            answer, raw = _streamed(generator.stream(q.question, hits, as_of=q.as_of), started, timings)
+        else:
+            answer = assistant.answerer.answer(q.question, hits, as_of=q.as_of)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+        outcome.reading_answer, outcome.reading_mode, outcome.reading_raw = answer.text, answer.mode, raw
+        outcome.reading_correct = not answer.refused and contains_answer(answer.text, q.answers)
+        outcome.reading_raw_correct = None if raw is None else contains_answer(raw, q.answers)
+        outcome.reading_f1 = 0.0 if answer.refused else token_f1(lead(answer.text), q.answers)
+        outcome.reading_timings_ms = timings
 
 
-def refusal_calibration(answerable: Sequence[Outcome], unanswerable: Sequence[Outcome], settings=None) -> dict[str, Any]:
-    """The refusal signals of both sets, and the thresholds that would separate them best."""
-    yes = [(o.best_similarity, o.coverage) for o in answerable]
-    no = [(o.best_similarity, o.coverage) for o in unanswerable]
-    result: dict[str, Any] = {
-        "best_similarity_answerable_p50": percentile((s for s, _ in yes), 50),
-        "best_similarity_unanswerable_p50": percentile((s for s, _ in no), 50),
-        "coverage_answerable_p50": percentile((c for _, c in yes), 50),
-        "coverage_unanswerable_p50": percentile((c for _, c in no), 50),
-    }
-    if not yes or not no or settings is None:
-        return result
-    evidence, _, balanced = best_thresholds(yes, no, min_coverage=settings.min_coverage)
-    joint_evidence, joint_coverage, joint_balanced = best_thresholds(yes, no)
-    result |= {
-        "suggested_min_evidence": round(evidence, 4),
-        "balanced_accuracy_at_suggested": round(balanced, 4),
-        "balanced_accuracy_current": round(balanced_accuracy(yes, no, settings.min_evidence, settings.min_coverage), 4),
-        "suggested_joint": {
-            "min_evidence": round(joint_evidence, 4),
-            "min_coverage": round(joint_coverage, 4),
-            "balanced_accuracy": round(joint_balanced, 4),
-        },
-    }
-    return result
-
-
-# --- output ----------------------------------------------------------------------------------------
-
-_TABLE = [  # (header, summary key, format)
-    ("config", "config", "{}"),
-    ("hit@1", "hit@1", "{:.3f}"),
-    ("hit@5", "hit@5", "{:.3f}"),
-    ("hit@10", "hit@10", "{:.3f}"),
-    ("MRR", "mrr", "{:.3f}"),
-    ("acc", "answer_accuracy", "{:.3f}"),
-    ("cit.prec", "citation_precision", "{:.3f}"),
-    ("verified", "verified_rate", "{:.3f}"),
-    ("refuse:ans", "refusal_answerable", "{:.3f}"),
-    ("refuse:unans", "refusal_unanswerable", "{:.3f}"),
-    ("p50 ms", "p50_ms", "{:.0f}"),
-    ("p95 ms", "p95_ms", "{:.0f}"),
-]
-
-
-def format_table(summaries: Sequence[dict[str, Any]]) -> str:
-    """The summaries as an aligned text table ("-" where a metric does not apply)."""
-    rows = [[h for h, _, _ in _TABLE]]
-    for s in summaries:
-        rows.append(["-" if s.get(key) is None else fmt.format(s[key]) for _, key, fmt in _TABLE])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def write_outputs(run: EvalRun, out: Path) -> list[Path]:
-    """Write ``summary.json``, ``results.jsonl``, ``run.json`` and ``comparison.png`` into ``out``."""
-    import dataclasses
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(run.summaries, indent=2) + "\n", encoding="utf-8")
-    with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
-        for outcome in run.outcomes:
-            handle.write(json.dumps(dataclasses.asdict(outcome), ensure_ascii=False) + "\n")
-    (out / "run.json").write_text(json.dumps({"ingest": run.ingest, "skipped": run.skipped}, indent=2) + "\n", encoding="utf-8")
-    written = [out / "summary.json", out / "results.jsonl", out / "run.json"]
-    if run.summaries:
-        written.append(plot_comparison(run.summaries, out / "comparison.png"))
-    return written
-
-
-def plot_comparison(summaries: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Grouped bars of the quality metrics and of latency, one group per configuration."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    quality = ["hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "citation_precision", "refusal_answerable", "refusal_unanswerable"]
-    latency = ["retrieval_p50_ms", "answer_p50_ms", "p50_ms", "p95_ms"]
-    names = [s["config"] for s in summaries]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(10, 1.4 * len(names) + 6), 9), height_ratios=[3, 2])
-    for axis, metrics, label in ((top, quality, "share"), (bottom, latency, "ms")):
-        width = 0.8 / len(metrics)
-        for i, metric in enumerate(metrics):
-            values = [s.get(metric) or 0.0 for s in summaries]
-            axis.bar([x + i * width for x in range(len(names))], values, width, label=metric)
-        axis.set_xticks([x + 0.4 - width / 2 for x in range(len(names))], names, rotation=20, ha="right")
-        axis.set_ylabel(label)
-        axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    top.set_ylim(0, 1.0)
-    top.set_title("newsdesk evaluation (refusal_answerable: lower is better)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def refusal_line(summary: dict[str, Any], settings) -> str:
-    """One line on the refusal signals of a configuration and the thresholds that would fit them best."""
-    joint = summary["suggested_joint"]
-    return (
-        f"{summary['config']}: refusal signals, median answerable / must-refuse: similarity "
-        f"{summary['best_similarity_answerable_p50']:.3f} / {summary['best_similarity_unanswerable_p50']:.3f}, coverage "
-        f"{summary['coverage_answerable_p50']:.3f} / {summary['coverage_unanswerable_p50']:.3f}. Balanced accuracy "
-        f"{summary['balanced_accuracy_current']:.3f} now (min_evidence {settings.min_evidence}, min_coverage {settings.min_coverage}); "
-        f"{summary['balanced_accuracy_at_suggested']:.3f} at min_evidence {summary['suggested_min_evidence']:.3f}; "
-        f"{joint['balanced_accuracy']:.3f} at min_evidence {joint['min_evidence']:.3f} + min_coverage {joint['min_coverage']:.3f}"
-    )
+def _streamed(events, started: float | None = None, timings: dict[str, float] | None = None) -> tuple[Answer, str | None]:
+    """The final ``Answer`` of a stream and the raw text of its tokens (``None`` when nothing streamed)."""
+    tokens, answer = [], None
+    for event in events:
+        if event.kind == "token":
+            if started is not None and timings is not None and not tokens:
+                timings["first_token"] = round((time.perf_counter() - started) * 1000, 1)
+            tokens.append(event.text)
+        else:
+            answer = event.answer
+    return answer, ("".join(tokens) if tokens else None)
 
 
 def main(settings, args) -> int:
@@ -673,28 +460,35 @@ def main(settings, args) -> int:
     print(f"corpus: {ingest['passages_stored']} passages in collection {ingest['collection']} "
           f"({ingest['added'] + ingest['updated']} articles indexed now, {ingest['unchanged']} unchanged, "
           f"{ingest['duplicates']} duplicates, {ingest['failed']} failed; {ingest['seconds']} s)")  # fmt: skip
-    answers = not getattr(args, "retrieval_only", False)
-    run = evaluator.run(questions, configs, backends, answers=answers, show_progress=not args.quiet)
+    reading_only = getattr(args, "gold_context_only", False)
+    answers = not getattr(args, "retrieval_only", False) and not reading_only
+    gold_context = getattr(args, "gold_context", False) or reading_only
+    run = evaluator.run(questions, configs, backends, answers=answers, gold_context=gold_context, show_progress=not args.quiet)
     run.ingest = ingest
     for backend, reason in run.skipped.items():
         print(f"skipped backend {backend}: {reason}")
     print(format_table(run.summaries))
     if any(s["backend"] == "extractive" for s in run.summaries):
         print("verified: extractive citations quote the passage itself and are not checked; they count as verified.")
+    if answers or gold_context:
+        print(format_reading_table(run.summaries))
+        print("acc raw / read raw: the LLM's text before the citation check; read: answered from the gold articles' passages.")
     for s in run.summaries:
         if "suggested_min_evidence" in s:
             print(refusal_line(s, settings))
     if args.out:
         for path in write_outputs(run, Path(args.out)):
             print(f"wrote {path}")
+    for note in run.notes:
+        print(note)
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 
 
-__all__ = [
-    "EvalQuestion", "EvalRun", "Evaluator", "Outcome", "RetrievalConfig", "all_verified", "balanced_accuracy",
-    "best_thresholds", "citation_is_correct", "citation_precision", "contains_answer", "corpus_collection",
-    "format_table", "hit_at_k", "load_questions", "mean", "mrr", "normalise", "parse_configs", "percentile",
-    "plot_comparison", "reciprocal_rank", "refusal_calibration", "refusal_rate", "refuses", "stage_ms", "summarise",
-    "write_outputs",
+__all__ = [  # the metric and report names are re-exported: `from rag.evaluate import ...` keeps working
+    "FAILURE_CLASSES", "PLOT_HINT", "STAGES", "EvalQuestion", "EvalRun", "Evaluator", "Outcome", "RetrievalConfig",
+    "all_verified", "balanced_accuracy", "best_thresholds", "citation_is_correct", "citation_precision", "contains_answer",
+    "corpus_collection", "failure_class", "format_reading_table", "format_table", "hit_at_k", "lead", "load_questions",
+    "mean", "mrr", "normalise", "parse_configs", "percentile", "plot_comparison", "reading_summary", "reciprocal_rank",
+    "refusal_calibration", "refusal_line", "refusal_rate", "refuses", "stage_ms", "summarise", "token_f1", "write_outputs",
 ]  # fmt: skip

@@ -5,6 +5,7 @@ import re
 from conftest import SAMPLE_ARTICLE
 
 from rag.clean import clean_article_text
+from rag.metrics import lead
 
 
 def test_sample_question_is_answered_with_quoted_spans(assistant):
@@ -42,3 +43,12 @@ def test_out_of_corpus_question_is_refused(assistant):
     answer = assistant.query("Who won the 2022 World Cup?")
     assert answer.refused and not answer.citations
     assert "don't say" in answer.text
+
+
+def test_extractive_answer_leads_with_the_best_answer_sentence(assistant):
+    assistant.ingest()
+    question = "How many days did Kast give immigrants to leave Chile voluntarily?"
+    answer = assistant.query(question)
+    (best, _), *_ = assistant.answerer.rank_sentences(question, assistant.retrieve(question).passages)
+    assert answer.text.startswith(best.text.strip() + " [1]")  # the best-ranked sentence comes first, cited
+    assert "111 days" in lead(answer.text)

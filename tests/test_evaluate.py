@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from rag.evaluate import (
+    FAILURE_CLASSES,
+    PLOT_HINT,
     SUMMARY_KEYS,
+    EvalRun,
+    Outcome,
     RetrievalConfig,
     all_verified,
     balanced_accuracy,
@@ -23,8 +28,11 @@ from rag.evaluate import (
     citation_precision,
     contains_answer,
     corpus_collection,
+    failure_class,
+    format_reading_table,
     format_table,
     hit_at_k,
+    lead,
     load_questions,
     mrr,
     normalise,
@@ -33,6 +41,9 @@ from rag.evaluate import (
     reciprocal_rank,
     refusal_rate,
     stage_ms,
+    summarise,
+    token_f1,
+    write_outputs,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +77,80 @@ def test_contains_answer_with_curly_quotes_and_whole_words():
     assert not contains_answer("About 100 people came.", ["10"])  # whole words only
     assert not contains_answer("anything", [""])
     assert not contains_answer("anything", [])
+
+
+def test_token_f1_gives_partial_credit_to_paraphrases():
+    assert token_f1("Europe.", ["Europe"]) == 1.0
+    assert token_f1("The European Union", ["Europe"]) == 0.0
+    assert token_f1("assault weapons ban", ["Ban on military-style assault weapons"]) == pytest.approx(2 / 3)
+    # the best of the accepted answers; articles and punctuation do not count
+    assert token_f1("the “Squid Game”", ["Friends", '"Squid Game"']) == 1.0
+    assert token_f1("New Jersey and Oregon", ["New Jersey & Oregon"]) == pytest.approx(2 * 0.75 * 1 / 1.75)
+    assert token_f1("", ["Europe"]) == 0.0 and token_f1("Europe", []) == 0.0
+
+
+def test_lead_is_the_first_sentence_without_markers():
+    assert lead("Europe [1]. The EU will require a common USB-C charger [1].") == "Europe."
+    assert lead("The U.S. Senate passed the bill [2][3]. It now goes to the House [2].") == "The U.S. Senate passed the bill."
+    assert lead("Helio Works [1]\nThe plant opened [1].") == "Helio Works"
+    assert lead("") == ""
+
+
+def test_failure_class_tells_reading_from_retrieval_failures():
+    def cls(correct=False, refused=False, context=False, top10=False):
+        return failure_class(correct=correct, refused=refused, gold_in_context=context, gold_in_top10=top10)
+
+    assert cls(correct=True, context=True, top10=True) == "correct"
+    assert cls(correct=True) == "correct"  # right from another article's passage is still right
+    assert cls(refused=True, context=True, top10=True) == "wrongly_refused"
+    assert cls(context=True, top10=True) == "gold_in_context_wrong"
+    assert cls(top10=True) == "gold_rank_6_10"
+    assert cls() == "retrieval_miss"
+    assert set(FAILURE_CLASSES) == {"correct", "retrieval_miss", "gold_rank_6_10", "gold_in_context_wrong", "wrongly_refused"}
+
+
+def outcome(question_id: str, *, failure=None, correct=None, f1=None, reading_correct=None, answerable=True, **fields) -> Outcome:
+    """An ``Outcome`` with only the fields a summary test needs."""
+    values = dict(
+        config="hybrid", backend="local", question_id=question_id, question="?", answerable=answerable, as_of=None,
+        gold_ids=["g"], retrieved=["g"], hits={"hit@1": True, "hit@5": True, "hit@10": True}, reciprocal_rank=1.0,
+        best_similarity=0.8, coverage=0.9, refused=failure == "wrongly_refused", answer="x", mode="llm",
+        correct=correct, citations=1, citations_correct=1, verified=True, citations_checked=1, f1=f1, failure=failure,
+        reading_mode="llm" if reading_correct is not None else "", reading_correct=reading_correct,
+        reading_f1=1.0 if reading_correct else 0.0, reading_raw="x" if reading_correct is not None else None,
+        reading_raw_correct=reading_correct,
+    )  # fmt: skip
+    values.update(fields)
+    return Outcome(**values)
+
+
+def test_summary_counts_failure_classes_f1_and_gold_context_reading():
+    outcomes = [
+        outcome("1", failure="correct", correct=True, f1=1.0, reading_correct=True, raw="Europe [1].", raw_correct=True),
+        outcome("2", failure="gold_in_context_wrong", correct=False, f1=0.5, reading_correct=False, raw="Asia", raw_correct=False),
+        outcome("3", failure="retrieval_miss", correct=False, f1=0.0, reading_correct=True, raw="Europe", raw_correct=True),
+        outcome("4", failure="wrongly_refused", correct=False, f1=0.0),  # no gold-context reading for this one
+        outcome("5", answerable=False, gold_ids=[], hits=None, reciprocal_rank=None),
+    ]
+    summary = summarise(outcomes, RetrievalConfig("hybrid"), "local")
+    assert summary["failures"] == {"correct": 1, "retrieval_miss": 1, "gold_rank_6_10": 0, "gold_in_context_wrong": 1, "wrongly_refused": 1}
+    assert summary["answer_accuracy"] == 0.25 and summary["answer_f1"] == pytest.approx(1.5 / 4)
+    assert summary["answer_accuracy_raw"] == pytest.approx(2 / 4)  # the LLM text before the citation check
+    assert summary["reading_questions"] == 3 and summary["reading_accuracy"] == pytest.approx(2 / 3)
+    table = format_reading_table([summary])
+    assert "gold_in_context_wrong" in table and "0.667" in table
+
+
+def test_outputs_are_written_without_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # "import matplotlib" now raises ImportError
+    summaries = [summarise([outcome("1", failure="correct", correct=True, f1=1.0)], RetrievalConfig("hybrid"), "local")]
+    run = EvalRun([outcome("1", failure="correct", correct=True, f1=1.0)], summaries, skipped={})
+    written = write_outputs(run, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["results.jsonl", "run.json", "summary.json"]
+    assert not (tmp_path / "out" / "comparison.png").exists()
+    assert run.notes == [PLOT_HINT] and 'pip install -e ".[eval]"' in PLOT_HINT
+    (result,) = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert result["failure"] == "correct" and result["f1"] == 1.0
 
 
 # --- retrieval metrics -----------------------------------------------------------------------------
@@ -240,3 +325,27 @@ def test_realtimeqa_files_load():
     refuse = load_questions(REALTIMEQA / "unanswerable.dev.jsonl", answerable=False)
     assert len(questions) == 102 and len(refuse) == 50
     assert all(q.gold_ids and q.answers and q.as_of for q in questions)
+
+
+@pytest.mark.slow
+def test_eval_command_reports_reading_and_failure_classes_and_runs_without_matplotlib(tmp_path, monkeypatch, capsys):
+    from rag.__main__ import main
+
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the "eval" extra were not installed
+    out = tmp_path / "out"
+    argv = ["eval", "--questions", str(SAMPLE_QUESTIONS), "--corpus", str(SAMPLE_CORPUS), "--refuse", str(SAMPLE_REFUSE)]
+    assert main([*argv, "--quiet", "--limit", "4", "--configs", "hybrid", "--gold-context", "--out", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    assert PLOT_HINT in printed and "Traceback" not in printed
+    assert {p.name for p in out.iterdir()} == {"summary.json", "results.jsonl", "run.json"}
+    (summary,) = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["reading_questions"] == 4 and summary["reading_accuracy"] is not None
+    assert sum(summary["failures"].values()) == 4 and summary["answer_f1"] is not None
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    answerable = [r for r in results if r["answerable"]]
+    assert all(r["failure"] in FAILURE_CLASSES and r["reading_mode"] == "extractive" for r in answerable)
+    assert all(r["gold_in_context"] for r in answerable)  # one article: the gold one is always in context
+    assert all(r["failure"] is None and not r["reading_mode"] for r in results if not r["answerable"])

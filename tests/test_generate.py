@@ -8,6 +8,8 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.chat import Conversation
+from rag.cite import split_answer
+from rag.metrics import lead
 
 pytestmark = pytest.mark.llm
 
@@ -41,6 +43,19 @@ def test_cited_answer_on_the_sample_verifies(llm_assistant):
     assert answer.citations and all(c.verified for c in answer.citations)
     assert all(c.quote in c.passage for c in answer.citations)
     assert "first_token" in answer.timings_ms and answer.timings_ms["first_token"] <= answer.timings_ms["total"]
+
+
+@pytest.mark.parametrize(
+    "question, short_answer",
+    [("Who is Chile's Minister of Security?", "Cordero"), ("How many days did Kast give immigrants to leave Chile voluntarily?", "111")],
+)
+def test_short_factual_question_gets_the_short_answer_first(llm_assistant, question, short_answer):
+    answer = llm_assistant.query(question)
+    first = lead(answer.text)  # the first sentence, markers removed
+    assert answer.mode == "llm", answer
+    assert short_answer in first and len(first.split()) <= 5, answer.text  # "Luis Cordero [1]." then the detail
+    assert len(split_answer(answer.text)) >= 2, answer.text  # supporting detail follows
+    assert answer.citations and all(c.verified for c in answer.citations)
 
 
 def test_out_of_corpus_question_is_refused_before_generation(llm_assistant):
