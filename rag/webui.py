@@ -486,18 +486,6 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
 
 
 __all__ = [
-    "CSS",
-    "ChatSession",
-    "LaunchError",
-    "OptionError",
-    "Outcome",
-    "WebUI",
-    "build_ui",
-    "is_local",
-    "launch",
-    "launch_options",
-    "prepare",
-    "render_answer",
-    "safe_filename",
-    "startup_message",
-]
+    "CSS", "ChatSession", "LaunchError", "OptionError", "Outcome", "WebUI", "build_ui", "is_local", "launch",
+    "launch_options", "prepare", "render_answer", "safe_filename", "startup_message",
+]  # fmt: skip
