@@ -157,8 +157,12 @@ def _chat_loop(session: ChatSession, questions: list[str], phase: Phase, stop_at
                 phase.leaks.append(leak)
 
 
-def run(chats: int = 20, seconds: float = 300, idle_seconds: float = 60, workdir: Path | None = None, embedding=None) -> list[Phase]:
-    """Serve the app, run ``chats`` sessions for ``idle_seconds`` idle then ``seconds`` with an ingest; the two ``Phase``s."""
+def run(
+    chats: int = 20, seconds: float = 300, idle_seconds: float = 60, *, upload_articles: int = 40, workdir: Path | None = None, embedding=None
+) -> list[Phase]:
+    """Serve the app, run ``chats`` sessions for ``idle_seconds`` idle then ``seconds`` with an ingest; the two ``Phase``s.
+
+    The ingest uploads files of ``upload_articles`` generated articles (about 2.6 KB each), one after another."""
     from rag import webui
     from rag.assistant import Assistant
     from rag.settings import load_settings
@@ -191,7 +195,7 @@ def run(chats: int = 20, seconds: float = 300, idle_seconds: float = 60, workdir
                 number = 0
                 while not stop.is_set():
                     number += 1
-                    outcomes = assistant.library.add_file(_news_file(root / f"upload{number}.jsonl", number), f"upload{number}.jsonl")
+                    outcomes = assistant.library.add_file(_news_file(root / f"upload{number}.jsonl", number, upload_articles), f"upload{number}.jsonl")
                     if any(o.kind == "failed" for o in outcomes):
                         phase.errors.append(f"ingest {number}: {outcomes}")
                     phase.ingested_files += 1
@@ -221,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=300, help="duration of the phase with an ingest running")
     parser.add_argument("--idle-seconds", type=float, default=60, help="duration of the idle baseline phase")
+    parser.add_argument("--upload-articles", type=int, default=40, help="generated articles per uploaded file")
     args = parser.parse_args(argv)
-    phases = run(args.chats, args.seconds, args.idle_seconds)
+    phases = run(args.chats, args.seconds, args.idle_seconds, upload_articles=args.upload_articles)
     print(f"{args.chats} concurrent chats, extractive answers, {os.cpu_count()} cores\n")
     print("| phase | seconds | answers | errors | leaks | p50 s | p95 s | files ingested |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
