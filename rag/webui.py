@@ -263,6 +263,7 @@ class WebUI:
         return (render_outcomes(outcomes), *self._refresh(search), *cleared)
 
     def on_url(self, url, search, progress=gr.Progress()):
+        progress(None, desc="fetching")
         outcomes = self.library.add_url(url, on_progress=self._progress(progress))
         return (render_outcomes(outcomes), *self._refresh(search), "" if not any(o.kind == "failed" for o in outcomes) else gr.update())
 

@@ -99,7 +99,7 @@ def test_progress_bar_moves_with_the_embedding_not_ahead_of_it(tmp_path, corpus_
     assert result.returncode == 0, result.stderr
     counts = [int(n) for n in re.findall(r"(\d+) passages", result.stderr)]
     total = int(re.search(r"\((\d+) passages embedded", result.stdout).group(1))
-    assert total > 256
+    assert total > 128  # more than one embedding step (EMBED_STEP)
     shown = sorted(set(counts))
     assert shown[-1] == total
     assert any(0 < n < total for n in shown), f"the bar jumped straight to the end: {shown}"
