@@ -713,7 +713,7 @@ def test_a_password_protects_the_page_and_the_api(tmp_path: Path, embedding) -> 
         assert httpx.get(f"{url}config", timeout=10).status_code == 401
         with pytest.raises(Exception):
             Client(url, verbose=False, analytics_enabled=False, download_files=False)
-        client = Client(url, auth=("desk", "s3cret"), verbose=False, analytics_enabled=False, download_files=False)
+        client = Client(url, auth=("desk", "s3cret-harbour-7"), verbose=False, analytics_enabled=False, download_files=False)
         assert client.predict(OFF_TOPIC, api_name="/ask")["refused"] is True
     finally:
         demo.close()

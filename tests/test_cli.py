@@ -125,8 +125,9 @@ def test_ctrl_c_during_ingest_is_one_line_and_the_next_run_resumes(tmp_path, cor
         time.sleep(0.05)
     assert process.poll() is None, "the ingest ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=120)
-    reader.join(10)
+    process.wait(timeout=120)
+    reader.join(10)  # stderr is read by the reader thread only (communicate() would race it for the last line)
+    process.stdout.read()
     err = "".join(chunks)
     assert process.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
