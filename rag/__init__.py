@@ -33,6 +33,7 @@ __all__ = [
     "ScoredPassage",
     "Settings",
     "StreamEvent",
+    "default_assistant",
     "load_settings",
     "query",
 ]
@@ -51,7 +52,7 @@ _LAZY = {
     "Settings": "settings",
     "load_settings": "settings",
 }
-_default: Assistant | None = None
+_defaults: dict[Settings, Assistant] = {}  # one default assistant per settings
 _default_lock = threading.Lock()
 
 
@@ -64,13 +65,21 @@ def __getattr__(name: str) -> Any:
 def query(question: str, **options: Any) -> Answer:
     """Answer ``question`` with the default assistant (settings from ``rag.toml`` and ``RAG_*``).
 
-    The assistant is created on the first call and kept; see ``Assistant.query`` for the options
-    (``top_k``, ``date_from``, ``date_to``, ``sources``, ``article_ids``, ``as_of``).
+    One assistant per settings is created on first use and kept; it shares its models with any
+    ``Assistant`` of the same settings in the process, so ``query()`` beside an ``Assistant()`` holds
+    one LLM, not two. See ``Assistant.query`` for the options (``top_k``, ``date_from``,
+    ``date_to``, ``sources``, ``article_ids``, ``as_of``).
     """
-    global _default
-    with _default_lock:
-        if _default is None:
-            from .assistant import Assistant
+    return default_assistant().query(question, **options)
 
-            _default = Assistant()
-    return _default.query(question, **options)
+
+def default_assistant(settings: Settings | None = None) -> Assistant:
+    """The process's assistant for ``settings`` (default: loaded from ``rag.toml`` and ``RAG_*``)."""
+    from .assistant import Assistant
+    from .settings import load_settings
+
+    settings = settings or load_settings()
+    with _default_lock:
+        if settings not in _defaults:
+            _defaults[settings] = Assistant(settings)
+        return _defaults[settings]

@@ -66,10 +66,28 @@ def main(argv: list[str] | None = None) -> int:
     except StoreUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # one line, not a traceback (``ingest`` says what it had indexed)
+        print("\ninterrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
 
 
 def _ingest(assistant, args) -> int:
-    report = assistant.ingest(args.sources or None, sync=args.sync, show_progress=not args.quiet)
+    before = len(assistant.articles())
+    try:
+        report = assistant.library.ingest(args.sources or None, sync=args.sync, show_progress=not args.quiet)
+    except KeyboardInterrupt:
+        # Articles are committed batch by batch, so what was stored stays; an interrupted batch is
+        # left pending and redone by the next run.
+        indexed = len(assistant.articles()) - before
+        print(
+            f"\ninterrupted: {indexed} new article{'s' if indexed != 1 else ''} indexed before Ctrl-C; "
+            "run the same command again to resume (finished articles are not redone).",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     for origin, reason in report.failed:
         print(f"failed: {origin}: {reason}")
     for article_id, owner in report.duplicates:
@@ -119,7 +137,10 @@ def _list(assistant, args) -> int:
 
 
 def _remove(assistant, args) -> int:
-    removed = assistant.remove(args.ids)
+    outcomes = assistant.library.delete(args.ids)
+    for outcome in outcomes:
+        print(f"{outcome.kind}: {outcome.text}")
+    removed = sum(o.kind == "removed" for o in outcomes)
     print(f"removed {removed} of {len(args.ids)} articles")
     return 0 if removed == len(args.ids) else 1
 

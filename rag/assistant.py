@@ -4,10 +4,21 @@ Faces (``rag.query``, the CLI, the web app, the evaluator) call an ``Assistant``
 stages themselves. Every dependency can be handed to the constructor (a test passes a small real
 component or a fake); whatever is not handed in is built from ``Settings`` on first use, so creating an
 ``Assistant`` loads no model and opens no store.
+
+Models are heavy (the local LLM alone is 1.1 GB), so the embedding model and the LLM are kept in a
+process-wide cache keyed by the settings that shape them: a second ``Assistant`` (or ``rag.query``'s
+default one) with the same settings reuses them instead of loading its own copy.
+
+Writes run beside reads: an ingest or a removal takes the writer lock (one writer at a time, the
+others wait their turn in order), never the short lock that guards building the stages, so questions
+keep being answered while an ingest runs. They see the index as it was before the write, and the new
+articles once it has committed. Managing articles for a face (uploads, pastes, URLs, deletes, re-sync,
+with result lines) is ``articles.py``'s ``ArticleService``, reached as ``Assistant.library``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import threading
@@ -17,6 +28,53 @@ from pathlib import Path
 
 from .settings import Settings, load_settings
 from .types import Answer, ArticleInfo, StreamEvent
+
+_shared: dict[tuple, object] = {}
+_shared_locks: dict[tuple, threading.Lock] = {}
+_shared_guard = threading.Lock()
+
+
+def shared_component(key: tuple, build):
+    """The process-wide instance for ``key``, built by ``build()`` the first time it is asked for.
+
+    Keyed by the settings that shape a component, so two assistants with the same settings share one
+    model. Each key has its own lock: a second caller waits for a model being loaded instead of
+    loading another copy, while loading one kind of model does not hold up another.
+    """
+    with _shared_guard:
+        if key in _shared:
+            return _shared[key]
+        lock = _shared_locks.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _shared:
+            _shared[key] = build()
+        return _shared[key]
+
+
+class _WriterQueue:
+    """One writer at a time, served in arrival order (a bare ``Lock`` wakes waiters in any order)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    def waiting(self) -> int:
+        """Writes running or queued right now."""
+        with self._cond:
+            return self._next_ticket - self._serving
+
+    def __enter__(self):
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._cond.wait_for(lambda: self._serving == ticket)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
 
 
 class Assistant:
@@ -43,7 +101,11 @@ class Assistant:
         self._generator = None
         self._llm_notice = ""  # why the extractive answerer is used instead of the configured LLM
         self._llm_checked = False
-        self._lock = threading.RLock()  # the web app calls from several threads
+        self._library = None
+        # Building a stage takes this short lock; it is never held while articles are written.
+        self._lock = threading.RLock()
+        self._writes = _WriterQueue()
+        self._writing = False  # an ingest or removal of this assistant is running
 
     # --- stages, built on first use ------------------------------------------------------------------
 
@@ -54,7 +116,10 @@ class Assistant:
                 from .embed import make_embedding
 
                 s = self.settings
-                self._embedding = make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                key = ("embedding", s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                self._embedding = shared_component(
+                    key, lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                )
             return self._embedding
 
     @property
@@ -96,6 +161,8 @@ class Assistant:
                     cache_dir=s.data_dir / "cache" / "bm25",
                     known_words=lambda: model_vocabulary(model_dir),
                 )
+                # Built while a write runs: keep to the index as it stands until the write commits.
+                self._retriever.paused = self._writing
             return self._retriever
 
     @property
@@ -140,24 +207,29 @@ class Assistant:
             self._llm_notice = "extractive mode (RAG_LLM=extractive)"
             return None
         backend = "local" if s.llm == "auto" else s.llm
-        try:
-            llm = make_llm(
-                backend,
-                model_path=s.llm_model_path,
-                cache_dir=s.data_dir,
-                context_window=s.llm_context_window,
-                max_tokens=s.llm_max_tokens,
-                temperature=s.llm_temperature,
-                threads=s.llm_threads,
-                openai_base_url=s.openai_base_url,
-                openai_model=s.openai_model,
-                openai_api_key=s.openai_api_key,
-                ollama_base_url=s.ollama_base_url,
-                ollama_model=s.ollama_model,
-                timeout_s=s.request_timeout_s,
-            )
+        options = dict(
+            model_path=s.llm_model_path,
+            context_window=s.llm_context_window,
+            max_tokens=s.llm_max_tokens,
+            temperature=s.llm_temperature,
+            threads=s.llm_threads,
+            openai_base_url=s.openai_base_url,
+            openai_model=s.openai_model,
+            openai_api_key=s.openai_api_key,
+            ollama_base_url=s.ollama_base_url,
+            ollama_model=s.ollama_model,
+            timeout_s=s.request_timeout_s,
+        )
+
+        def build():
+            llm = make_llm(backend, cache_dir=s.data_dir, **options)
             probe(llm)
             return llm
+
+        try:
+            # Not keyed by data_dir (only where the bundled GGUF is assembled): the same weights are
+            # loaded once per process. A failure is not cached, so a server started later is found.
+            return shared_component(("llm", backend, *sorted(options.items())), build)
         except LLMUnavailable as error:
             self._llm_notice = f"extractive mode: {error}"
             return None
@@ -171,6 +243,16 @@ class Assistant:
 
     # --- articles ------------------------------------------------------------------------------------
 
+    @property
+    def library(self):
+        """The ``ArticleService``: add files, pasted text and URLs, delete, re-sync, with result lines."""
+        with self._lock:
+            if self._library is None:
+                from .articles import ArticleService
+
+                self._library = ArticleService(self)
+            return self._library
+
     def ingest(
         self,
         sources: Iterable[str | Path] | None = None,
@@ -182,8 +264,11 @@ class Assistant:
     ):
         """Index ``sources`` (default: the corpus folder); returns an ``IngestReport``.
 
-        ``served_beyond_localhost``: the caller is an app reachable from other machines, so URLs may not
-        reach private or loopback addresses unless the ``fetch_allow_private`` setting says so."""
+        Writes are queued (one at a time, in order); questions asked meanwhile are answered from the
+        index as it was, and see the new articles once this returns. ``served_beyond_localhost``: the
+        caller is an app reachable from other machines, so URLs may not reach private or loopback
+        addresses unless the ``fetch_allow_private`` setting says so.
+        """
         from .fetch import allow_private
         from .ingest import Ingestor
 
@@ -197,15 +282,17 @@ class Assistant:
             allow_private=allow_private(s.fetch_allow_private, served_beyond_localhost=served_beyond_localhost),
         )
         sources = list(sources) if sources else [s.corpus_dir]
-        with self._lock:
+        with self._writing_batch():
             report = ingestor.ingest(sources, sync=sync, show_progress=show_progress, on_progress=on_progress)
-            if self._retriever is not None:
-                self._retriever.refresh()
         changed = set(report.added) | set(report.updated)
         if changed:  # a date after today is likely a typo or a parse error: say so (retrieval gives it no recency boost)
             today = dt.date.today()
             report.future_dated = [(a.id, a.date) for a in self.articles() if a.id in changed and a.date and a.date > today]
         return report
+
+    def writes_pending(self) -> int:
+        """Writes (ingests, removals) running or waiting their turn right now."""
+        return self._writes.waiting()
 
     def ingest_text(self, text: str, *, title: str = "", date: str | dt.date | None = None, url: str = "", source: str = ""):
         """Index pasted text as an article (cleaned like a file); returns an ``IngestReport``."""
@@ -228,12 +315,30 @@ class Assistant:
         return self.store.articles()
 
     def remove(self, article_ids: Iterable[str]) -> int:
-        """Delete articles (and their passages) by id; returns how many existed."""
-        with self._lock:
-            removed = self.store.remove(article_ids)
-            if self._retriever is not None:
-                self._retriever.refresh()
-        return removed
+        """Delete articles (and their passages) by id; returns how many existed (queued like ``ingest``)."""
+        store = self.store
+        with self._writing_batch():
+            return store.remove(article_ids)
+
+    @contextlib.contextmanager
+    def _writing_batch(self):
+        """Hold the writer queue; pause the retriever's store polling meanwhile and refresh it after."""
+        with self._writes:
+            with self._lock:
+                self._writing = True
+                if self._retriever is not None:
+                    self._retriever.paused = True
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._writing = False
+                    retriever = self._retriever
+                if retriever is not None:
+                    # Rebuilt outside the stage lock; queries keep using the old index until it is
+                    # swapped in, and polling resumes only then (else a query would rebuild it too).
+                    retriever.refresh()
+                    retriever.paused = False
 
     # --- questions -----------------------------------------------------------------------------------
 

@@ -111,6 +111,9 @@ class HybridRetriever:
         self._complete: set[str] = set()
         self._lock = threading.Lock()
         self._cache = LexicalCache(cache_dir) if cache_dir else None
+        # Set by the owner while it writes to the store: queries keep to the index as last refreshed
+        # (the last consistent one) instead of rebuilding it after every batch; refresh when done.
+        self.paused = False
 
     def refresh(self) -> None:
         """Rebuild the lexical indexes and the set of completely indexed articles from the store (or the cache)."""
@@ -143,7 +146,7 @@ class HybridRetriever:
         import time
 
         now = time.monotonic()
-        if self._lexical is not None and now - self._checked_at < FRESHNESS_S:
+        if self._lexical is not None and (self.paused or now - self._checked_at < FRESHNESS_S):
             return
         self._checked_at = now
         if self._size != self.store.count_passages():

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     auth_user: str = Field(description="Web app user (required when host is not local)")
     auth_password: str = Field(description="Web app password")
     max_upload_mb: float = Field(gt=0, description="Largest file the web app accepts")
+    min_password_length: int = Field(ge=1, description="Shortest password accepted for a non-local host")
+    login_attempts: int = Field(ge=1, description="Failed logins from one client before it is locked out")
+    login_lockout_s: float = Field(gt=0, description="First lockout; doubles with each further failure")
 
     @field_validator("data_dir", "corpus_dir")
     @classmethod

@@ -157,3 +157,12 @@ def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

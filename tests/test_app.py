@@ -29,7 +29,7 @@ from conftest import LIGHTHOUSE  # noqa: E402
 
 from rag import webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
-from rag.webui import ChatSession, LaunchError, WebUI, render_answer, safe_filename  # noqa: E402
+from rag.webui import ChatSession, LaunchError, WebUI, render_answer  # noqa: E402
 
 # Gradio's queue calls a pandas API that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
@@ -93,7 +93,7 @@ def kinds(outcomes) -> list[str]:
 
 
 def uploads(ui: WebUI) -> list[str]:
-    return sorted(p.name for p in ui.uploads_dir.glob("*")) if ui.uploads_dir.exists() else []
+    return sorted(p.name for p in ui.library.uploads_dir.glob("*")) if ui.library.uploads_dir.exists() else []
 
 
 # --- rendering -----------------------------------------------------------------------------------------
@@ -201,26 +201,6 @@ def test_known_notice_is_not_repeated_but_others_are_shown() -> None:
     assert "the LLM failed" in render_answer(answer, known_notice="extractive mode (RAG_LLM=extractive)")
 
 
-@pytest.mark.parametrize(
-    "given, expected",
-    [
-        ("story.txt", "story.txt"),
-        ("../../etc/evil.txt", "evil.txt"),
-        ("..\\..\\windows\\evil.md", "evil.md"),
-        ("/abs/path/feed.jsonl.gz", "feed.jsonl.gz"),
-        ("..", "upload"),
-        (".hidden.txt", "hidden.txt"),
-        ("my report (final).pdf", "my_report_final_.pdf"),
-        ("a" * 300 + ".jsonl.gz", "a" * 91 + ".jsonl.gz"),
-    ],
-)
-def test_safe_filename(given: str, expected: str) -> None:
-    assert safe_filename(given) == expected
-
-
-# --- launch safety -------------------------------------------------------------------------------------
-
-
 def settings_for(tmp_path: Path, **overrides):
     from rag import load_settings
 
@@ -242,8 +222,8 @@ def test_exposed_host_without_password_is_refused(tmp_path: Path, host: str) -> 
 
 
 def test_exposed_host_with_password_uses_it_and_says_so(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, host="0.0.0.0", auth_user="desk", auth_password="s3cret")
-    assert webui.launch_options(settings)["auth"] == ("desk", "s3cret")
+    settings = settings_for(tmp_path, host="0.0.0.0", auth_user="desk", auth_password="s3cret-harbour-7")
+    assert webui.launch_options(settings)["auth"] == ("desk", "s3cret-harbour-7")
     message = webui.startup_message(settings)
     assert "reachable from other machines" in message and "password required" in message and "s3cret" not in message
 
@@ -478,14 +458,14 @@ def test_status_names_the_backend_and_the_index(ui: WebUI) -> None:
 def test_upload_adds_an_article_that_is_listed_and_answerable(ui: WebUI, tmp_path: Path) -> None:
     source = tmp_path / "lighthouse.md"
     source.write_text(LIGHTHOUSE, encoding="utf-8")
-    outcomes = ui.add_file(source, "lighthouse.md")
+    outcomes = ui.library.add_file(source, "lighthouse.md")
     assert kinds(outcomes) == ["added"]
     assert "Harbour town restores its 1880 lighthouse" in outcomes[0].text
     rows = ui.article_rows()
     assert ["Harbour town restores its 1880 lighthouse", "2024-03-05", "coastal-herald.example"] == rows[1][:3] or any(
         r[:3] == ["Harbour town restores its 1880 lighthouse", "2024-03-05", "coastal-herald.example"] for r in rows
     )
-    assert ui.source_choices() == ["coastal-herald.example"]
+    assert ui.source_choices() == ["apnews.com", "coastal-herald.example"]  # the bundled sample is from apnews.com
     stored = uploads(ui)
     assert len(stored) == 1 and stored[0].endswith("_lighthouse.md")
 
@@ -506,7 +486,7 @@ def test_bad_uploads_change_nothing(ui: WebUI, tmp_path: Path) -> None:
     broken_json = tmp_path / "feed.json"
     broken_json.write_text('{"title": "x", "text": ', encoding="utf-8")
 
-    results = {path.name: ui.add_file(path, path.name) for path in (binary, program, empty, broken, broken_json)}
+    results = {path.name: ui.library.add_file(path, path.name) for path in (binary, program, empty, broken, broken_json)}
     for name, outcomes in results.items():
         assert kinds(outcomes) == ["failed"], (name, outcomes)
         assert outcomes[0].text.startswith(name), outcomes
@@ -523,7 +503,7 @@ def test_upload_size_limit(tmp_path: Path, embedding) -> None:
     ui = WebUI(make_assistant(tmp_path / "small", embedding, max_upload_mb=0.001))
     big = tmp_path / "big.txt"
     big.write_text("The harbour lighthouse reopened. " * 100, encoding="utf-8")
-    outcomes = ui.add_file(big, big.name)
+    outcomes = ui.library.add_file(big, big.name)
     assert kinds(outcomes) == ["failed"] and "too large" in outcomes[0].text and "0.001 MB limit" in outcomes[0].text
     assert len(ui.article_rows()) == 1 and uploads(ui) == []
 
@@ -532,24 +512,24 @@ def test_path_escaping_upload_names_stay_in_the_uploads_folder(ui: WebUI, tmp_pa
     source = tmp_path / "incoming.md"
     source.write_text(LIGHTHOUSE, encoding="utf-8")
     outside = tmp_path / "data" / "escaped.md"
-    outcomes = ui.add_file(source, "../../escaped.md")
+    outcomes = ui.library.add_file(source, "../../escaped.md")
     assert kinds(outcomes) == ["added"] and outcomes[0].text.startswith("escaped.md: ")
     assert not outside.exists() and not (tmp_path / "escaped.md").exists()
-    stored = list(ui.uploads_dir.iterdir())
+    stored = list(ui.library.uploads_dir.iterdir())
     assert len(stored) == 1 and stored[0].name.endswith("_escaped.md")
-    assert stored[0].resolve().parent == ui.uploads_dir.resolve()
+    assert stored[0].resolve().parent == ui.library.uploads_dir.resolve()
     # Windows-style and absolute names are reduced the same way; the same content is a duplicate.
     for name in ("..\\..\\escaped-too.md", "/etc/escaped-abs.md"):
-        outcomes = ui.add_file(source, name)
+        outcomes = ui.library.add_file(source, name)
         assert kinds(outcomes) == ["duplicate"], outcomes
-    assert len(list(ui.uploads_dir.iterdir())) == 1  # duplicates keep no copy
+    assert len(list(ui.library.uploads_dir.iterdir())) == 1  # duplicates keep no copy
 
 
 def test_uploading_the_same_file_again_is_unchanged(ui: WebUI, tmp_path: Path) -> None:
     source = tmp_path / "lighthouse.md"
     source.write_text(LIGHTHOUSE, encoding="utf-8")
-    assert kinds(ui.add_file(source, "lighthouse.md")) == ["added"]
-    again = ui.add_file(source, "lighthouse.md")
+    assert kinds(ui.library.add_file(source, "lighthouse.md")) == ["added"]
+    again = ui.library.add_file(source, "lighthouse.md")
     assert kinds(again) == ["unchanged"] and "already indexed" in again[0].text
     assert len(ui.article_rows()) == 2
 
@@ -564,7 +544,7 @@ def test_jsonl_gz_upload_reports_each_record(ui: WebUI, tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl.gz"
     with gzip.open(feed, "wt", encoding="utf-8") as handle:
         handle.write("\n".join(records) + "\n")
-    outcomes = ui.add_file(feed, "feed.jsonl.gz")
+    outcomes = ui.library.add_file(feed, "feed.jsonl.gz")
     assert sorted(kinds(outcomes)) == ["added", "failed", "failed"]
     failed = [o.text for o in outcomes if o.kind == "failed"]
     assert failed[0].startswith("feed.jsonl.gz:2: malformed JSON line")
@@ -582,19 +562,19 @@ def test_on_upload_streams_result_lines_and_refreshes_the_lists(ui: WebUI, tmp_p
     assert 'class="nd-added"' in log_html and 'class="nd-failed"' in log_html and "notes.docx" in log_html
     assert any(r[0] == "Harbour town restores its 1880 lighthouse" for r in rows)
     assert any(value == rows[0][-1] for _, value in picker["choices"])
-    assert sources["choices"] == ["coastal-herald.example"]
+    assert sources["choices"] == ["apnews.com", "coastal-herald.example"]
     assert "2 articles" in status and files is None
 
 
 def test_paste_text(ui: WebUI) -> None:
-    outcomes = ui.add_text(LIGHTHOUSE.split("---\n", 2)[2], "Lighthouse reopens", "2024-03-05", "herald.example", "https://herald.example/l")
+    outcomes = ui.library.add_text(LIGHTHOUSE.split("---\n", 2)[2], "Lighthouse reopens", "2024-03-05", "herald.example", "https://herald.example/l")
     assert kinds(outcomes) == ["added"] and "Lighthouse reopens" in outcomes[0].text
     row = next(r for r in ui.article_rows() if r[0] == "Lighthouse reopens")
     assert row[1:3] == ["2024-03-05", "herald.example"]
-    assert kinds(ui.add_text(LIGHTHOUSE.split("---\n", 2)[2], "Lighthouse reopens", "2024-03-05")) == ["unchanged"]
-    assert "could not read the date" in ui.add_text("Some text here about things.", "T", "someday soonish")[0].text
-    assert kinds(ui.add_text("   ", "T")) == ["failed"]
-    assert "http:// or https://" in ui.add_text("Text about a harbour.", url="javascript:alert(1)")[0].text
+    assert kinds(ui.library.add_text(LIGHTHOUSE.split("---\n", 2)[2], "Lighthouse reopens", "2024-03-05")) == ["unchanged"]
+    assert "could not read the date" in ui.library.add_text("Some text here about things.", "T", "someday soonish")[0].text
+    assert kinds(ui.library.add_text("   ", "T")) == ["failed"]
+    assert "http:// or https://" in ui.library.add_text("Text about a harbour.", url="javascript:alert(1)")[0].text
 
 
 def test_on_paste_clears_the_form_only_on_success(ui: WebUI) -> None:
@@ -621,48 +601,48 @@ def test_add_url_from_a_local_server(ui: WebUI, tmp_path: Path) -> None:
     thread.start()
     try:
         port = server.server_address[1]
-        outcomes = ui.add_url(f"http://127.0.0.1:{port}/story.html")
+        outcomes = ui.library.add_url(f"http://127.0.0.1:{port}/story.html")
         assert kinds(outcomes) == ["added"], outcomes
-        missing = ui.add_url(f"http://127.0.0.1:{port}/missing.html")
+        missing = ui.library.add_url(f"http://127.0.0.1:{port}/missing.html")
         assert kinds(missing) == ["failed"] and "HTTP 404" in missing[0].text
     finally:
         server.shutdown()
         server.server_close()
-    assert "not a web address" in ui.add_url("file:///etc/passwd")[0].text
+    assert "not a web address" in ui.library.add_url("file:///etc/passwd")[0].text
     assert any("Bridge reopens" in r[0] for r in ui.article_rows())
 
 
 def test_delete_removes_the_article_and_its_uploaded_file(ui: WebUI, tmp_path: Path) -> None:
     source = tmp_path / "lighthouse.md"
     source.write_text(LIGHTHOUSE, encoding="utf-8")
-    ui.add_file(source, "lighthouse.md")
+    ui.library.add_file(source, "lighthouse.md")
     article_id = next(r[-1] for r in ui.article_rows() if r[0].startswith("Harbour town"))
-    outcomes = ui.delete([article_id])
+    outcomes = ui.library.delete([article_id])
     assert kinds(outcomes) == ["removed"] and "Harbour town restores" in outcomes[0].text
     assert all(r[-1] != article_id for r in ui.article_rows())
     assert uploads(ui) == []
-    assert kinds(ui.delete([])) == ["info"]
-    assert "was not in the index" in ui.delete(["no-such-id"])[0].text
+    assert kinds(ui.library.delete([])) == ["info"]
+    assert "was not in the index" in ui.library.delete(["no-such-id"])[0].text
 
 
 def test_deleting_a_corpus_article_says_a_resync_brings_it_back(ui: WebUI) -> None:
     article_id = ui.article_rows()[0][-1]
-    outcomes = ui.delete(article_id)
+    outcomes = ui.library.delete(article_id)
     assert "a re-sync adds it back" in outcomes[0].text
     assert ui.article_rows() == []
     assert "refused" in json.dumps(ui.ask(PERU_QUESTION))
-    outcomes = ui.resync()
+    outcomes = ui.library.resync()
     assert "added" in kinds(outcomes) and len(ui.article_rows()) == 1
 
 
 def test_resync_adds_new_files_and_drops_removed_ones(ui: WebUI) -> None:
     corpus = Path(ui.settings.corpus_dir)
     (corpus / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
-    outcomes = ui.resync()
+    outcomes = ui.library.resync()
     assert outcomes[0].kind == "info" and "added 1" in outcomes[0].text
     assert [o.text for o in outcomes if o.kind == "added"] == ["“Harbour town restores its 1880 lighthouse”"]
     (corpus / "lighthouse.md").unlink()
-    outcomes = ui.resync()
+    outcomes = ui.library.resync()
     assert [o.kind for o in outcomes if o.kind == "removed"] == ["removed"]
     assert len(ui.article_rows()) == 1
 
@@ -670,7 +650,7 @@ def test_resync_adds_new_files_and_drops_removed_ones(ui: WebUI) -> None:
 def test_resync_of_a_missing_corpus_folder_changes_nothing(tmp_path: Path, embedding) -> None:
     ui = WebUI(make_assistant(tmp_path, embedding))
     shutil.rmtree(tmp_path / "corpus")
-    outcomes = ui.resync()
+    outcomes = ui.library.resync()
     assert kinds(outcomes) == ["failed"] and "does not exist" in outcomes[0].text
     assert len(ui.article_rows()) == 1
 
@@ -678,7 +658,7 @@ def test_resync_of_a_missing_corpus_folder_changes_nothing(tmp_path: Path, embed
 def test_search_filters_the_list(ui: WebUI, tmp_path: Path) -> None:
     source = tmp_path / "lighthouse.md"
     source.write_text(LIGHTHOUSE, encoding="utf-8")
-    ui.add_file(source, "lighthouse.md")
+    ui.library.add_file(source, "lighthouse.md")
     assert [r[0] for r in ui.article_rows("LIGHTHOUSE")] == ["Harbour town restores its 1880 lighthouse"]
     assert len(ui.article_rows("2025-11")) == 1
     assert ui.article_rows("nothing matches this") == []
@@ -724,7 +704,7 @@ def test_a_password_protects_the_page_and_the_api(tmp_path: Path, embedding) -> 
     import httpx
     from gradio_client import Client
 
-    assistant = make_assistant(tmp_path, embedding, auth_user="desk", auth_password="s3cret")
+    assistant = make_assistant(tmp_path, embedding, auth_user="desk", auth_password="s3cret-harbour-7")
     demo = webui.build_ui(assistant)
     port = free_port()
     webui.launch(demo, assistant.settings, server_port=port, prevent_thread_lock=True, quiet=True)
@@ -733,7 +713,7 @@ def test_a_password_protects_the_page_and_the_api(tmp_path: Path, embedding) -> 
         assert httpx.get(f"{url}config", timeout=10).status_code == 401
         with pytest.raises(Exception):
             Client(url, verbose=False, analytics_enabled=False, download_files=False)
-        client = Client(url, auth=("desk", "s3cret"), verbose=False, analytics_enabled=False, download_files=False)
+        client = Client(url, auth=("desk", "s3cret-harbour-7"), verbose=False, analytics_enabled=False, download_files=False)
         assert client.predict(OFF_TOPIC, api_name="/ask")["refused"] is True
     finally:
         demo.close()
@@ -745,3 +725,14 @@ def test_clicking_a_table_row_picks_that_article_for_deletion(ui: WebUI) -> None
     row = ui.article_rows()[0]
     assert ui.on_row_select(SimpleNamespace(row_value=row)) == [row[-1]]
     assert ui.on_row_select(SimpleNamespace(row_value=None)) == []
+
+
+def test_an_app_served_beyond_localhost_refuses_loopback_urls(make_settings, embedding, corpus_dir, tmp_path: Path) -> None:
+    """Issue 11 finding 6 through the web UI: "Add URL" on an exposed app never reaches inside."""
+    from rag.assistant import Assistant
+
+    settings = make_settings(host="0.0.0.0", auth_user="editor", auth_password="a long enough password")
+    ui = WebUI(Assistant(settings, embedding=embedding))
+    (outcome,) = ui.library.add_url("http://127.0.0.1:9/secret")
+    assert outcome.kind == "failed" and "fetch_allow_private" in outcome.text
+    assert ui.assistant.articles() == []

@@ -98,3 +98,81 @@ def test_ingest_flags_a_future_date(run, corpus_dir):
     )
     out = run("ingest", "--quiet").stdout
     assert "future date:" in out and "2999-01-01, after today" in out
+
+
+def _long_article(path, sentences: int = 1500) -> None:
+    """One article long enough for several hundred passages (as a 1 MB upload has thousands)."""
+    words = ["harbour", "council", "budget", "bridge", "railway", "drought", "museum", "school", "market", "festival"]
+    body = " ".join(
+        f"Sentence {i} says the {words[i % 10]} committee met {words[(i * 7) % 10]} officials on day {i % 28 + 1} and approved plan {i}."
+        for i in range(sentences)
+    )
+    path.write_text(f"date 2025-10-01 A very long council report\n\n{body}\n", encoding="utf-8")
+
+
+def _stream(process, chunks: list[str]):
+    """Read ``process.stderr`` in a thread (tqdm rewrites one line with carriage returns)."""
+    import threading
+
+    def pump():
+        for chunk in iter(lambda: process.stderr.read1(4096), b""):
+            chunks.append(chunk.decode("utf-8", "replace"))
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_progress_bar_moves_with_the_embedding_not_ahead_of_it(tmp_path, corpus_dir):
+    # Finding 11: the bar counted articles read, reached the article count before any embedding and stalled.
+    import re
+
+    _long_article(corpus_dir / "long.txt")
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "rag", "ingest"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    counts = [int(n) for n in re.findall(r"(\d+) passages", result.stderr)]
+    total = int(re.search(r"\((\d+) passages embedded", result.stdout).group(1))
+    assert total > 128  # more than one embedding step (EMBED_STEP)
+    shown = sorted(set(counts))
+    assert shown[-1] == total
+    assert any(0 < n < total for n in shown), f"the bar jumped straight to the end: {shown}"
+
+
+def test_ctrl_c_during_ingest_is_one_line_and_the_next_run_resumes(tmp_path, corpus_dir):
+    # Finding 11: Ctrl-C printed a 40-line KeyboardInterrupt traceback.
+    import re
+    import signal
+    import time
+
+    from conftest import write_articles
+
+    write_articles(corpus_dir, 300)
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "rag", "ingest"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunks: list[str] = []
+    reader = _stream(process, chunks)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(int(n) > 0 for n in re.findall(r"(\d+) passages", "".join(chunks))):
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the ingest ended before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=120)
+    reader.join(10)  # stderr is read by the reader thread only (communicate() would race it for the last line)
+    process.stdout.read()
+    err = "".join(chunks)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("interrupted")]
+    assert len(lines) == 1 and "run the same command again to resume" in lines[0], err
+    done = int(re.search(r"interrupted: (\d+) new article", lines[0]).group(1))
+    assert done < 301
+
+    resumed = subprocess.run([sys.executable, "-m", "rag", "ingest", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    added = int(re.search(r"added (\d+)", resumed.stdout).group(1))
+    updated = int(re.search(r"updated (\d+)", resumed.stdout).group(1))  # left pending by the interruption
+    unchanged = int(re.search(r"unchanged (\d+)", resumed.stdout).group(1))
+    assert unchanged == done and added + updated + unchanged == 301  # nothing redone, nothing lost
