@@ -82,8 +82,11 @@ class MisbehavingServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                self.rfile.read(length)
-                outer.respond(self, probe=False)
+                try:
+                    streamed = bool(json.loads(self.rfile.read(length) or b"{}").get("stream"))
+                except ValueError:
+                    streamed = True
+                outer.respond(self, probe=False, streamed=streamed)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
@@ -96,7 +99,7 @@ class MisbehavingServer:
             self.server.shutdown()
             self.server.server_close()
 
-    def respond(self, handler: BaseHTTPRequestHandler, probe: bool) -> None:
+    def respond(self, handler: BaseHTTPRequestHandler, probe: bool, streamed: bool = True) -> None:
         mode = self.scenario
         if mode.startswith("chat-") and probe:
             mode = "healthy"
@@ -122,6 +125,11 @@ class MisbehavingServer:
         # healthy
         if probe:
             self._send(handler, 200, b'{"object": "list", "data": [{"id": "m", "object": "model"}]}')
+            return
+        if not streamed:  # the citation check's yes/no question (rag/entail.py) is not streamed
+            reply = {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "message": {"role": "assistant", "content": "yes"}, "finish_reason": "stop"}]}  # fmt: skip
+            self._send(handler, 200, json.dumps(reply).encode())
             return
         text = "Peru declared a state of emergency because many Venezuelan migrants were heading north from Chile [1]."
         handler.send_response(200)
