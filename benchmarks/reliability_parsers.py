@@ -281,7 +281,10 @@ def _ingest_rejected(rows, rejected_dir: Path, pastes, workdir: Path, embedding,
         before = _snapshot(assistant.store)
         if kind == "pasted":
             for text, title, date in pastes:
-                report = assistant.ingest_text(text, title=title, date=date)
+                try:
+                    report = assistant.ingest_text(text, title=title, date=date)
+                except ValueError:  # an unreadable date is the API's documented error (rag.options.check_date)
+                    continue
                 if report.added or report.updated:
                     rows[kind]["index_changes"] += 1
                     problems.append(f"pasted: rejected text was indexed: {text[:60]!r}")
