@@ -200,7 +200,7 @@ class HybridRetriever:
         else:  # nothing indexed through this process yet (or an empty store): dense hits as they come
             passages = dense_hits[:top_k]
         if passages and self.settings.judge_parts:
-            best, coverage = self._judge_parts(text, vector, best, coverage, filters, passages)
+            best, coverage = self._judge_parts(text, best, coverage, filters, passages)
         weak = best < self.settings.min_evidence and coverage < self.settings.min_coverage
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
@@ -213,7 +213,7 @@ class HybridRetriever:
             corrections=corrected.changes if corrected else (),
         )
 
-    def _judge_parts(self, question: str, vector, best: float, coverage: float, filters: Filters, passages):
+    def _judge_parts(self, question: str, best: float, coverage: float, filters: Filters, passages):
         """The refusal signals of a question of several sentences: the strongest of the whole and its parts.
 
         A long or compound question ("I was reading about the border. Why did Peru declare a state of
