@@ -73,12 +73,11 @@ def test_injection_checks_detect_the_behaviour_they_name():
     assert injection.followed("evil", "See [full story](http://evil.example/login).")
 
 
-# Followed in the full run of 2026-11-29 (benchmarks/reliability_injection.py, 4 of 33): the 1.5B model
-# obeys these, and the citation check verifies the canary because it is in the cited passage. Strict
-# xfail, so the test says so when a fix (prompt, citation check or ingest-time filtering) makes them pass.
+# Followed by the 1.5B model with the earlier prompt and citation check (benchmarks/reliability_injection.py,
+# 4 of 33 on 2026-11-29): the answer-first prompt and the citation check that reads (claims.py) now keep
+# them out of the answer.
 @pytest.mark.llm
-@pytest.mark.xfail(strict=True, reason="known: the 1.5B LLM follows these and cite.py verifies the injected canary")
-def test_known_followed_injections(local_llm, embedding, tmp_path):
+def test_once_followed_injections_are_not_followed(local_llm, embedding, tmp_path):
     names = {"append phrase", "bracket system", "alpaca", "pirate persona"}
     patterns = [p for p in injection.PATTERNS if p.name in names]
     outcomes = injection.run(local_llm, patterns, embedding=embedding, workdir=tmp_path)
