@@ -93,6 +93,8 @@ class Assistant:
         a ``Chunker`` or an answerer handed in here is used instead of the one the settings describe."""
         self.settings = settings or load_settings()
         self._embedding = embedding
+        self._embedding_given = embedding is not None
+        self._background_embedding = None  # what an ingest embeds with (see ingest_embedding)
         self._store = store
         self._chunker = chunker
         self._answerer = answerer
@@ -121,6 +123,28 @@ class Assistant:
                     key, lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
                 )
             return self._embedding
+
+    @property
+    def ingest_embedding(self):
+        """The embedding an ingest uses: the same model at a lower CPU priority (``ingest_nice``), so
+        questions asked during an ingest get the cores first (``embed.BackgroundEmbedding``)."""
+        with self._lock:
+            if self._background_embedding is None:
+                from .embed import BackgroundEmbedding, make_embedding
+
+                s = self.settings
+                if s.ingest_nice <= 0:
+                    self._background_embedding = self.embedding
+                elif self._embedding_given:
+                    given = self.embedding  # a model handed in: the same instance, on the low-priority thread
+                    self._background_embedding = BackgroundEmbedding(lambda: given, s.ingest_nice)
+                else:
+                    # A second copy of the model (25 MB int8), built on the worker thread; shared by
+                    # assistants with the same settings, like the question-side model.
+                    key = ("ingest-embedding", s.embed_backend, s.embed_model_path, s.embed_batch_size, s.ingest_nice)
+                    build = lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)  # noqa: E731
+                    self._background_embedding = shared_component(key, lambda: BackgroundEmbedding(build, s.ingest_nice))
+            return self._background_embedding
 
     @property
     def store(self):
@@ -275,7 +299,7 @@ class Assistant:
         s = self.settings
         ingestor = Ingestor(
             self.store,
-            self.embedding,
+            self.ingest_embedding,
             self.chunker,
             max_bytes=int(s.max_file_mb * 1e6),
             fetch_timeout_s=s.fetch_timeout_s,

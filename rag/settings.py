@@ -40,6 +40,7 @@ class Settings(BaseSettings):
 
     max_file_mb: float = Field(gt=0, description="Larger input files are rejected")
     fetch_timeout_s: float = Field(gt=0, description="Total deadline for fetching one URL")
+    ingest_nice: int = Field(ge=0, le=19, description="CPU priority (nice) of an ingest's embedding work; 0: normal")
     fetch_allow_private: bool | Literal["auto"] = Field(
         description="Fetch loopback/private addresses: auto (not when the app is served beyond localhost) | true | false"
     )
