@@ -2,7 +2,8 @@
 
 No LLM, so it is fast and never invents: it splits the retrieved passages into sentences (NLTK's
 Punkt, the sentence splitter LlamaIndex uses), scores each by embedding similarity to the question
-plus the share of the question's content words it contains, keeps the best ``answer_sentences``
+plus ``sentence_overlap_weight`` times the share of the question's content words it contains, keeps
+the best ``answer_sentences``
 (skipping repeats from overlapping passages) and cites each one ``[n]``. Also builds the calm
 "the articles don't say" answer used whenever retrieval found only weak evidence.
 Retrieval is ``retrieve.py``'s; generated answers and citation checking are ``generate.py``'s.
@@ -111,12 +112,15 @@ def number_citations(chosen: list[tuple[Sentence, float]]) -> tuple[list[int], l
 
 
 class ExtractiveAnswerer:
-    """Composes an ``Answer`` from retrieved passages without an LLM."""
+    """Composes an ``Answer`` from retrieved passages without an LLM.
 
-    def __init__(self, embedding, answer_sentences: int = 2, lexical_weight: float = 0.5) -> None:
+    ``settings``: the ``AnswerSettings`` group (``answer_sentences``, ``sentence_overlap_weight``).
+    """
+
+    def __init__(self, embedding, settings) -> None:
         self.embedding = embedding
-        self.answer_sentences = answer_sentences
-        self.lexical_weight = lexical_weight
+        self.answer_sentences = settings.answer_sentences
+        self.overlap_weight = settings.sentence_overlap_weight
 
     def rank_sentences(self, question: str, hits: list[ScoredPassage]) -> list[tuple[Sentence, float]]:
         """Every sentence of ``hits``, best first, with its score."""
@@ -132,7 +136,7 @@ class ExtractiveAnswerer:
         scored = []
         for sentence, sim in zip(sentences, similarity):
             overlap = len(question_words & content_words(sentence.text)) / max(1, len(question_words))
-            scored.append((sentence, float(sim) + self.lexical_weight * overlap))
+            scored.append((sentence, float(sim) + self.overlap_weight * overlap))
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored
 

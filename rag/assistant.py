@@ -115,10 +115,9 @@ class Assistant:
             if self._embedding is None:
                 from .embed import make_embedding
 
-                s = self.settings
-                key = ("embedding", s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                s = self.settings.embedding
                 self._embedding = shared_component(
-                    key, lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                    ("embedding", s), lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
                 )
             return self._embedding
 
@@ -128,7 +127,7 @@ class Assistant:
             if self._store is None:
                 from .store import Store, make_client
 
-                s = self.settings
+                s = self.settings.storage
                 client = make_client(data_dir=s.data_dir, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
                 self._store = Store(client, s.collection)
             return self._store
@@ -157,7 +156,7 @@ class Assistant:
                 self._retriever = HybridRetriever(
                     self.store,
                     self.embedding,
-                    s,
+                    s.retrieval,
                     cache_dir=s.data_dir / "cache" / "bm25",
                     known_words=lambda: model_vocabulary(model_dir),
                 )
@@ -171,7 +170,7 @@ class Assistant:
             if self._answerer is None:
                 from .answer import ExtractiveAnswerer
 
-                self._answerer = ExtractiveAnswerer(self.embedding, self.settings.answer_sentences)
+                self._answerer = ExtractiveAnswerer(self.embedding, self.settings.answer)
             return self._answerer
 
     @property
@@ -189,13 +188,7 @@ class Assistant:
                     s = self.settings
                     self._llm = llm
                     judge = EntailmentJudge(llm, min_yes=s.cite_judge_min_yes) if s.cite_judge else None
-                    verifier = CitationVerifier(
-                        self.embedding,
-                        min_similarity=s.cite_min_similarity,
-                        min_overlap=s.cite_min_overlap,
-                        min_support=s.cite_min_support,
-                        judge=judge,
-                    )
+                    verifier = CitationVerifier(self.embedding, s.citation, judge=judge)
                     self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.llm_context_sentences)
             return self._generator
 
@@ -207,29 +200,17 @@ class Assistant:
             self._llm_notice = "extractive mode (RAG_LLM=extractive)"
             return None
         backend = "local" if s.llm == "auto" else s.llm
-        options = dict(
-            model_path=s.llm_model_path,
-            context_window=s.llm_context_window,
-            max_tokens=s.llm_max_tokens,
-            temperature=s.llm_temperature,
-            threads=s.llm_threads,
-            openai_base_url=s.openai_base_url,
-            openai_model=s.openai_model,
-            openai_api_key=s.openai_api_key,
-            ollama_base_url=s.ollama_base_url,
-            ollama_model=s.ollama_model,
-            timeout_s=s.request_timeout_s,
-        )
+        generation = s.generation
 
         def build():
-            llm = make_llm(backend, cache_dir=s.data_dir, **options)
+            llm = make_llm(backend, generation, cache_dir=s.data_dir)
             probe(llm)
             return llm
 
         try:
             # Not keyed by data_dir (only where the bundled GGUF is assembled): the same weights are
             # loaded once per process. A failure is not cached, so a server started later is found.
-            return shared_component(("llm", backend, *sorted(options.items())), build)
+            return shared_component(("llm", backend, generation), build)
         except LLMUnavailable as error:
             self._llm_notice = f"extractive mode: {error}"
             return None
@@ -277,8 +258,7 @@ class Assistant:
             self.store,
             self.embedding,
             self.chunker,
-            max_bytes=int(s.max_file_mb * 1e6),
-            fetch_timeout_s=s.fetch_timeout_s,
+            s.ingest,
             allow_private=allow_private(s.fetch_allow_private, served_beyond_localhost=served_beyond_localhost),
         )
         sources = list(sources) if sources else [s.corpus_dir]
@@ -369,7 +349,7 @@ class Assistant:
         from .retrieve import Filters
 
         filters = Filters(options.date_from, options.date_to, options.sources, options.article_ids)
-        return self.retriever.search(question, options.top_k or self.settings.top_k, filters, as_of=options.as_of)
+        return self.retriever.search(question, options.top_k, filters, as_of=options.as_of)
 
     def query(self, question: str, **options) -> Answer:
         """Answer ``question`` from the articles, citing the passages used.

@@ -65,17 +65,18 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 class CitationVerifier:
     """Verifies claims against passage sentences: cheap checks first, then the judge if there is one.
 
-    ``min_similarity`` / ``min_overlap``: an evidence sentence is a candidate for a claim when its
-    cosine similarity or its share of the claim's content words reaches these; ``min_support``: the
-    share of the claim's (stemmed) content words a sentence must hold to pass without the judge;
-    ``judge``: an ``entail.EntailmentJudge`` or None. Values come from ``Settings`` (``cite_*``).
+    ``settings``: the ``CitationSettings`` group. ``cite_min_similarity`` / ``cite_min_overlap``: an
+    evidence sentence is a candidate for a claim when its cosine similarity or its share of the claim's
+    content words reaches these; ``cite_min_support``: the share of the claim's (stemmed) content
+    words a sentence must hold to pass without the judge. ``judge``: an ``entail.EntailmentJudge`` or
+    None (the caller decides from ``cite_judge``).
     """
 
-    def __init__(self, embedding, *, min_similarity: float, min_overlap: float, min_support: float, judge=None) -> None:
+    def __init__(self, embedding, settings, *, judge=None) -> None:
         self.embedding = embedding
-        self.min_similarity = min_similarity
-        self.min_overlap = min_overlap
-        self.min_support = min_support
+        self.min_similarity = settings.cite_min_similarity
+        self.min_overlap = settings.cite_min_overlap
+        self.min_support = settings.cite_min_support
         self.judge = judge
 
     def check(self, text: str, hits: list[ScoredPassage], *, question: str | None = None) -> Checked:

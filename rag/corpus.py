@@ -66,7 +66,7 @@ def load_sources(
     sources: Iterable[str | Path | Article],
     *,
     max_bytes: int,
-    fetch_timeout_s: float = 20.0,
+    fetch_timeout_s: float,
     allow_private: bool = False,
 ) -> Iterator[Article | LoadFailure]:
     """Yield an ``Article`` or a ``LoadFailure`` for every article in ``sources``.

@@ -26,8 +26,9 @@ class LLMAnswerer:
     """Answers with a LlamaIndex LLM, citing verified passages."""
 
     def __init__(
-        self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, model_name: str = "", context_sentences: int = 0
+        self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, *, context_sentences: int, model_name: str = ""
     ) -> None:
+        """``context_sentences``: the ``llm_context_sentences`` setting (0: the LLM reads whole passages)."""
         self.llm = llm
         self.verifier = verifier
         self.fallback = fallback

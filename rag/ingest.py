@@ -101,19 +101,20 @@ class Ingestor:
         store,
         embedding,
         chunker,
+        settings,
         *,
-        max_bytes: int,
-        fetch_timeout_s: float = 20.0,
         allow_private: bool = False,
         batch_passages: int = 256,
     ) -> None:
-        """``fetch_timeout_s`` is the total deadline per URL; ``allow_private`` lets URLs reach
-        loopback and private addresses (``fetch.allow_private`` decides it from the settings)."""
+        """``settings``: the ``IngestSettings`` group (``max_file_mb``, ``fetch_timeout_s``, the total
+        deadline per URL). ``allow_private`` lets URLs reach loopback and private addresses
+        (``fetch.allow_private`` decides it from ``fetch_allow_private`` and where the app is served);
+        ``batch_passages``: how many chunked passages are gathered before they are embedded and stored."""
         self.store = store
         self.embedding = embedding
         self.chunker = chunker
-        self.max_bytes = max_bytes
-        self.fetch_timeout_s = fetch_timeout_s
+        self.max_bytes = int(settings.max_file_mb * 1e6)
+        self.fetch_timeout_s = settings.fetch_timeout_s
         self.allow_private = allow_private
         self.batch_passages = batch_passages
 

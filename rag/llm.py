@@ -29,6 +29,8 @@ from rag.models import resolve_gguf
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
+    from .settings import GenerationSettings
+
 BACKENDS = ("local", "openai", "ollama")
 PROBE_TIMEOUT_S = 3.0
 
@@ -116,10 +118,11 @@ def llama_cpp_chat_class() -> type[LLM]:
         """
 
         model_path: str = Field(description="GGUF file")
-        context_window: int = Field(default=4096, gt=0, description="n_ctx: prompt plus answer, in tokens")
-        max_tokens: int = Field(default=256, gt=0, description="Longest answer, in tokens")
-        temperature: float = Field(default=0.1, ge=0)
-        n_threads: int = Field(default=0, ge=0, description="CPU threads; 0 for all cores")
+        # No defaults: make_llm passes the settings (rag.toml holds the one set of defaults).
+        context_window: int = Field(gt=0, description="n_ctx: prompt plus answer, in tokens")
+        max_tokens: int = Field(gt=0, description="Longest answer, in tokens")
+        temperature: float = Field(ge=0)
+        n_threads: int = Field(ge=0, description="CPU threads; 0 for all cores")
 
         _llama: Any = PrivateAttr()
         _lock: Any = PrivateAttr(default_factory=threading.Lock)
@@ -210,29 +213,18 @@ def __getattr__(name: str) -> Any:  # PEP 562: ``from rag.llm import LlamaCppCha
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def make_llm(
-    backend: str,
-    *,
-    model_path: str,
-    cache_dir: Path,
-    context_window: int,
-    max_tokens: int,
-    temperature: float,
-    threads: int,
-    openai_base_url: str,
-    openai_model: str,
-    openai_api_key: str,
-    ollama_base_url: str,
-    ollama_model: str,
-    timeout_s: float,
-) -> LLM:
-    """Build the LlamaIndex LLM for ``backend`` (``local`` | ``openai`` | ``ollama``).
+def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> LLM:
+    """Build the LlamaIndex LLM for ``backend`` (``local`` | ``openai`` | ``ollama``) from ``settings``.
+
+    ``settings`` is the ``GenerationSettings`` group (``llm_*``, ``openai_*``, ``ollama_*``,
+    ``request_timeout_s``); ``cache_dir`` is where the bundled GGUF is assembled.
 
     ``local`` loads the GGUF now (seconds; the first time also assembles the bundled one, see
     :func:`rag.models.resolve_gguf`); the server backends connect lazily, so call :func:`probe` to
     fail fast on an unreachable server. Raises :class:`LLMUnavailable` for a missing extra, missing
     or unloadable weights; :class:`ValueError` for an unknown backend.
     """
+    s = settings
     if backend == "local":
         # llama.cpp's OpenMP threads spin while waiting for each other; when another process holds a
         # core (the web app, an ingest, CI) a spinning thread stalls the rest and generation gets ~3x
@@ -243,16 +235,16 @@ def make_llm(
         except (ImportError, OSError, RuntimeError) as err:  # not installed, or its shared library won't load
             raise _extra_missing("local", err) from err
         try:
-            path = resolve_gguf(model_path, Path(cache_dir))
+            path = resolve_gguf(s.llm_model_path, Path(cache_dir))
         except RuntimeError as err:  # ModelMissing, or a corrupt part package / full disk while assembling
             raise LLMUnavailable(str(err)) from err
         try:
             return llama_cpp_chat_class()(
                 model_path=str(path),
-                context_window=context_window,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                n_threads=threads,
+                context_window=s.llm_context_window,
+                max_tokens=s.llm_max_tokens,
+                temperature=s.llm_temperature,
+                n_threads=s.llm_threads,
             )
         except ValueError as err:  # llama.cpp could not load the file (not a GGUF, unsupported architecture)
             raise LLMUnavailable(f"llama.cpp could not load {path} ({err}): check RAG_LLM_MODEL_PATH") from err
@@ -262,17 +254,17 @@ def make_llm(
         except ImportError as err:
             raise _extra_missing("openai", err) from err
         return OpenAILike(
-            model=openai_model,
-            api_base=openai_base_url,
-            api_key=openai_api_key,
+            model=s.openai_model,
+            api_base=s.openai_base_url,
+            api_key=s.openai_api_key,
             is_chat_model=True,
-            context_window=context_window,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            timeout=timeout_s,
+            context_window=s.llm_context_window,
+            max_tokens=s.llm_max_tokens,
+            temperature=s.llm_temperature,
+            timeout=s.request_timeout_s,
             # timeout_s is a total deadline per answer (a trickling server must not hold it longer),
             # and no retries: a failed answer falls back to the extractive one at once.
-            http_client=deadline_client(timeout_s),
+            http_client=deadline_client(s.request_timeout_s),
             max_retries=0,
         )
     if backend == "ollama":
@@ -281,12 +273,12 @@ def make_llm(
         except ImportError as err:
             raise _extra_missing("ollama", err) from err
         return Ollama(
-            model=ollama_model,
-            base_url=ollama_base_url,
-            request_timeout=timeout_s,
-            context_window=context_window,
-            temperature=temperature,
-            additional_kwargs={"num_predict": max_tokens},
+            model=s.ollama_model,
+            base_url=s.ollama_base_url,
+            request_timeout=s.request_timeout_s,
+            context_window=s.llm_context_window,
+            temperature=s.llm_temperature,
+            additional_kwargs={"num_predict": s.llm_max_tokens},
         )
     raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 

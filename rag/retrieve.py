@@ -92,9 +92,9 @@ class Retrieval:
 class HybridRetriever:
     """Dense + lexical retrieval over a ``Store`` with an embedding model; see the module docstring.
 
-    ``settings``: the ``Settings`` object (retrieval fields: ``retrieval_mode``, ``candidates``, the
+    ``settings``: the ``RetrievalSettings`` group (``retrieval_mode``, ``top_k``, ``candidates``, the
     ``*_weight`` fields, ``recency_*``, ``max_passages_per_article``, ``correct_spelling``,
-    ``min_evidence``, ``min_coverage``, ``coverage_terms``). ``known_words``: a function returning the
+    ``min_evidence``, ``min_coverage``, ``judge_parts``, ``coverage_terms``). ``known_words``: a function returning the
     words that are spelled right even where the articles lack them (``spelling.model_vocabulary``);
     ``None`` turns off spelling correction and language detection.
     """
@@ -163,11 +163,12 @@ class HybridRetriever:
         return self._speller
 
     def search(
-        self, question: str, top_k: int = 5, filters: Filters | None = None, as_of: dt.date | None = None
+        self, question: str, top_k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None
     ) -> Retrieval:
-        """The ``top_k`` best passages for ``question`` under ``filters``, as of the date ``as_of``."""
+        """The ``top_k`` (default: the setting) best passages for ``question`` under ``filters``, as of ``as_of``."""
         import time
 
+        top_k = top_k or self.settings.top_k
         filters = filters or Filters()
         if as_of and (filters.date_to is None or filters.date_to > as_of):
             filters = Filters(filters.date_from, as_of, filters.sources, filters.article_ids)
@@ -354,7 +355,7 @@ class HybridRetriever:
         hits = self.store.dense_search(vector, self.settings.candidates, filters.chroma_where())
         return [h for h in hits if h.passage.article_id in self._complete]
 
-    def as_llamaindex(self, top_k: int = 5, filters: Filters | None = None):
+    def as_llamaindex(self, top_k: int | None = None, filters: Filters | None = None):
         """This retriever as a LlamaIndex ``BaseRetriever`` returning ``NodeWithScore``s."""
         from llama_index.core.retrievers import BaseRetriever
         from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode

@@ -62,22 +62,10 @@ def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
     """The default local LLM (``make_llm("local")`` on the bundled 1.5B model), loaded once per session."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
     from rag.llm import make_llm
+    from rag.settings import load_settings
 
-    return make_llm(
-        "local",
-        model_path=str(gguf_1_5b),
-        cache_dir=llm_cache_dir,
-        context_window=4096,
-        max_tokens=128,
-        temperature=0.0,
-        threads=0,
-        openai_base_url="",
-        openai_model="",
-        openai_api_key="",
-        ollama_base_url="",
-        ollama_model="",
-        timeout_s=60,
-    )
+    generation = load_settings(llm_model_path=str(gguf_1_5b), llm_max_tokens=128, llm_temperature=0.0).generation
+    return make_llm("local", generation, cache_dir=llm_cache_dir)
 
 
 # --- core pipeline fixtures ----------------------------------------------------------------------------

@@ -233,7 +233,7 @@ def test_parse_configs():
     assert RetrievalConfig("dense").updates() == {"retrieval_mode": "dense"}  # the user's recency setting
     assert configs[5].updates() == {"retrieval_mode": "hybrid", "recency_weight": 0.0}
     with pytest.raises(ValueError):
-        parse_configs("sparse")
+        parse_configs("sparse", default_half_life=14)
 
 
 def test_load_questions_accepts_both_field_spellings(tmp_path):
