@@ -163,7 +163,7 @@ def paraphrase(sentence: str) -> str | None:
 
 
 def build_set(seed: int, per_type: int):
-    from rag.answer import split_sentences
+    from rag.sentences import split_sentences
     from rag.claims import phrase_in
 
     questions, articles = load_articles(200)

@@ -26,14 +26,21 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from .answer import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
 from .claims import capitalised_words, check_claim, phrase_in
+from .sentences import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
 from .types import Citation, ScoredPassage
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A citation marker "[2]" or "[1, 3]" with the spaces before it; group 1 holds the numbers. The web
+# UI (render.py) links the same markers, so both read them with this pattern and marker_numbers.
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Candidate sentences put through the checks per claim, best first: the right sentence is almost
 # always among the first three (closest to the claim); more only costs time.
 _CANDIDATES = 3
+
+
+def marker_numbers(group: str) -> list[int]:
+    """The numbers of one marker's group 1 ("1, 3" -> [1, 3])."""
+    return [int(n) for n in re.split(r"[,;]", group)]
 
 
 @dataclass
@@ -52,8 +59,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     for paragraph in re.findall(r"[^\n]+", text):
         for start, end in sentence_tokenizer().span_tokenize(paragraph):
             sentence = paragraph[start:end]
-            numbers = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"[,;]", group)]
-            claim = _MARKER.sub("", sentence).strip()
+            numbers = [n for group in MARKER.findall(sentence) for n in marker_numbers(group)]
+            claim = MARKER.sub("", sentence).strip()
             if claim in (".", ""):  # a marker split off on its own belongs to the previous sentence
                 if sentences:
                     sentences[-1][1].extend(numbers)
@@ -86,7 +93,7 @@ class CitationVerifier:
         claims = split_answer(text)
         evidence = [s for hit in hits for s in split_sentences(hit)]
         if not claims or not evidence:
-            return Checked(text=_MARKER.sub("", text).strip(), citations=[], unsupported=[c for c, _ in claims], supported_sentences=0)
+            return Checked(text=MARKER.sub("", text).strip(), citations=[], unsupported=[c for c, _ in claims], supported_sentences=0)
         claim_vectors = np.array(self.embedding.get_text_embedding_batch([c for c, _ in claims]))
         evidence_vectors = np.array(self.embedding.get_text_embedding_batch([s.text for s in evidence]))
         similarity = claim_vectors @ evidence_vectors.T

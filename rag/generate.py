@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from .answer import ExtractiveAnswerer
 from .cite import CitationVerifier
 from .prompts import DONT_SAY, answer_messages
+from .sentences import same_span
 from .types import Answer, ScoredPassage, StreamEvent
 
 NO_DIRECT_ANSWER_NOTICE = "The model found no direct answer in the passages, so their most relevant sentences are shown."
@@ -65,7 +66,7 @@ class LLMAnswerer:
             if len(taken) == self.context_sentences:
                 break
             # Overlapping chunks repeat sentences: show each stretch of an article once.
-            if any(_overlap(sentence, other) for other in taken):
+            if any(same_span(sentence, other) for other in taken):
                 continue
             taken.append(sentence)
             by_passage.setdefault(sentence.passage.passage.id, []).append(sentence)
@@ -111,10 +112,6 @@ class LLMAnswerer:
             unsupported=checked.unsupported,
             **fields,
         )
-
-
-def _overlap(a, b) -> bool:
-    return a.passage.passage.article_id == b.passage.passage.article_id and a.start < b.end and b.start < a.end
 
 
 def _is_dont_say(text: str) -> bool:

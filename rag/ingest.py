@@ -13,17 +13,15 @@ Loading and cleaning are ``corpus.py``'s; the storage protocol that makes it cra
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import LoadFailure, expand_sources, is_url, load_sources
+from .corpus import LoadFailure, expand_sources, is_url, load_sources, origin_file
 from .store import COMPLETE
 from .types import Article, Passage
 
-_RECORD_SUFFIX = re.compile(r"[:#]\d+$")
 ProgressCallback = Callable[[int, str], None]  # (articles seen so far, what happened to the last one)
 STAGES = ("load", "chunk", "embed", "store")
 EMBED_STEP = 128  # passages per embedding call, so progress moves within a long article (4 model batches)
@@ -236,10 +234,9 @@ class Ingestor:
         roots = [Path(s).resolve() for s in sources if not is_url(s)]
         gone = []
         for entry in registry.values():
-            origin = entry.origin
-            if not origin or is_url(origin):
+            file_path = origin_file(entry.origin)  # "file.jsonl:12" / "file.json#3" -> the file
+            if file_path is None:  # a URL, or pasted text
                 continue
-            file_path = Path(_RECORD_SUFFIX.sub("", origin))  # "file.jsonl:12" / "file.json#3" -> the file
             under = any(file_path == root or root in file_path.parents for root in roots)
             if under and not file_path.exists():
                 gone.append(entry.id)

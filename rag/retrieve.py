@@ -41,6 +41,14 @@ FRESHNESS_S = 1.0  # how often a query checks the store for writes by other proc
 _MAX_OVERSAMPLED = 2000  # nearest ids fetched unfiltered before falling back to Chroma's where= (32 ms at 48k)
 
 
+def refuses(similarity: float, coverage: float, min_evidence: float, min_coverage: float) -> bool:
+    """The refusal rule: both the best dense similarity and the lexical coverage are under their thresholds.
+
+    The evaluator (``metrics.py``) replays it over recorded signals to calibrate the two thresholds.
+    """
+    return similarity < min_evidence and coverage < min_coverage
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions on what retrieval may return. Dates are inclusive."""
@@ -202,7 +210,7 @@ class HybridRetriever:
             passages = dense_hits[:top_k]
         if passages and self.settings.judge_parts:
             best, coverage = self._judge_parts(text, best, coverage, filters, passages)
-        weak = best < self.settings.min_evidence and coverage < self.settings.min_coverage
+        weak = refuses(best, coverage, self.settings.min_evidence, self.settings.min_coverage)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
             passages=passages,
@@ -222,9 +230,9 @@ class HybridRetriever:
         term coverage with its framing; each sentence is judged on its own, against the same passages,
         and the question is answerable if one of them is.
         """
-        from .answer import content_words, sentence_tokenizer
-
         import re
+
+        from .sentences import content_words, sentence_tokenizer
 
         sentences = [question[a:b] for a, b in sentence_tokenizer().span_tokenize(question)]
         # A colon or semicolon also ends a part: "One thing I can't remember: why did Peru ...?"
