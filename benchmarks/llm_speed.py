@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.llm import make_llm  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
-from rag.models import QWEN_0_5B, QWEN_1_5B, ModelMissing, assemble_gguf  # noqa: E402
+from rag.gguf import QWEN_0_5B, QWEN_1_5B, ModelMissing, assemble_gguf  # noqa: E402
 
 PASSAGES = [
     "Harbor City council voted 7-2 on Tuesday to approve a $48 million plan to rebuild the Eastside seawall, "

@@ -16,10 +16,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _assembled(spec_name: str, cache: Path) -> Path:
-    from rag.models import ModelMissing, assemble_gguf, part_files
-    import rag.models
+    from rag.gguf import ModelMissing, assemble_gguf, part_files
+    import rag.gguf
 
-    spec = getattr(rag.models, spec_name)
+    spec = getattr(rag.gguf, spec_name)
     try:
         part_files(spec)
     except ModelMissing as err:
@@ -48,7 +48,7 @@ def gguf_0_5b(llm_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_gguf(request: pytest.FixtureRequest) -> Path:
     """The fastest installed GGUF: the 0.5B model if present, else the 1.5B one."""
-    from rag.models import QWEN_0_5B, ModelMissing, part_files
+    from rag.gguf import QWEN_0_5B, ModelMissing, part_files
 
     try:
         part_files(QWEN_0_5B)

@@ -47,7 +47,7 @@ def chat(text: str):
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, rag.llm, rag.models; "
+        "import sys, rag.llm, rag.gguf; "
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('llama_index', 'llama_cpp', 'openai', 'httpx')]; "
         "print(heavy)"
     )
