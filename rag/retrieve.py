@@ -349,6 +349,10 @@ class HybridRetriever:
         admitted, total = int(allowed.sum()), len(table.passages)
         if admitted == 0:
             return []
+        # Nearest ids to ask for: if the filter admitted passages at the rate it admits them overall
+        # (admitted / total), candidates * total / admitted would hold ``candidates`` admitted ones;
+        # 1.5x that is a margin for filters that admit fewer of the nearest passages than of all
+        # (set by hand, not fitted: a shortfall only costs the where= query below).
         wanted = min(total, math.ceil(self.settings.candidates * total / admitted * 1.5))
         if wanted <= _MAX_OVERSAMPLED:
             hits = []
