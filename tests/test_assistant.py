@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from conftest import write_articles
+from helpers import write_articles
 
 from rag.answer import NOT_IN_ARTICLES
 from rag.assistant import Assistant

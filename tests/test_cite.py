@@ -17,7 +17,7 @@ from rag.generate import NO_DIRECT_ANSWER_NOTICE, UNVERIFIED_NOTICE, LLMAnswerer
 from rag.settings import load_settings
 from rag.types import Passage, ScoredPassage
 
-from conftest import SAMPLE_ARTICLE
+from helpers import SAMPLE_ARTICLE
 
 ARTICLE = (
     "The harbour of Port Vale reopened on Friday after a storm closed it for nine days. "

@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 
-from conftest import write_articles
+from helpers import write_articles
 
 from rag.assistant import Assistant
 

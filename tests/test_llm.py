@@ -7,7 +7,6 @@ The real-model tests (marker ``llm``) use the bundled GGUF and a real ``llama_cp
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from helpers import free_port
 
 from rag.llm import LLMUnavailable, make_llm, probe
 from rag.settings import load_settings
@@ -28,12 +29,6 @@ def settings(tmp_path: Path, **overrides: object) -> dict[str, object]:
     """make_llm's settings and cache folder: the defaults, a short answer, ``overrides`` (setting names)."""
     values = {"llm_context_window": 2048, "llm_max_tokens": 24, "llm_temperature": 0.0, "request_timeout_s": 60.0}
     return {"settings": load_settings(**{**values, **overrides}).generation, "cache_dir": tmp_path}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def chat(text: str):
