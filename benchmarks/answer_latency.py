@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from rag import Assistant, load_settings
-    from rag.models import resolve_gguf
+    from rag.gguf import resolve_gguf
 
     questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
     questions = questions[: args.questions]

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     counter = word_piece_counter()
     chunker = Chunker(counter, settings.chunk_size, settings.chunk_overlap)
-    items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6)), args.articles)
+    items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), args.articles)
     texts = [embed_text(p) for a in items if not isinstance(a, LoadFailure) for p in chunker.split(a)]
     pieces = sum(min(len(counter(t)), 254) for t in texts)
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -163,7 +163,7 @@ def paraphrase(sentence: str) -> str | None:
 
 
 def build_set(seed: int, per_type: int):
-    from rag.answer import split_sentences
+    from rag.sentences import split_sentences
     from rag.claims import phrase_in
 
     questions, articles = load_articles(200)
@@ -285,18 +285,14 @@ def main() -> None:
         from rag.llm import make_llm
 
         started = time.perf_counter()
-        llm = make_llm(
-            "local", model_path=args.model_path, cache_dir=Path(args.cache_dir), context_window=settings.llm_context_window,
-            max_tokens=settings.llm_max_tokens, temperature=0.0, threads=args.threads, openai_base_url="", openai_model="",
-            openai_api_key="", ollama_base_url="", ollama_model="", timeout_s=60,
-        )
+        generation = settings.model_copy(
+            update={"llm_model_path": args.model_path, "llm_temperature": 0.0, "llm_threads": args.threads}
+        ).generation
+        llm = make_llm("local", generation, cache_dir=Path(args.cache_dir))
         judge = EntailmentJudge(llm, min_yes=settings.cite_judge_min_yes)
         note = f"LLM judge {llm.metadata.model_name} (loaded in {time.perf_counter() - started:.1f} s)"
     embedding = make_embedding(settings.embed_backend)
-    verifier = CitationVerifier(
-        embedding, min_similarity=settings.cite_min_similarity, min_overlap=settings.cite_min_overlap,
-        min_support=settings.cite_min_support, judge=judge,
-    )
+    verifier = CitationVerifier(embedding, settings.citation, judge=judge)
     run(verifier, answers[:3], hits_of)  # warm-up: embedding and stemmer loaded, llama.cpp buffers
     if judge:
         judge.calls = 0

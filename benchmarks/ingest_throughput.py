@@ -77,7 +77,7 @@ def bench_newsdesk(settings, embedding, counter, limit: int | None, data_dir: Pa
             part.writelines(itertools.islice(full, limit))
     store = Store(make_client(data_dir=data_dir), "bench_newsdesk")
     chunker = Chunker(counter, settings.chunk_size, settings.chunk_overlap)
-    ingestor = Ingestor(store, embedding, chunker, max_bytes=int(settings.max_file_mb * 1e6))
+    ingestor = Ingestor(store, embedding, chunker, settings.ingest)
     first = ingestor.ingest([source], show_progress=True)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     again = ingestor.ingest([source])
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_stock:
             from rag.corpus import LoadFailure, load_sources
 
-            items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6)), args.limit)
+            items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), args.limit)
             articles = [a for a in items if not isinstance(a, LoadFailure)]
         stock = bench_stock(articles, embedding, counter, Path(tmp)) if articles else None
     sample = ours["texts"][: args.ceiling_passages]

@@ -20,7 +20,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.llm import make_llm  # noqa: E402
-from rag.models import QWEN_0_5B, QWEN_1_5B, ModelMissing, assemble_gguf  # noqa: E402
+from rag.settings import load_settings  # noqa: E402
+from rag.gguf import QWEN_0_5B, QWEN_1_5B, ModelMissing, assemble_gguf  # noqa: E402
 
 PASSAGES = [
     "Harbor City council voted 7-2 on Tuesday to approve a $48 million plan to rebuild the Eastside seawall, "
@@ -102,11 +103,10 @@ def one_run(gguf: Path, cache_dir: Path, threads: int, messages: list) -> dict[s
     import llama_cpp
 
     started = time.perf_counter()
-    llm = make_llm(
-        "local", model_path=str(gguf), cache_dir=cache_dir, context_window=4096, max_tokens=MAX_TOKENS,
-        temperature=0.0, threads=threads, openai_base_url="", openai_model="", openai_api_key="",
-        ollama_base_url="", ollama_model="", timeout_s=60,
-    )
+    generation = load_settings(
+        llm_model_path=str(gguf), llm_max_tokens=MAX_TOKENS, llm_temperature=0.0, llm_threads=threads
+    ).generation
+    llm = make_llm("local", generation, cache_dir=cache_dir)
     loaded = time.perf_counter()
     ctx = llm.llama.ctx
     llama_cpp.llama_perf_context_reset(ctx)

@@ -47,7 +47,7 @@ def base_set(settings, embedding, limit: int):
     from rag.ingest import embed_text
 
     chunker = Chunker(word_piece_counter(), settings.chunk_size, settings.chunk_overlap)
-    items = itertools.islice(load_sources([SHARED / "corpus.jsonl.gz"], max_bytes=int(settings.max_file_mb * 1e6)), limit)
+    items = itertools.islice(load_sources([SHARED / "corpus.jsonl.gz"], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), limit)
     articles = [a for a in items if not isinstance(a, LoadFailure)]
     passages = [chunker.split(a) for a in articles]
     texts = [embed_text(p) for ps in passages for p in ps]
@@ -97,7 +97,7 @@ def fill(store, base, target: int, state: dict, rng) -> None:
 def make_retriever(store, embedding, settings, mode: str, cache_dir: Path | None):
     from rag.retrieve import HybridRetriever
 
-    return HybridRetriever(store, embedding, settings.model_copy(update={"retrieval_mode": mode}), cache_dir=cache_dir)
+    return HybridRetriever(store, embedding, settings.model_copy(update={"retrieval_mode": mode}).retrieval, cache_dir=cache_dir)
 
 
 def cold_startup(store, embedding, settings, cache_dir: Path) -> float:

@@ -196,11 +196,8 @@ def main(argv: list[str] | None = None) -> int:
 
     s = load_settings()
     started = time.perf_counter()
-    llm = make_llm(
-        "local", model_path=args.model_path or s.llm_model_path, cache_dir=Path(args.cache_dir), context_window=s.llm_context_window,
-        max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, threads=s.llm_threads, openai_base_url="", openai_model="",
-        openai_api_key="", ollama_base_url="", ollama_model="", timeout_s=s.request_timeout_s,
-    )
+    generation = s.model_copy(update={"llm_model_path": args.model_path or s.llm_model_path}).generation
+    llm = make_llm("local", generation, cache_dir=Path(args.cache_dir))
     print(f"model loaded in {time.perf_counter() - started:.1f} s")
     outcomes = run(llm, PATTERNS[: args.patterns])
     if args.show:

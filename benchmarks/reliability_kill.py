@@ -46,7 +46,7 @@ CHILD = textwrap.dedent(
 
     settings = load_settings(data_dir=sys.argv[1], corpus_dir=sys.argv[2], llm="extractive")
     assistant = Assistant(settings)
-    ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, max_bytes=10**7,
+    ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, settings.ingest,
                         batch_passages=int(sys.argv[3]))
     print("started", flush=True)
     report = ingestor.ingest([settings.corpus_dir])
@@ -114,7 +114,7 @@ def calibrate(workdir: Path, corpus: Path, embedding) -> tuple[float, int]:
 
     settings = load_settings(data_dir=workdir / "calibration", corpus_dir=corpus, llm="extractive")
     assistant = Assistant(settings, embedding=embedding)
-    ingestor = Ingestor(assistant.store, embedding, assistant.chunker, max_bytes=10**7, batch_passages=BATCH_PASSAGES)
+    ingestor = Ingestor(assistant.store, embedding, assistant.chunker, assistant.settings.ingest, batch_passages=BATCH_PASSAGES)
     started = time.monotonic()
     report = ingestor.ingest([corpus])
     if report.failed:

@@ -110,7 +110,7 @@ def _strategies():
 
     @st.composite
     def pdf(draw):
-        data = _minimal_pdf(draw(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126, exclude_characters="()\\"), max_size=200)))
+        data = minimal_pdf(draw(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126, exclude_characters="()\\"), max_size=200)))
         choice = draw(st.integers(0, 3))
         if choice == 0:
             return data[: draw(st.integers(0, len(data)))]
@@ -144,7 +144,12 @@ def _mutate(data: bytes, edits: list[tuple[int, int]]) -> bytes:
     return bytes(out)
 
 
-def _minimal_pdf(text: str) -> bytes:
+def minimal_pdf(text: str, info: str = "") -> bytes:
+    """A one-page PDF with ``text`` in Helvetica, hand-built (no PDF writer with text is installed).
+
+    ``info``: the body of an Info dictionary, e.g. ``/Title (Budget) /CreationDate (D:20250801120000Z)``.
+    tests/test_corpus.py builds its PDFs here too.
+    """
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -153,6 +158,8 @@ def _minimal_pdf(text: str) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    if info:
+        objects.append(b"<< " + info.encode() + b" >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -161,7 +168,8 @@ def _minimal_pdf(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    info_ref = b" /Info %d 0 R" % len(objects) if info else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, info_ref, xref)
     return bytes(out)
 
 

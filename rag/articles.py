@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import parse_date
-from .corpus import expand_sources, is_url
-from .ingest import _RECORD_SUFFIX
+from .corpus import SUPPORTED_SUFFIXES, expand_sources, is_url, origin_file, supported_suffix
 
 log = logging.getLogger("newsdesk.articles")
 
-UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl", ".jsonl.gz", ".json.gz")
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # an upload is read like any file (corpus.py)
+upload_suffix = supported_suffix
 MAX_NAME_BYTES = 160  # an upload's stored name, in UTF-8 bytes: file systems allow 255, and a 13-byte prefix is added
 Progress = Callable[[int, str], None]  # (articles read so far, what happened last), as ``Ingestor`` reports it
 
@@ -44,19 +44,6 @@ def one_line(error: BaseException) -> str:
     """An exception as one line for a user (its type and the first line of its message)."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def origin_file(origin: str) -> Path | None:
-    """The file an article's ``origin`` points into ("file.jsonl:12" → file.jsonl); None for a URL or nothing."""
-    if not origin or is_url(origin):
-        return None
-    return Path(_RECORD_SUFFIX.sub("", origin))
-
-
-def upload_suffix(name: str) -> str:
-    """The supported (double) extension ``name`` ends with, lower-cased, or ""."""
-    lower = name.lower()
-    return max((s for s in UPLOAD_SUFFIXES if lower.endswith(s)), key=len, default="")
 
 
 def safe_filename(name: str) -> str:

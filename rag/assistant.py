@@ -26,7 +26,23 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from . import llm as llms  # as a module: tests stand in for llms.make_llm and llms.probe
+from .answer import ExtractiveAnswerer, refusal
+from .articles import ArticleService
+from .chunk import Chunker
+from .cite import CitationVerifier
+from .corpus import BadSource, make_article
+from .embed import make_embedding, word_piece_counter
+from .entail import EntailmentJudge
+from .fetch import allow_private
+from .generate import LLMAnswerer
+from .ingest import IngestReport, Ingestor
+from .options import OPTION_NAMES, check_date, check_question, filter_mismatch, query_options
+from .prompts import rewrite_messages
+from .retrieve import Filters, HybridRetriever
 from .settings import Settings, load_settings
+from .spelling import model_vocabulary, other_language_message
+from .store import Store, make_client
 from .types import Answer, ArticleInfo, StreamEvent
 
 _shared: dict[tuple, object] = {}
@@ -115,12 +131,9 @@ class Assistant:
     def embedding(self):
         with self._lock:
             if self._embedding is None:
-                from .embed import make_embedding
-
-                s = self.settings
-                key = ("embedding", s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                s = self.settings.embedding
                 self._embedding = shared_component(
-                    key, lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
+                    ("embedding", s), lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
                 )
             return self._embedding
 
@@ -150,9 +163,7 @@ class Assistant:
     def store(self):
         with self._lock:
             if self._store is None:
-                from .store import Store, make_client
-
-                s = self.settings
+                s = self.settings.storage
                 client = make_client(data_dir=s.data_dir, host=s.chroma_host, port=s.chroma_port, ssl=s.chroma_ssl)
                 self._store = Store(client, s.collection)
             return self._store
@@ -161,9 +172,6 @@ class Assistant:
     def chunker(self):
         with self._lock:
             if self._chunker is None:
-                from .chunk import Chunker
-                from .embed import word_piece_counter
-
                 s = self.settings
                 model_dir = Path(s.embed_model_path) if s.embed_model_path else None
                 self._chunker = Chunker(word_piece_counter(model_dir), s.chunk_size, s.chunk_overlap)
@@ -173,15 +181,12 @@ class Assistant:
     def retriever(self):
         with self._lock:
             if self._retriever is None:
-                from .retrieve import HybridRetriever
-                from .spelling import model_vocabulary
-
                 s = self.settings
                 model_dir = Path(s.embed_model_path) if s.embed_model_path else None
                 self._retriever = HybridRetriever(
                     self.store,
                     self.embedding,
-                    s,
+                    s.retrieval,
                     cache_dir=s.data_dir / "cache" / "bm25",
                     known_words=lambda: model_vocabulary(model_dir),
                 )
@@ -193,9 +198,7 @@ class Assistant:
     def answerer(self):
         with self._lock:
             if self._answerer is None:
-                from .answer import ExtractiveAnswerer
-
-                self._answerer = ExtractiveAnswerer(self.embedding, self.settings.answer_sentences)
+                self._answerer = ExtractiveAnswerer(self.embedding, self.settings.answer)
             return self._answerer
 
     @property
@@ -206,55 +209,31 @@ class Assistant:
                 self._llm_checked = True
                 llm = self._llm or self._build_llm()
                 if llm is not None:
-                    from .cite import CitationVerifier
-                    from .entail import EntailmentJudge
-                    from .generate import LLMAnswerer
-
                     s = self.settings
                     self._llm = llm
                     judge = EntailmentJudge(llm, min_yes=s.cite_judge_min_yes) if s.cite_judge else None
-                    verifier = CitationVerifier(
-                        self.embedding,
-                        min_similarity=s.cite_min_similarity,
-                        min_overlap=s.cite_min_overlap,
-                        min_support=s.cite_min_support,
-                        judge=judge,
-                    )
+                    verifier = CitationVerifier(self.embedding, s.citation, judge=judge)
                     self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.llm_context_sentences)
             return self._generator
 
     def _build_llm(self):
-        from .llm import LLMUnavailable, make_llm, probe
-
         s = self.settings
         if s.llm == "extractive":
             self._llm_notice = "extractive mode (RAG_LLM=extractive)"
             return None
         backend = "local" if s.llm == "auto" else s.llm
-        options = dict(
-            model_path=s.llm_model_path,
-            context_window=s.llm_context_window,
-            max_tokens=s.llm_max_tokens,
-            temperature=s.llm_temperature,
-            threads=s.llm_threads,
-            openai_base_url=s.openai_base_url,
-            openai_model=s.openai_model,
-            openai_api_key=s.openai_api_key,
-            ollama_base_url=s.ollama_base_url,
-            ollama_model=s.ollama_model,
-            timeout_s=s.request_timeout_s,
-        )
+        generation = s.generation
 
         def build():
-            llm = make_llm(backend, cache_dir=s.data_dir, **options)
-            probe(llm)
+            llm = llms.make_llm(backend, generation, cache_dir=s.data_dir)
+            llms.probe(llm)
             return llm
 
         try:
             # Not keyed by data_dir (only where the bundled GGUF is assembled): the same weights are
             # loaded once per process. A failure is not cached, so a server started later is found.
-            return shared_component(("llm", backend, *sorted(options.items())), build)
-        except LLMUnavailable as error:
+            return shared_component(("llm", backend, generation), build)
+        except llms.LLMUnavailable as error:
             self._llm_notice = f"extractive mode: {error}"
             return None
 
@@ -272,8 +251,6 @@ class Assistant:
         """The ``ArticleService``: add files, pasted text and URLs, delete, re-sync, with result lines."""
         with self._lock:
             if self._library is None:
-                from .articles import ArticleService
-
                 self._library = ArticleService(self)
             return self._library
 
@@ -293,16 +270,12 @@ class Assistant:
         caller is an app reachable from other machines, so URLs may not reach private or loopback
         addresses unless the ``fetch_allow_private`` setting says so.
         """
-        from .fetch import allow_private
-        from .ingest import Ingestor
-
         s = self.settings
         ingestor = Ingestor(
             self.store,
             self.ingest_embedding,
             self.chunker,
-            max_bytes=int(s.max_file_mb * 1e6),
-            fetch_timeout_s=s.fetch_timeout_s,
+            s.ingest,
             allow_private=allow_private(s.fetch_allow_private, served_beyond_localhost=served_beyond_localhost),
         )
         sources = list(sources) if sources else [s.corpus_dir]
@@ -320,11 +293,6 @@ class Assistant:
 
     def ingest_text(self, text: str, *, title: str = "", date: str | dt.date | None = None, url: str = "", source: str = ""):
         """Index pasted text as an article (cleaned like a file); returns an ``IngestReport``."""
-        from .corpus import BadSource, make_article
-        from .ingest import IngestReport
-
-        from .options import check_date
-
         date = check_date(date, "date")  # an unreadable date is an error, not silently "undated"
         try:
             article = make_article(text, origin="pasted", title=title or None, date=date, url=url, source=source)
@@ -381,8 +349,6 @@ class Assistant:
 
         Raises ``TypeError``/``ValueError`` for invalid options (see ``rag.options.query_options``).
         """
-        from .options import check_question, query_options
-
         question = check_question(question)
         options = query_options(
             top_k=top_k, date_from=date_from, date_to=date_to, sources=sources, article_ids=article_ids, as_of=as_of
@@ -390,10 +356,8 @@ class Assistant:
         return self._retrieve(question, options)
 
     def _retrieve(self, question: str, options):
-        from .retrieve import Filters
-
         filters = Filters(options.date_from, options.date_to, options.sources, options.article_ids)
-        return self.retriever.search(question, options.top_k or self.settings.top_k, filters, as_of=options.as_of)
+        return self.retriever.search(question, options.top_k, filters, as_of=options.as_of)
 
     def query(self, question: str, **options) -> Answer:
         """Answer ``question`` from the articles, citing the passages used.
@@ -409,12 +373,13 @@ class Assistant:
         return final
 
     def stream(self, question: str, *, llm: bool = True, **options) -> Iterator[StreamEvent]:
-        """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event."""
-        from .answer import refusal
-        from .options import OPTION_NAMES, check_question, query_options
-        from .spelling import other_language_message
+        """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event.
 
-        # Validated here, before any work, so a bad option is one clear TypeError/ValueError.
+        In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``, before
+        any work); retrieval; a refusal when it found nothing to answer from (``_refusal`` says which
+        kind); else the LLM's answer, streamed (``_generate``), or the extractive one. A notice says why
+        the LLM did not answer when it was wanted; the answerer's own notice wins over it.
+        """
         question = check_question(question)
         unknown = sorted(set(options) - set(OPTION_NAMES))
         if unknown:
@@ -429,30 +394,11 @@ class Assistant:
         timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
         generator = self.generator if llm else None
         notice = "" if generator or not llm else self._llm_notice
-        mismatch = self._filter_mismatch(checked) if not retrieval.passages else ""
-        if mismatch:  # the filters excluded every article: say which, not "the articles don't say"
-            answer = refusal(question, as_of=as_of, timings_ms=timings)
-            answer.text = mismatch
-        elif retrieval.language != "en":
-            answer = refusal(question, as_of=as_of, timings_ms=timings)
-            answer.text = other_language_message(retrieval.language)
-        elif retrieval.weak or not retrieval.passages:
-            answer = refusal(question, as_of=as_of, timings_ms=timings)
-        elif generator is not None:
-            t = time.perf_counter()
-            answer = None
-            try:
-                for event in generator.stream(question, retrieval.passages, as_of=as_of, timings_ms=timings):
-                    if event.kind == "token":
-                        timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-                        yield event
-                    else:
-                        answer = event.answer
-            except Exception as error:  # a server gone away mid-answer: answer extractively, say why
-                notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"
-                answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
-            timings["generation"] = (time.perf_counter() - t) * 1000
-        else:
+        answer = self._refusal(question, checked, retrieval, timings)
+        if answer is None and generator is not None:
+            answer, failure = yield from self._generate(generator, question, retrieval.passages, as_of, timings, started)
+            notice = failure or notice
+        elif answer is None:
             t = time.perf_counter()
             answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
             timings["answer"] = (time.perf_counter() - t) * 1000
@@ -463,11 +409,42 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         yield StreamEvent("answer", answer=answer)
 
+    def _refusal(self, question: str, options, retrieval, timings: dict) -> Answer | None:
+        """The answer when there is nothing to answer from, saying why; None when there is."""
+        if retrieval.passages and retrieval.language == "en" and not retrieval.weak:
+            return None
+        answer = refusal(question, as_of=options.as_of, timings_ms=timings)
+        mismatch = self._filter_mismatch(options) if not retrieval.passages else ""
+        if mismatch:  # the filters excluded every article: say which, not "the articles don't say"
+            answer.text = mismatch
+        elif retrieval.language != "en":
+            answer.text = other_language_message(retrieval.language)
+        return answer
+
+    def _generate(self, generator, question: str, passages, as_of, timings: dict, started: float):
+        """Stream the LLM's answer (yields its token events); returns (answer, notice).
+
+        A server gone away mid-answer does not fail the question: the extractive answer is returned,
+        with a notice saying why.
+        """
+        t = time.perf_counter()
+        answer, notice = None, ""
+        try:
+            for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings):
+                if event.kind == "token":
+                    timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+                    yield event
+                else:
+                    answer = event.answer
+        except Exception as error:
+            notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"
+            answer = self.answerer.answer(question, passages, as_of=as_of, timings_ms=timings)
+        timings["generation"] = (time.perf_counter() - t) * 1000
+        return answer, notice
+
     def _filter_mismatch(self, options) -> str:
         if not (options.sources or options.article_ids or options.date_from or options.date_to or options.as_of):
             return ""
-        from .options import filter_mismatch
-
         return filter_mismatch(options, self.articles())
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
@@ -477,7 +454,6 @@ class Assistant:
         """
         if not history or not self.settings.rewrite_followups or self.generator is None:
             return question
-        from .prompts import rewrite_messages
 
         text = ""
         try:

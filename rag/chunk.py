@@ -21,7 +21,7 @@ Tokenize = Callable[[str], list]
 class Chunker:
     """Turns an ``Article`` into ``Passage``s of at most ``chunk_size`` word pieces."""
 
-    def __init__(self, tokenize: Tokenize, chunk_size: int = 200, chunk_overlap: int = 40) -> None:
+    def __init__(self, tokenize: Tokenize, chunk_size: int, chunk_overlap: int) -> None:
         from llama_index.core.node_parser import SentenceSplitter
 
         self._tokenize = tokenize

@@ -26,14 +26,21 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from .answer import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
 from .claims import capitalised_words, check_claim, phrase_in
+from .sentences import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
 from .types import Citation, ScoredPassage
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A citation marker "[2]" or "[1, 3]" with the spaces before it; group 1 holds the numbers. The web
+# UI (render.py) links the same markers, so both read them with this pattern and marker_numbers.
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Candidate sentences put through the checks per claim, best first: the right sentence is almost
 # always among the first three (closest to the claim); more only costs time.
 _CANDIDATES = 3
+
+
+def marker_numbers(group: str) -> list[int]:
+    """The numbers of one marker's group 1 ("1, 3" -> [1, 3])."""
+    return [int(n) for n in re.split(r"[,;]", group)]
 
 
 @dataclass
@@ -52,8 +59,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     for paragraph in re.findall(r"[^\n]+", text):
         for start, end in sentence_tokenizer().span_tokenize(paragraph):
             sentence = paragraph[start:end]
-            numbers = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"[,;]", group)]
-            claim = _MARKER.sub("", sentence).strip()
+            numbers = [n for group in MARKER.findall(sentence) for n in marker_numbers(group)]
+            claim = MARKER.sub("", sentence).strip()
             if claim in (".", ""):  # a marker split off on its own belongs to the previous sentence
                 if sentences:
                     sentences[-1][1].extend(numbers)
@@ -65,17 +72,18 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 class CitationVerifier:
     """Verifies claims against passage sentences: cheap checks first, then the judge if there is one.
 
-    ``min_similarity`` / ``min_overlap``: an evidence sentence is a candidate for a claim when its
-    cosine similarity or its share of the claim's content words reaches these; ``min_support``: the
-    share of the claim's (stemmed) content words a sentence must hold to pass without the judge;
-    ``judge``: an ``entail.EntailmentJudge`` or None. Values come from ``Settings`` (``cite_*``).
+    ``settings``: the ``CitationSettings`` group. ``cite_min_similarity`` / ``cite_min_overlap``: an
+    evidence sentence is a candidate for a claim when its cosine similarity or its share of the claim's
+    content words reaches these; ``cite_min_support``: the share of the claim's (stemmed) content
+    words a sentence must hold to pass without the judge. ``judge``: an ``entail.EntailmentJudge`` or
+    None (the caller decides from ``cite_judge``).
     """
 
-    def __init__(self, embedding, *, min_similarity: float, min_overlap: float, min_support: float, judge=None) -> None:
+    def __init__(self, embedding, settings, *, judge=None) -> None:
         self.embedding = embedding
-        self.min_similarity = min_similarity
-        self.min_overlap = min_overlap
-        self.min_support = min_support
+        self.min_similarity = settings.cite_min_similarity
+        self.min_overlap = settings.cite_min_overlap
+        self.min_support = settings.cite_min_support
         self.judge = judge
 
     def check(self, text: str, hits: list[ScoredPassage], *, question: str | None = None) -> Checked:
@@ -85,7 +93,7 @@ class CitationVerifier:
         claims = split_answer(text)
         evidence = [s for hit in hits for s in split_sentences(hit)]
         if not claims or not evidence:
-            return Checked(text=_MARKER.sub("", text).strip(), citations=[], unsupported=[c for c, _ in claims], supported_sentences=0)
+            return Checked(text=MARKER.sub("", text).strip(), citations=[], unsupported=[c for c, _ in claims], supported_sentences=0)
         claim_vectors = np.array(self.embedding.get_text_embedding_batch([c for c, _ in claims]))
         evidence_vectors = np.array(self.embedding.get_text_embedding_batch([s.text for s in evidence]))
         similarity = claim_vectors @ evidence_vectors.T

@@ -25,7 +25,12 @@ from urllib.parse import urlparse
 from .clean import clean_article_text, content_hash, date_from_text, derive_title, parse_date
 from .types import Article
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl", ".gz")
+# The file types articles are read from, here and by the web app's upload; the .gz ones are gzipped
+# JSON and JSON Lines.
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl", ".jsonl.gz", ".json.gz")
+# A record of a JSON file has the origin "<file>#<n>" (the n-th object of a list) or "<file>:<line>"
+# (a JSON Lines line); origin_file reads the file back out of it.
+_RECORD_SUFFIX = re.compile(r"[:#]\d+$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,19 @@ class BadSource(ValueError):
 
 def is_url(source: str | Path) -> bool:
     return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https")
+
+
+def supported_suffix(name: str | Path) -> str:
+    """The supported (double) extension the file name ``name`` ends with, lower-cased, or ""."""
+    lower = str(name).lower()
+    return max((s for s in SUPPORTED_SUFFIXES if lower.endswith(s)), key=len, default="")
+
+
+def origin_file(origin: str) -> Path | None:
+    """The file an article's ``origin`` points into ("file.jsonl:12" → file.jsonl); None for a URL or nothing."""
+    if not origin or is_url(origin):
+        return None
+    return Path(_RECORD_SUFFIX.sub("", origin))
 
 
 def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
@@ -66,7 +84,7 @@ def load_sources(
     sources: Iterable[str | Path | Article],
     *,
     max_bytes: int,
-    fetch_timeout_s: float = 20.0,
+    fetch_timeout_s: float,
     allow_private: bool = False,
 ) -> Iterator[Article | LoadFailure]:
     """Yield an ``Article`` or a ``LoadFailure`` for every article in ``sources``.
@@ -93,23 +111,17 @@ def load_sources(
 # --- files -----------------------------------------------------------------------------------------
 
 
-def _suffix(path: Path) -> str:
-    suffix = path.suffix.lower()
-    return suffix if suffix in SUPPORTED_SUFFIXES else ""
-
-
 def _load_file(path: Path, *, max_bytes: int) -> Iterator[Article | LoadFailure]:
     if not path.exists():
         raise BadSource("no such file")
-    suffix = _suffix(path)
+    suffix = supported_suffix(path.name)
+    if not suffix and path.suffix.lower() == ".gz":
+        raise BadSource("only .json.gz and .jsonl.gz archives are supported")
     if not suffix:
         raise BadSource(f"unsupported file type {path.suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     size = path.stat().st_size
     origin = str(path.resolve())
-    if suffix == ".gz":
-        inner = Path(path.stem).suffix.lower()
-        if inner not in (".json", ".jsonl"):
-            raise BadSource("only .json.gz and .jsonl.gz archives are supported")
+    if suffix.endswith(".gz"):
         with gzip.open(path, "rb") as handle:
             yield from _load_json_records(handle, origin, max_bytes=max_bytes)
         return

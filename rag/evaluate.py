@@ -150,7 +150,7 @@ class RetrievalConfig:
         return changes
 
 
-def parse_configs(spec: str, default_half_life: float = 14.0) -> list[RetrievalConfig]:
+def parse_configs(spec: str, default_half_life: float) -> list[RetrievalConfig]:
     """``"hybrid,dense,bm25,hybrid:1:30"`` → configurations; each item is ``MODE[:WEIGHT[:HALF_LIFE_DAYS]]``."""
     configs = []
     for item in filter(None, (part.strip() for part in spec.split(","))):

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from .answer import ExtractiveAnswerer
 from .cite import CitationVerifier
 from .prompts import DONT_SAY, answer_messages
+from .sentences import same_span
 from .types import Answer, ScoredPassage, StreamEvent
 
 NO_DIRECT_ANSWER_NOTICE = "The model found no direct answer in the passages, so their most relevant sentences are shown."
@@ -26,8 +27,9 @@ class LLMAnswerer:
     """Answers with a LlamaIndex LLM, citing verified passages."""
 
     def __init__(
-        self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, model_name: str = "", context_sentences: int = 0
+        self, llm, verifier: CitationVerifier, fallback: ExtractiveAnswerer, *, context_sentences: int, model_name: str = ""
     ) -> None:
+        """``context_sentences``: the ``llm_context_sentences`` setting (0: the LLM reads whole passages)."""
         self.llm = llm
         self.verifier = verifier
         self.fallback = fallback
@@ -64,7 +66,7 @@ class LLMAnswerer:
             if len(taken) == self.context_sentences:
                 break
             # Overlapping chunks repeat sentences: show each stretch of an article once.
-            if any(_overlap(sentence, other) for other in taken):
+            if any(same_span(sentence, other) for other in taken):
                 continue
             taken.append(sentence)
             by_passage.setdefault(sentence.passage.passage.id, []).append(sentence)
@@ -110,10 +112,6 @@ class LLMAnswerer:
             unsupported=checked.unsupported,
             **fields,
         )
-
-
-def _overlap(a, b) -> bool:
-    return a.passage.passage.article_id == b.passage.passage.article_id and a.start < b.end and b.start < a.end
 
 
 def _is_dont_say(text: str) -> bool:

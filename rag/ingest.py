@@ -13,17 +13,15 @@ Loading and cleaning are ``corpus.py``'s; the storage protocol that makes it cra
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import LoadFailure, expand_sources, is_url, load_sources
+from .corpus import LoadFailure, expand_sources, is_url, load_sources, origin_file
 from .store import COMPLETE
 from .types import Article, Passage
 
-_RECORD_SUFFIX = re.compile(r"[:#]\d+$")
 ProgressCallback = Callable[[int, str], None]  # (articles seen so far, what happened to the last one)
 STAGES = ("load", "chunk", "embed", "store")
 EMBED_STEP = 128  # passages per embedding call, so progress moves within a long article (4 model batches)
@@ -101,19 +99,20 @@ class Ingestor:
         store,
         embedding,
         chunker,
+        settings,
         *,
-        max_bytes: int,
-        fetch_timeout_s: float = 20.0,
         allow_private: bool = False,
         batch_passages: int = 256,
     ) -> None:
-        """``fetch_timeout_s`` is the total deadline per URL; ``allow_private`` lets URLs reach
-        loopback and private addresses (``fetch.allow_private`` decides it from the settings)."""
+        """``settings``: the ``IngestSettings`` group (``max_file_mb``, ``fetch_timeout_s``, the total
+        deadline per URL). ``allow_private`` lets URLs reach loopback and private addresses
+        (``fetch.allow_private`` decides it from ``fetch_allow_private`` and where the app is served);
+        ``batch_passages``: how many chunked passages are gathered before they are embedded and stored."""
         self.store = store
         self.embedding = embedding
         self.chunker = chunker
-        self.max_bytes = max_bytes
-        self.fetch_timeout_s = fetch_timeout_s
+        self.max_bytes = int(settings.max_file_mb * 1e6)
+        self.fetch_timeout_s = settings.fetch_timeout_s
         self.allow_private = allow_private
         self.batch_passages = batch_passages
 
@@ -235,10 +234,9 @@ class Ingestor:
         roots = [Path(s).resolve() for s in sources if not is_url(s)]
         gone = []
         for entry in registry.values():
-            origin = entry.origin
-            if not origin or is_url(origin):
+            file_path = origin_file(entry.origin)  # "file.jsonl:12" / "file.json#3" -> the file
+            if file_path is None:  # a URL, or pasted text
                 continue
-            file_path = Path(_RECORD_SUFFIX.sub("", origin))  # "file.jsonl:12" / "file.json#3" -> the file
             under = any(file_path == root or root in file_path.parents for root in roots)
             if under and not file_path.exists():
                 gone.append(entry.id)

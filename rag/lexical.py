@@ -154,7 +154,7 @@ class LexicalIndex:
             _bm25_scores(self._title_bm25, terms, len(self.article_ids)),
         )
 
-    def coverage(self, question: str, passage_ids: Sequence[str], max_terms: int = 0) -> float:
+    def coverage(self, question: str, passage_ids: Sequence[str], max_terms: int) -> float:
         """The largest IDF-weighted share of the question's terms that one of ``passage_ids`` contains.
 
         The refusal signal next to dense similarity: "Who won the 2022 World Cup?" against articles

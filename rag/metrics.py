@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
+from .retrieve import refuses  # the rule itself lives with the retriever; re-exported for the evaluator
+
 HIT_KS = (1, 5, 10)
 FAILURE_CLASSES = ("correct", "retrieval_miss", "gold_rank_6_10", "gold_in_context_wrong", "wrongly_refused")
 
@@ -92,11 +94,6 @@ def citation_precision(citations: Iterable[Any], gold: Iterable[str], answers: I
 def all_verified(citations: Iterable[Any]) -> bool:
     """True unless a citation was checked and failed (``verified is False``); unchecked counts as verified."""
     return all(c.verified is not False for c in citations)
-
-
-def refuses(similarity: float, coverage: float, min_evidence: float, min_coverage: float) -> bool:
-    """The retriever's refusal rule: both the best dense similarity and the lexical coverage are low."""
-    return similarity < min_evidence and coverage < min_coverage
 
 
 def refusal_rate(signals: Sequence[tuple[float, float]], min_evidence: float, min_coverage: float = math.inf) -> float:
@@ -182,7 +179,7 @@ def lead(text: str) -> str:
     Split with the sentence splitter answers and passages are split with (Punkt taught news
     abbreviations, so "U.S. troops" is not cut after "U.S.").
     """
-    from .answer import sentence_tokenizer
+    from .sentences import sentence_tokenizer
 
     plain = _MARKERS.sub("", text).strip()
     spans = sentence_tokenizer().span_tokenize(plain.split("\n", 1)[0])

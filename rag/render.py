@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from .articles import Outcome
-from .cite import _MARKER  # one home for the citation-marker pattern
+from .corpus import is_url
+from .cite import MARKER, marker_numbers
 from .types import Answer, Citation
 
 CSS = """
@@ -67,7 +68,7 @@ def _esc(text: str) -> str:
 
 def safe_url(url: str) -> str:
     """``url`` if it is an http(s) link, else "" (no ``javascript:`` or ``data:`` links in the page)."""
-    return url if re.match(r"^https?://", url or "", re.IGNORECASE) else ""
+    return url if is_url(url or "") else ""
 
 
 def date_text(value: Any) -> str:
@@ -114,13 +115,13 @@ def _cite_links(escaped: str, known: set[int], prefix: str) -> str:
     """Replace ``[n]`` / ``[1, 2]`` markers in escaped text by superscript links to source cards."""
 
     def link(match: re.Match) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        numbers = marker_numbers(match.group(1))
         if not all(n in known for n in numbers):
             return match.group(0)
         links = "".join(f'<a href="#{prefix}-{n}" title="Source {n}">[{n}]</a>' for n in numbers)
         return f'<sup class="nd-cite">{links}</sup>'
 
-    return _MARKER.sub(link, escaped)
+    return MARKER.sub(link, escaped)
 
 
 def _answer_body(text: str, unsupported: list[str], known: set[int], prefix: str) -> str:
@@ -153,10 +154,10 @@ def _answer_body(text: str, unsupported: list[str], known: set[int], prefix: str
 def cited_numbers(text: str) -> list[int]:
     """The citation numbers an answer text refers to, in order of first use."""
     seen: list[int] = []
-    for group in _MARKER.findall(text or ""):
-        for n in re.split(r"\s*[,;]\s*", group):
-            if int(n) not in seen:
-                seen.append(int(n))
+    for group in MARKER.findall(text or ""):
+        for n in marker_numbers(group):
+            if n not in seen:
+                seen.append(n)
     return seen
 
 

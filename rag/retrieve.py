@@ -41,6 +41,14 @@ FRESHNESS_S = 1.0  # how often a query checks the store for writes by other proc
 _MAX_OVERSAMPLED = 2000  # nearest ids fetched unfiltered before falling back to Chroma's where= (32 ms at 48k)
 
 
+def refuses(similarity: float, coverage: float, min_evidence: float, min_coverage: float) -> bool:
+    """The refusal rule: both the best dense similarity and the lexical coverage are under their thresholds.
+
+    The evaluator (``metrics.py``) replays it over recorded signals to calibrate the two thresholds.
+    """
+    return similarity < min_evidence and coverage < min_coverage
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions on what retrieval may return. Dates are inclusive."""
@@ -92,9 +100,9 @@ class Retrieval:
 class HybridRetriever:
     """Dense + lexical retrieval over a ``Store`` with an embedding model; see the module docstring.
 
-    ``settings``: the ``Settings`` object (retrieval fields: ``retrieval_mode``, ``candidates``, the
+    ``settings``: the ``RetrievalSettings`` group (``retrieval_mode``, ``top_k``, ``candidates``, the
     ``*_weight`` fields, ``recency_*``, ``max_passages_per_article``, ``correct_spelling``,
-    ``min_evidence``, ``min_coverage``, ``coverage_terms``). ``known_words``: a function returning the
+    ``min_evidence``, ``min_coverage``, ``judge_parts``, ``coverage_terms``). ``known_words``: a function returning the
     words that are spelled right even where the articles lack them (``spelling.model_vocabulary``);
     ``None`` turns off spelling correction and language detection.
     """
@@ -163,11 +171,12 @@ class HybridRetriever:
         return self._speller
 
     def search(
-        self, question: str, top_k: int = 5, filters: Filters | None = None, as_of: dt.date | None = None
+        self, question: str, top_k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None
     ) -> Retrieval:
-        """The ``top_k`` best passages for ``question`` under ``filters``, as of the date ``as_of``."""
+        """The ``top_k`` (default: the setting) best passages for ``question`` under ``filters``, as of ``as_of``."""
         import time
 
+        top_k = top_k or self.settings.top_k
         filters = filters or Filters()
         if as_of and (filters.date_to is None or filters.date_to > as_of):
             filters = Filters(filters.date_from, as_of, filters.sources, filters.article_ids)
@@ -201,7 +210,7 @@ class HybridRetriever:
             passages = dense_hits[:top_k]
         if passages and self.settings.judge_parts:
             best, coverage = self._judge_parts(text, best, coverage, filters, passages)
-        weak = best < self.settings.min_evidence and coverage < self.settings.min_coverage
+        weak = refuses(best, coverage, self.settings.min_evidence, self.settings.min_coverage)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
             passages=passages,
@@ -221,9 +230,9 @@ class HybridRetriever:
         term coverage with its framing; each sentence is judged on its own, against the same passages,
         and the question is answerable if one of them is.
         """
-        from .answer import content_words, sentence_tokenizer
-
         import re
+
+        from .sentences import content_words, sentence_tokenizer
 
         sentences = [question[a:b] for a, b in sentence_tokenizer().span_tokenize(question)]
         # A colon or semicolon also ends a part: "One thing I can't remember: why did Peru ...?"
@@ -340,6 +349,10 @@ class HybridRetriever:
         admitted, total = int(allowed.sum()), len(table.passages)
         if admitted == 0:
             return []
+        # Nearest ids to ask for: if the filter admitted passages at the rate it admits them overall
+        # (admitted / total), candidates * total / admitted would hold ``candidates`` admitted ones;
+        # 1.5x that is a margin for filters that admit fewer of the nearest passages than of all
+        # (set by hand, not fitted: a shortfall only costs the where= query below).
         wanted = min(total, math.ceil(self.settings.candidates * total / admitted * 1.5))
         if wanted <= _MAX_OVERSAMPLED:
             hits = []
@@ -354,7 +367,7 @@ class HybridRetriever:
         hits = self.store.dense_search(vector, self.settings.candidates, filters.chroma_where())
         return [h for h in hits if h.passage.article_id in self._complete]
 
-    def as_llamaindex(self, top_k: int = 5, filters: Filters | None = None):
+    def as_llamaindex(self, top_k: int | None = None, filters: Filters | None = None):
         """This retriever as a LlamaIndex ``BaseRetriever`` returning ``NodeWithScore``s."""
         from llama_index.core.retrievers import BaseRetriever
         from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode

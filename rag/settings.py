@@ -1,14 +1,22 @@
-"""One typed settings object for the whole pipeline.
+"""One typed settings object for the whole pipeline, and the group of it each stage receives.
 
 Values come from, lowest priority first: the packaged defaults ``rag/rag.toml``, a ``rag.toml`` in the
 working directory (or the file named by ``RAG_CONFIG``), environment variables ``RAG_<KEY>``, and
 keyword arguments to :func:`load_settings`. Nothing here reads a model or opens a store; the object
-is created once by the caller and passed down to each stage.
+is created once by the caller and passed down.
+
+Keys stay flat (``RAG_TOP_K``, ``top_k = 8`` in a ``rag.toml``, ``load_settings(top_k=8)``), and
+``Settings`` groups them by stage: ``settings.retrieval`` is a frozen ``RetrievalSettings`` holding
+exactly the retrieval keys, under the same names, and so on for storage, embedding, ingest, answer,
+generation (the LLM backends), citation and web. A stage is handed its group whole, so its
+constructor neither copies fields one by one nor carries defaults of its own: ``rag.toml`` is the one
+set of defaults.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +24,133 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 DEFAULTS_FILE = Path(__file__).with_name("rag.toml")
+
+
+# --- the stage groups: each field of Settings is in exactly one (tests/test_settings.py checks) ----------
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where articles are kept: ``Store`` and ``make_client`` (``store.py``), the corpus folder."""
+
+    data_dir: Path
+    corpus_dir: Path
+    collection: str
+    chroma_host: str
+    chroma_port: int
+    chroma_ssl: bool
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """The embedding model (``embed.py``); also the key of the process-wide shared model."""
+
+    embed_backend: str
+    embed_model_path: str
+    embed_batch_size: int
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Reading and chunking articles: ``Ingestor`` (``ingest.py``) and ``Chunker`` (``chunk.py``)."""
+
+    chunk_size: int
+    chunk_overlap: int
+    max_file_mb: float
+    fetch_timeout_s: float
+    fetch_allow_private: bool | str
+    ingest_nice: int
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Ranking, filtering and the refusal decision: ``HybridRetriever`` (``retrieve.py``)."""
+
+    retrieval_mode: str
+    top_k: int
+    candidates: int
+    max_passages_per_article: int
+    dense_weight: float
+    passage_bm25_weight: float
+    article_bm25_weight: float
+    title_bm25_weight: float
+    recency_weight: float
+    recency_half_life_days: float
+    recency_floor: float
+    correct_spelling: bool
+    min_evidence: float
+    min_coverage: float
+    judge_parts: bool
+    coverage_terms: int
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Composing answers: which backend answers, the extractive answerer, what the LLM is shown."""
+
+    llm: str
+    answer_sentences: int
+    sentence_overlap_weight: float
+    llm_context_sentences: int
+    rewrite_followups: bool
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The LLM itself (``llm.make_llm``); also the key of the process-wide shared model."""
+
+    llm_model_path: str
+    llm_context_window: int
+    llm_max_tokens: int
+    llm_temperature: float
+    llm_threads: int
+    openai_base_url: str
+    openai_model: str
+    openai_api_key: str
+    ollama_base_url: str
+    ollama_model: str
+    request_timeout_s: float
+
+
+@dataclass(frozen=True)
+class CitationSettings:
+    """Checking a generated answer's citations: ``CitationVerifier`` (``cite.py``) and its judge."""
+
+    cite_min_similarity: float
+    cite_min_overlap: float
+    cite_min_support: float
+    cite_judge: bool
+    cite_judge_min_yes: float
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web app: bind address, login and uploads (``webui.py``, ``login.py``)."""
+
+    host: str
+    port: int
+    auth_user: str
+    auth_password: str
+    max_upload_mb: float
+    min_password_length: int
+    login_attempts: int
+    login_lockout_s: float
+
+
+GROUPS = {
+    "storage": StorageSettings,
+    "embedding": EmbeddingSettings,
+    "ingest": IngestSettings,
+    "retrieval": RetrievalSettings,
+    "answer": AnswerSettings,
+    "generation": GenerationSettings,
+    "citation": CitationSettings,
+    "web": WebSettings,
+}
+
+
+def _group(settings: "Settings", cls):
+    return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 class Settings(BaseSettings):
@@ -64,6 +199,9 @@ class Settings(BaseSettings):
 
     llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
     answer_sentences: int = Field(gt=0, description="Sentences in an extractive answer")
+    sentence_overlap_weight: float = Field(
+        ge=0, description="Extractive sentence score: weight of the share of question words, beside cosine similarity"
+    )
     llm_model_path: str = Field(description="GGUF file for the local LLM; empty for the bundled one")
     llm_context_window: int = Field(gt=0, description="Local LLM context window (tokens)")
     llm_max_tokens: int = Field(gt=0, description="Longest generated answer (tokens)")
@@ -91,6 +229,40 @@ class Settings(BaseSettings):
     min_password_length: int = Field(ge=1, description="Shortest password accepted for a non-local host")
     login_attempts: int = Field(ge=1, description="Failed logins from one client before it is locked out")
     login_lockout_s: float = Field(gt=0, description="First lockout; doubles with each further failure")
+
+    # --- each stage's group (see the module docstring) ---
+
+    @property
+    def storage(self) -> StorageSettings:
+        return _group(self, StorageSettings)
+
+    @property
+    def embedding(self) -> EmbeddingSettings:
+        return _group(self, EmbeddingSettings)
+
+    @property
+    def ingest(self) -> IngestSettings:
+        return _group(self, IngestSettings)
+
+    @property
+    def retrieval(self) -> RetrievalSettings:
+        return _group(self, RetrievalSettings)
+
+    @property
+    def answer(self) -> AnswerSettings:
+        return _group(self, AnswerSettings)
+
+    @property
+    def generation(self) -> GenerationSettings:
+        return _group(self, GenerationSettings)
+
+    @property
+    def citation(self) -> CitationSettings:
+        return _group(self, CitationSettings)
+
+    @property
+    def web(self) -> WebSettings:
+        return _group(self, WebSettings)
 
     @field_validator("data_dir", "corpus_dir")
     @classmethod

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures (plain helpers and constants are in ``helpers.py``).
 
 LLM fixtures (marker ``llm``): the bundled GGUF weights are assembled once per session into a
 temporary cache, and tests that need them are skipped, with the install command as the reason, when
@@ -12,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SAMPLE_ARTICLE
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _assembled(spec_name: str, cache: Path) -> Path:
-    from rag.models import ModelMissing, assemble_gguf, part_files
-    import rag.models
+    from rag.gguf import ModelMissing, assemble_gguf, part_files
+    import rag.gguf
 
-    spec = getattr(rag.models, spec_name)
+    spec = getattr(rag.gguf, spec_name)
     try:
         part_files(spec)
     except ModelMissing as err:
@@ -48,7 +50,7 @@ def gguf_0_5b(llm_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_gguf(request: pytest.FixtureRequest) -> Path:
     """The fastest installed GGUF: the 0.5B model if present, else the 1.5B one."""
-    from rag.models import QWEN_0_5B, ModelMissing, part_files
+    from rag.gguf import QWEN_0_5B, ModelMissing, part_files
 
     try:
         part_files(QWEN_0_5B)
@@ -62,37 +64,25 @@ def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
     """The default local LLM (``make_llm("local")`` on the bundled 1.5B model), loaded once per session."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
     from rag.llm import make_llm
+    from rag.settings import load_settings
 
-    return make_llm(
-        "local",
-        model_path=str(gguf_1_5b),
-        cache_dir=llm_cache_dir,
-        context_window=4096,
-        max_tokens=128,
-        temperature=0.0,
-        threads=0,
-        openai_base_url="",
-        openai_model="",
-        openai_api_key="",
-        ollama_base_url="",
-        ollama_model="",
-        timeout_s=60,
-    )
+    generation = load_settings(llm_model_path=str(gguf_1_5b), llm_max_tokens=128, llm_temperature=0.0).generation
+    return make_llm("local", generation, cache_dir=llm_cache_dir)
 
 
 # --- core pipeline fixtures ----------------------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_ARTICLE = REPO / "corpus" / "000_acb8fec70e58ae20.txt"
-SHARED_EVAL = REPO.parent / "shared" / "eval" / "realtimeqa"
-
-
 @pytest.fixture(scope="session")
-def embedding():
-    """The bundled embedding model (ONNX int8), loaded once per test session."""
-    from rag.embed import make_embedding
+def embedding(tmp_path_factory: pytest.TempPathFactory):
+    """The configured embedding model (ONNX int8 by default), loaded once per test session.
 
-    return make_embedding("onnx")
+    Taken from an ``Assistant``, so it is the process-wide shared model: every other ``Assistant`` a
+    test builds with the default embedding settings reuses it instead of loading its own.
+    """
+    from rag.assistant import Assistant
+    from rag.settings import load_settings
+
+    return Assistant(load_settings(data_dir=tmp_path_factory.mktemp("embedding"), llm="extractive")).embedding
 
 
 @pytest.fixture
@@ -123,46 +113,3 @@ def assistant(make_settings, embedding, corpus_dir):
     from rag.assistant import Assistant
 
     return Assistant(make_settings(), embedding=embedding)
-
-
-# A small Markdown article (front matter) for upload/ask/delete tests of the web app.
-LIGHTHOUSE = """---
-title: Harbour town restores its 1880 lighthouse
-date: 2024-03-05
-source: coastal-herald.example
----
-The town of Port Elsby reopened its 1880 lighthouse on Tuesday after a two-year restoration that cost 4.2 million euros.
-
-Volunteers replaced the copper lantern roof and rebuilt the spiral staircase, said the restoration committee chair, Mira Oduya.
-
-The lighthouse will be open to visitors on weekends from April to October, and school groups can book guided tours.
-"""
-
-
-def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
-    """``count`` small, distinct news-like articles as .txt files (for ingest tests)."""
-    topics = ["harbour", "railway", "vaccine", "election", "drought", "museum", "bridge", "satellite", "festival", "factory"]
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(start, start + count):
-        topic = topics[i % len(topics)]
-        text = (
-            f"date 2025-10-{(i % 28) + 1:02d} City council item {i}: the {topic} plan\n\n"
-            f"The council of town number {i} voted on Tuesday to fund the {topic} project with {100 + i} thousand euros. "
-            f"Mayor Ana Number{i} said the {topic} work would start next spring and employ {i + 3} people.\n\n"
-            f"Opponents of the {topic} plan argued that the money for item {i} should go to schools instead. "
-            f"A final decision on the {topic} contract is expected before the end of the year."
-        )
-        path = folder / f"article_{i:03d}.txt"
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (for a server a test starts)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

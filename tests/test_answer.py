@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import SAMPLE_ARTICLE
+from helpers import SAMPLE_ARTICLE
 
 from rag.clean import clean_article_text
 from rag.metrics import lead

@@ -13,7 +13,6 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from conftest import LIGHTHOUSE  # noqa: E402
+from helpers import LIGHTHOUSE, free_port  # noqa: E402
 
 from rag import webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
@@ -40,22 +39,7 @@ PERU_QUESTION = "Why did Peru declare a state of emergency?"
 OFF_TOPIC = "Who won the 2022 World Cup?"
 
 
-
 # --- fixtures ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def embedding(tmp_path_factory):
-    from rag import Assistant, load_settings
-
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("embedding"), llm="extractive")
-    return Assistant(settings).embedding
 
 
 def make_assistant(root: Path, embedding, **overrides):
@@ -703,6 +687,7 @@ def test_ask_api_through_gradio_client(ui: WebUI) -> None:
 def test_a_password_protects_the_page_and_the_api(tmp_path: Path, embedding) -> None:
     import httpx
     from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
 
     assistant = make_assistant(tmp_path, embedding, auth_user="desk", auth_password="s3cret-harbour-7")
     demo = webui.build_ui(assistant)
@@ -711,7 +696,7 @@ def test_a_password_protects_the_page_and_the_api(tmp_path: Path, embedding) -> 
     url = f"http://127.0.0.1:{port}/"
     try:
         assert httpx.get(f"{url}config", timeout=10).status_code == 401
-        with pytest.raises(Exception):
+        with pytest.raises(AuthenticationError):
             Client(url, verbose=False, analytics_enabled=False, download_files=False)
         client = Client(url, auth=("desk", "s3cret-harbour-7"), verbose=False, analytics_enabled=False, download_files=False)
         assert client.predict(OFF_TOPIC, api_name="/ask")["refused"] is True

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LIGHTHOUSE
+from helpers import LIGHTHOUSE
 
 from rag.articles import UPLOAD_SUFFIXES, origin_file, safe_filename, upload_suffix
 

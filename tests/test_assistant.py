@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from conftest import write_articles
+from helpers import write_articles
 
 from rag.answer import NOT_IN_ARTICLES
 from rag.assistant import Assistant
@@ -202,7 +202,7 @@ def test_the_llm_is_loaded_once_per_process_for_the_same_settings(make_settings,
     class StandIn:
         model_name = "stand-in"
 
-    monkeypatch.setattr(rag.llm, "make_llm", lambda backend, **options: built.append(backend) or StandIn())
+    monkeypatch.setattr(rag.llm, "make_llm", lambda backend, settings, **options: built.append(backend) or StandIn())
     monkeypatch.setattr(rag.llm, "probe", lambda llm: None)
     settings = make_settings(llm="local", llm_model_path=f"/nonexistent/{time.time_ns()}.gguf")
     first, second = Assistant(settings), Assistant(settings)
@@ -220,7 +220,7 @@ def test_an_unavailable_llm_is_not_remembered(make_settings, monkeypatch) -> Non
 
     calls = []
 
-    def make(backend, **options):
+    def make(backend, settings, **options):
         calls.append(backend)
         if len(calls) == 1:
             raise rag.llm.LLMUnavailable("server down")

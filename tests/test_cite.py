@@ -17,7 +17,7 @@ from rag.generate import NO_DIRECT_ANSWER_NOTICE, UNVERIFIED_NOTICE, LLMAnswerer
 from rag.settings import load_settings
 from rag.types import Passage, ScoredPassage
 
-from conftest import SAMPLE_ARTICLE
+from helpers import SAMPLE_ARTICLE
 
 ARTICLE = (
     "The harbour of Port Vale reopened on Friday after a storm closed it for nine days. "
@@ -36,10 +36,11 @@ def hits():
 
 
 def make_verifier(embedding, judge=None):
-    s = load_settings()
-    return CitationVerifier(
-        embedding, min_similarity=s.cite_min_similarity, min_overlap=s.cite_min_overlap, min_support=s.cite_min_support, judge=judge
-    )
+    return CitationVerifier(embedding, load_settings().citation, judge=judge)
+
+
+def extractive(embedding):
+    return ExtractiveAnswerer(embedding, load_settings().answer)
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_unsupported_sentence_is_listed_and_uncited(verifier):
 
 
 def test_generated_dont_say_and_unverifiable_text_fall_back_to_the_passages(embedding, verifier):
-    answerer = LLMAnswerer(llm=None, verifier=verifier, fallback=ExtractiveAnswerer(embedding), model_name="test")
+    answerer = LLMAnswerer(llm=None, verifier=verifier, fallback=extractive(embedding), context_sentences=0, model_name="test")
     no_answer = answerer.finish("When did the harbour reopen?", "The articles don't say.", hits())
     assert not no_answer.refused and no_answer.mode == "extractive" and no_answer.citations
     assert no_answer.notice == NO_DIRECT_ANSWER_NOTICE
@@ -98,7 +99,7 @@ def test_generated_dont_say_and_unverifiable_text_fall_back_to_the_passages(embe
 
 def test_llm_reads_the_best_sentences_grouped_under_their_passages(embedding, verifier):
     """``llm_context_sentences`` shows the LLM only the best-matching sentences, renumbering passages."""
-    answerer = LLMAnswerer(None, verifier, ExtractiveAnswerer(embedding), context_sentences=1)
+    answerer = LLMAnswerer(None, verifier, extractive(embedding), context_sentences=1)
     shown, excerpts = answerer.excerpts("Which rocket launched the weather satellite?", hits())
     assert [h.passage.id for h in shown] == ["a#1"]  # the harbour passage had no chosen sentence
     assert excerpts == ["A weather satellite built in Toulouse was launched on Tuesday aboard an Ariane 6 rocket."]
@@ -122,7 +123,7 @@ def test_excerpts_replace_the_passage_text_in_the_prompt():
 def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once(embedding, verifier):
     first_end = ARTICLE.index("\n\n")
     overlapping = [*hits(), ScoredPassage(Passage("a#2", "a", ARTICLE[:first_end], 0, first_end, "Harbour reopens", dt.date(2025, 10, 3), "coast"), 0.4)]
-    answerer = LLMAnswerer(None, verifier, ExtractiveAnswerer(embedding), context_sentences=4)
+    answerer = LLMAnswerer(None, verifier, extractive(embedding), context_sentences=4)
     shown, excerpts = answerer.excerpts("What did the harbour repairs cost after the storm?", overlapping)
     assert sum(e.count("north pier") for e in excerpts) == 1
     assert "a#2" not in [h.passage.id for h in shown]
@@ -265,7 +266,7 @@ def test_short_answer_is_checked_against_the_question(verifier, embedding):
 
 def test_the_llm_answerer_passes_the_question_to_the_check(embedding):
     judge = RecordingJudge(True)
-    answerer = LLMAnswerer(None, make_verifier(embedding, judge), ExtractiveAnswerer(embedding), model_name="test")
+    answerer = LLMAnswerer(None, make_verifier(embedding, judge), extractive(embedding), context_sentences=0, model_name="test")
     answer = answerer.finish("When did the harbour reopen?", "Friday [1]. It reopened after a nine-day storm closure [1].", hits())
     assert answer.mode == "llm" and answer.text.startswith("Friday. [1]") and judge.asked[0][2] == "When did the harbour reopen?"
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from conftest import SAMPLE_ARTICLE
+from helpers import SAMPLE_ARTICLE
 
 from rag.clean import clean_article_text, content_hash, date_from_text, derive_title, parse_date
 

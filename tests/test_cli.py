@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_ctrl_c_during_ingest_is_one_line_and_the_next_run_resumes(tmp_path, cor
     import signal
     import time
 
-    from conftest import write_articles
+    from helpers import write_articles
 
     write_articles(corpus_dir, 300)
     env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}

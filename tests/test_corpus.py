@@ -10,7 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_ARTICLE
+from helpers import SAMPLE_ARTICLE, minimal_pdf
 
 from rag.corpus import LoadFailure, load_sources
 from rag.types import Article
@@ -69,32 +69,10 @@ def test_html_main_text_and_metadata(tmp_path):
     assert "Subscribe" not in article.text and "Cookie" not in article.text
 
 
-def _minimal_pdf(text: str) -> bytes:
-    """A one-page PDF with ``text`` in Helvetica (hand-built: no PDF writer with text is installed)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Title (Budget vote delayed) /CreationDate (D:20250801120000Z) >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def test_pdf(tmp_path):
     path = tmp_path / "budget.pdf"
-    path.write_bytes(_minimal_pdf("The budget vote was delayed until September by the finance committee."))
+    info = "/Title (Budget vote delayed) /CreationDate (D:20250801120000Z)"
+    path.write_bytes(minimal_pdf("The budget vote was delayed until September by the finance committee.", info))
     article = only_article(load(path))
     assert article.title == "Budget vote delayed"
     assert article.date == dt.date(2025, 8, 1)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import write_articles
 
 from rag.evaluate import (
     FAILURE_CLASSES,
@@ -233,7 +235,7 @@ def test_parse_configs():
     assert RetrievalConfig("dense").updates() == {"retrieval_mode": "dense"}  # the user's recency setting
     assert configs[5].updates() == {"retrieval_mode": "hybrid", "recency_weight": 0.0}
     with pytest.raises(ValueError):
-        parse_configs("sparse")
+        parse_configs("sparse", default_half_life=14)
 
 
 def test_load_questions_accepts_both_field_spellings(tmp_path):
@@ -294,7 +296,11 @@ def test_eval_command_on_the_sample_set(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     out = tmp_path / "out"
-    argv = ["eval", "--questions", str(SAMPLE_QUESTIONS), "--corpus", str(SAMPLE_CORPUS), "--refuse", str(SAMPLE_REFUSE), "--quiet"]
+    # The sample article among twelve others, so that ranking it first is something retrieval can miss.
+    corpus = tmp_path / "corpus"
+    write_articles(corpus, 12)
+    shutil.copy(next(SAMPLE_CORPUS.glob("000_*.txt")), corpus)
+    argv = ["eval", "--questions", str(SAMPLE_QUESTIONS), "--corpus", str(corpus), "--refuse", str(SAMPLE_REFUSE), "--quiet"]
     assert main([*argv, "--out", str(out), "--configs", "hybrid,bm25"]) == 0
 
     summaries = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -302,7 +308,7 @@ def test_eval_command_on_the_sample_set(tmp_path, monkeypatch, capsys):
     for summary in summaries:
         assert set(SUMMARY_KEYS) <= summary.keys()
         assert summary["answer_accuracy"] > 0
-        assert summary["hit@10"] == 1.0  # a one-article corpus: the gold article is all there is
+        assert summary["hit@1"] == 1.0  # the gold article first, of 13
         assert summary["questions"] == 10 and summary["must_refuse_questions"] == 3
     results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(results) == 2 * 13
@@ -313,7 +319,7 @@ def test_eval_command_on_the_sample_set(tmp_path, monkeypatch, capsys):
     # The user's collection is untouched: the corpus went to its own eval_ collection, found again.
     # Retrieval only: no answers, so no answer metrics.
     assert main([*argv, "--limit", "1", "--configs", "dense", "--retrieval-only", "--out", str(out)]) == 0
-    assert "1 unchanged" in capsys.readouterr().out
+    assert "13 unchanged" in capsys.readouterr().out
     (summary,) = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["config"] == "dense/none" and summary["answer_accuracy"] is None and summary["hit@1"] == 1.0
 

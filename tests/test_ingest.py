@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 
-from conftest import write_articles
+from helpers import write_articles
 
 from rag.assistant import Assistant
 
@@ -103,7 +103,7 @@ CHILD = textwrap.dedent(
             return original(self, rows)
         store_module.Store._upsert_registry = upsert
     from rag.ingest import Ingestor
-    ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, max_bytes=10**7, batch_passages=8)
+    ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, assistant.settings.ingest, batch_passages=8)
     print("started", flush=True)
     ingestor.ingest([settings.corpus_dir])
     print("finished", flush=True)

@@ -7,7 +7,6 @@ The real-model tests (marker ``llm``) use the bundled GGUF and a real ``llama_cp
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -18,34 +17,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import free_port
+
 from rag.llm import LLMUnavailable, make_llm, probe
+from rag.settings import load_settings
 
 QUESTION = "What is the capital of France? Answer with one word."
 
 
 def settings(tmp_path: Path, **overrides: object) -> dict[str, object]:
-    """make_llm keyword arguments with harmless defaults."""
-    return {
-        "model_path": "",
-        "cache_dir": tmp_path,
-        "context_window": 2048,
-        "max_tokens": 24,
-        "temperature": 0.0,
-        "threads": 0,
-        "openai_base_url": "http://127.0.0.1:8080/v1",
-        "openai_model": "local",
-        "openai_api_key": "not-needed",
-        "ollama_base_url": "http://127.0.0.1:11434",
-        "ollama_model": "qwen2.5:1.5b-instruct",
-        "timeout_s": 60.0,
-        **overrides,
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """make_llm's settings and cache folder: the defaults, a short answer, ``overrides`` (setting names)."""
+    values = {"llm_context_window": 2048, "llm_max_tokens": 24, "llm_temperature": 0.0, "request_timeout_s": 60.0}
+    return {"settings": load_settings(**{**values, **overrides}).generation, "cache_dir": tmp_path}
 
 
 def chat(text: str):
@@ -59,7 +42,7 @@ def chat(text: str):
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, rag.llm, rag.models; "
+        "import sys, rag.llm, rag.gguf; "
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('llama_index', 'llama_cpp', 'openai', 'httpx')]; "
         "print(heavy)"
     )
@@ -88,11 +71,11 @@ def test_missing_extra_is_named(
 def test_local_with_a_bad_model_file_names_the_setting(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
     with pytest.raises(LLMUnavailable, match="RAG_LLM_MODEL_PATH"):
-        make_llm("local", **settings(tmp_path, model_path=str(tmp_path / "missing.gguf")))
+        make_llm("local", **settings(tmp_path, llm_model_path=str(tmp_path / "missing.gguf")))
     not_gguf = tmp_path / "notes.gguf"
     not_gguf.write_text("not a model")
     with pytest.raises(LLMUnavailable, match="could not load .*notes.gguf.*RAG_LLM_MODEL_PATH"):
-        make_llm("local", **settings(tmp_path, model_path=str(not_gguf)))
+        make_llm("local", **settings(tmp_path, llm_model_path=str(not_gguf)))
 
 
 def test_unreachable_openai_server_names_the_setting(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO, free_port
 
 from rag.login import LaunchError, LoginGuard, check_login_settings
 
@@ -69,7 +69,6 @@ def test_the_served_app_throttles_wrong_passwords(tmp_path: Path, embedding) -> 
     # Finding 7: 200 wrong passwords in 0.2 s were all checked.
     import httpx
 
-    from conftest import free_port
     from rag.assistant import Assistant
     from rag import webui
 
@@ -92,7 +91,6 @@ def test_the_served_app_throttles_wrong_passwords(tmp_path: Path, embedding) -> 
 def test_a_correct_password_logs_in_and_clears_earlier_mistakes(tmp_path: Path, embedding) -> None:
     import httpx
 
-    from conftest import free_port
     from rag.assistant import Assistant
     from rag import webui
 

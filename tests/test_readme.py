@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SAMPLE_ARTICLE
+from helpers import REPO, SAMPLE_ARTICLE, free_port
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -155,7 +155,7 @@ def test_web_api_example(tmp_path: Path, make_settings, embedding, corpus_dir: P
     assistant = Assistant(make_settings(), embedding=embedding)
     assistant.ingest()
     demo = webui.WebUI(assistant).build()
-    port = _free_port()
+    port = free_port()
     webui.launch(demo, assistant.settings, server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         code = block("from gradio_client import Client").replace("http://127.0.0.1:7860/", f"http://127.0.0.1:{port}/")
@@ -167,14 +167,6 @@ def test_web_api_example(tmp_path: Path, make_settings, embedding, corpus_dir: P
         assert first["source"] == "apnews.com" and first["url"].startswith("https://") and first["date"] == "2025-11-28"
     finally:
         demo.close()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_sample_article_is_where_the_readme_says():

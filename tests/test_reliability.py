@@ -6,21 +6,11 @@ these call the same ``run(...)`` on a few scenarios so CI catches a regression.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 
 import pytest
 
-from conftest import REPO
-
-
-def load_benchmark(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+from helpers import load_benchmark
 
 
 down = load_benchmark("reliability_llm_down")

@@ -1,17 +1,11 @@
 """Short run of benchmarks/reliability_kill.py: kill -9 at random moments of an ingest, then resume."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from helpers import load_benchmark
 
 
 def _module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reliability_kill.py"
-    spec = importlib.util.spec_from_file_location("reliability_kill", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("reliability_kill")
 
 
 @pytest.mark.slow
@@ -27,7 +21,7 @@ def test_kill_at_random_moments_leaves_a_consistent_index_that_resumes(tmp_path,
 
 def test_check_index_finds_missing_and_orphan_passages(tmp_path, make_settings, embedding, corpus_dir):
     """The checker itself can fail: damage a store by hand and it reports both kinds of damage."""
-    from conftest import write_articles
+    from helpers import write_articles
 
     from rag.assistant import Assistant
 

@@ -4,27 +4,16 @@ questions keep being answered during the ingest. (Latency ratios are the benchma
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from conftest import REPO
+from helpers import load_benchmark
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
 
 
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("reliability_load", REPO / "benchmarks" / "reliability_load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_concurrent_chats_keep_their_own_histories_while_an_ingest_runs(tmp_path, embedding) -> None:
-    benchmark = load_benchmark()
+    benchmark = load_benchmark("reliability_load")
     idle, busy = benchmark.run(chats=3, seconds=12, idle_seconds=6, upload_articles=3, workdir=tmp_path, embedding=embedding)
     assert idle.errors == [] and busy.errors == []
     assert idle.leaks == [] and busy.leaks == []

@@ -1,19 +1,13 @@
 """Short run of benchmarks/reliability_parsers.py: generated inputs through every parser (Hypothesis)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from helpers import load_benchmark
 
 pytest.importorskip("hypothesis", reason="hypothesis not installed: pip install -e '.[test]'")
 
 
 def _module():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reliability_parsers.py"
-    spec = importlib.util.spec_from_file_location("reliability_parsers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("reliability_parsers")
 
 
 def test_generated_inputs_never_escape_and_rejected_input_never_changes_the_index(tmp_path, embedding):

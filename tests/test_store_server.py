@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import free_port
+
 from rag.assistant import Assistant
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -23,7 +19,7 @@ def chroma_server(tmp_path):
     chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
     if not Path(chroma).exists():
         pytest.skip("the `chroma` command (package chromadb) is not installed")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,

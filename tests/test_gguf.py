@@ -1,4 +1,4 @@
-"""Tests for rag.models: assembling GGUF weights from data-only distributions.
+"""Tests for rag.gguf: assembling GGUF weights from data-only distributions.
 
 Most tests build a tiny fake model out of real installed distributions (a ``*.dist-info`` with a
 RECORD) in a temporary site folder put on ``sys.path``, so ``importlib.metadata`` finds them exactly
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import models
-from rag.models import QWEN_0_5B, QWEN_1_5B, ModelMissing, ModelSpec, assemble_gguf, part_files, resolve_gguf
+from rag import gguf
+from rag.gguf import QWEN_0_5B, QWEN_1_5B, ModelMissing, ModelSpec, assemble_gguf, part_files, resolve_gguf
 
 # Distribution order matters (part10 sorts before part2 by name); within one distribution the
 # files are taken by name, whatever order RECORD lists them in.
@@ -82,8 +82,8 @@ def test_verified_file_is_reused_without_rehashing(
     path = assemble_gguf(spec, tmp_path)
     inode = path.stat().st_ino
     hashed: list[Path] = []
-    real_hash = models._hash_file
-    monkeypatch.setattr(models, "_hash_file", lambda p: hashed.append(p) or real_hash(p))
+    real_hash = gguf._hash_file
+    monkeypatch.setattr(gguf, "_hash_file", lambda p: hashed.append(p) or real_hash(p))
     assert assemble_gguf(spec, tmp_path) == path
     assert path.stat().st_ino == inode and hashed == []
     # Without the sidecar the file is hashed once, found good, kept, and the sidecar rewritten.
@@ -159,6 +159,6 @@ def test_real_bundled_model_assembles(spec_name: str, request: pytest.FixtureReq
     parts = part_files(spec)
     assert len(parts) >= len(spec.distributions)
     assert path.stat().st_size == spec.size
-    assert models._hash_file(path) == spec.sha256
+    assert gguf._hash_file(path) == spec.sha256
     with path.open("rb") as f:
         assert f.read(4) == b"GGUF"

@@ -1,0 +1,70 @@
+"""Helpers and test data shared by the test modules (the fixtures are in ``conftest.py``)."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_ARTICLE = REPO / "corpus" / "000_acb8fec70e58ae20.txt"
+SHARED_EVAL = REPO.parent / "shared" / "eval" / "realtimeqa"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@functools.cache
+def load_benchmark(name: str):
+    """The module ``benchmarks/<name>.py`` (the short reliability tests call the benchmarks' own ``run``)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def minimal_pdf(text: str, info: str = "") -> bytes:
+    """A one-page PDF with ``text`` (built by ``benchmarks/reliability_parsers.py``, its one home)."""
+    return load_benchmark("reliability_parsers").minimal_pdf(text, info)
+
+
+# A small Markdown article (front matter) for upload/ask/delete tests of the web app.
+LIGHTHOUSE = """---
+title: Harbour town restores its 1880 lighthouse
+date: 2024-03-05
+source: coastal-herald.example
+---
+The town of Port Elsby reopened its 1880 lighthouse on Tuesday after a two-year restoration that cost 4.2 million euros.
+
+Volunteers replaced the copper lantern roof and rebuilt the spiral staircase, said the restoration committee chair, Mira Oduya.
+
+The lighthouse will be open to visitors on weekends from April to October, and school groups can book guided tours.
+"""
+
+
+def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
+    """``count`` small, distinct news-like articles as .txt files (for ingest tests)."""
+    topics = ["harbour", "railway", "vaccine", "election", "drought", "museum", "bridge", "satellite", "festival", "factory"]
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(start, start + count):
+        topic = topics[i % len(topics)]
+        text = (
+            f"date 2025-10-{(i % 28) + 1:02d} City council item {i}: the {topic} plan\n\n"
+            f"The council of town number {i} voted on Tuesday to fund the {topic} project with {100 + i} thousand euros. "
+            f"Mayor Ana Number{i} said the {topic} work would start next spring and employ {i + 3} people.\n\n"
+            f"Opponents of the {topic} plan argued that the money for item {i} should go to schools instead. "
+            f"A final decision on the {topic} contract is expected before the end of the year."
+        )
+        path = folder / f"article_{i:03d}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
