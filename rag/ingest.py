@@ -232,7 +232,7 @@ class Ingestor:
 
     def _sync(self, sources: list[str | Path], registry: dict) -> list[str]:
         """Ids of stored articles read from under ``sources`` whose files no longer exist (removed)."""
-        roots = [Path(s).resolve() for s in sources if not is_url(s)]
+        roots = [Path(s).resolve() for s in sources if not is_url(s) and not isinstance(s, Article)]
         gone = []
         for entry in registry.values():
             origin = entry.origin

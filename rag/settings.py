@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     fetch_allow_private: bool | Literal["auto"] = Field(
         description="Fetch loopback/private addresses: auto (not when the app is served beyond localhost) | true | false"
     )
+    feed_refresh_minutes: float = Field(ge=0, description="The app refreshes subscribed feeds this often, in the background (0: off)")
 
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(description="Which retrievers to use")
     top_k: int = Field(gt=0, description="Passages handed to the answerer")
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     min_coverage: float = Field(description="…and the best IDF-weighted share of question terms in a passage is below this")
     judge_parts: bool = Field(description="Judge each sentence of a long question on its own for refusal")
     coverage_terms: int = Field(ge=0, description="Coverage judges only this many of the question's rarest terms (0: all)")
+    timeline_max_articles: int = Field(gt=0, description="Most articles in a story timeline")
+    timeline_min_relevance: float = Field(description="A timeline keeps articles whose best sentence scores at least this")
 
     llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
     answer_sentences: int = Field(gt=0, description="Sentences in an extractive answer")
