@@ -142,3 +142,19 @@ class NewsSite:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def write_story(folder, slugs: list[str] | None = None) -> list:
+    """The ``STORY`` articles as Markdown files with front matter (title, date, source, url) in ``folder``."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for slug, title, date, source, paragraphs in STORY:
+        if slugs is None or slug in slugs:
+            path = folder / f"{slug}.md"
+            front = f"---\ntitle: \"{title}\"\ndate: {date}\nsource: {source}\nurl: https://{source}/{slug}\n---\n"
+            path.write_text(front + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+            paths.append(path)
+    return paths
