@@ -2,7 +2,8 @@
 
 On the first start with an empty index it indexes the corpus folder (with a progress bar), then serves.
 Served on an address other than localhost it requires a password (RAG_AUTH_USER / RAG_AUTH_PASSWORD)
-and refuses to start without one. The page and its handlers live in ``rag/webui.py``.
+and refuses to start without one. With ``feed_refresh_minutes`` set it refreshes the subscribed feeds in the
+background. The page and its handlers live in ``rag/webui.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def main() -> int:
     from rag.assistant import Assistant
     from rag.settings import load_settings
     from rag.store import StoreUnavailable
-    from rag import webui
+    from rag import feeds, webui
 
     settings = load_settings()
     try:
@@ -34,6 +35,8 @@ def main() -> int:
         print(f"newsdesk: {error}", file=sys.stderr)
         return 2
     demo = webui.build_ui(assistant)
+    assistant.library.served_beyond_localhost = not webui.is_local(settings.host)  # also for the feeds' background refresh
+    feeds.start_refresher(assistant)  # every feed_refresh_minutes (0: off), through the writer queue
     print(webui.startup_message(settings), flush=True)
     try:
         webui.launch(demo, settings)

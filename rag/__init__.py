@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .chat import Conversation
     from .ingest import IngestReport
     from .settings import Settings, load_settings
-    from .types import Answer, Article, ArticleInfo, Citation, Passage, ScoredPassage, StreamEvent
+    from .types import Answer, Article, ArticleInfo, Citation, Passage, ScoredPassage, StreamEvent, Timeline, TimelineEntry
 
 __all__ = [
     "Answer",
@@ -33,6 +33,8 @@ __all__ = [
     "ScoredPassage",
     "Settings",
     "StreamEvent",
+    "Timeline",
+    "TimelineEntry",
     "default_assistant",
     "load_settings",
     "query",
@@ -46,6 +48,8 @@ _LAZY = {
     "Passage": "types",
     "ScoredPassage": "types",
     "StreamEvent": "types",
+    "Timeline": "types",
+    "TimelineEntry": "types",
     "Conversation": "chat",
     "Assistant": "assistant",
     "IngestReport": "ingest",

@@ -1,10 +1,12 @@
-"""Command line: ``python -m rag ingest|ask|list|remove|eval``. Parsing and printing only; the work is the Assistant's."""
+"""Command line: ``python -m rag ingest|ask|list|remove|eval`` (and ``feeds``, ``show``, ``timeline``: ``cli_news.py``). Parsing and printing only; the work is the Assistant's."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+
+from . import cli_news
 
 EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
 
@@ -14,13 +16,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="index files, folders or URLs (default: the corpus folder)")
-    ingest.add_argument("sources", nargs="*", help="files (.txt .md .html .pdf .json .jsonl[.gz]), folders or http(s) URLs")
+    ingest.add_argument("sources", nargs="*", help="files (.txt .md .html .pdf .json .jsonl[.gz]), folders, http(s) URLs or RSS/Atom feed URLs")
     ingest.add_argument("--sync", action="store_true", help="also drop stored articles whose files are gone")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--markdown", action="store_true", help="print the answer as Markdown with numbered footnotes")
     ask.add_argument("--top-k", type=int, help="passages to use")
     ask.add_argument("--from", dest="date_from", help="only articles published on or after this date")
     ask.add_argument("--to", dest="date_to", help="only articles published on or before this date")
@@ -52,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--gold-context-only", action="store_true", help="reading accuracy only: answer from the gold passages, skip the normal answers"
     )
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+    cli_news.add_parsers(commands)
     return parser
 
 
@@ -75,9 +79,18 @@ INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGIN
 
 
 def _ingest(assistant, args) -> int:
+    from .corpus import is_url
+    from .ingest import IngestReport
+
     before = len(assistant.articles())
+    sources, feeds, failed = args.sources or None, [], []
+    if sources and any(is_url(s) for s in sources):  # each URL fetched once: a feed is ingested item by item
+        sources, feeds, failed = assistant.feeds.expand(sources)
+    for result in feeds:
+        cli_news.print_feed_result(result)
     try:
-        report = assistant.library.ingest(args.sources or None, sync=args.sync, show_progress=not args.quiet)
+        report = assistant.library.ingest(sources, sync=args.sync, show_progress=not args.quiet) if sources or not feeds + failed else IngestReport()
+        report.failed[:0] = failed
     except KeyboardInterrupt:
         # Articles are committed batch by batch, so what was stored stays; an interrupted batch is
         # left pending and redone by the next run.
@@ -112,6 +125,11 @@ def _ask(assistant, args) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    if args.markdown:
+        from .export import answer_markdown
+
+        print(answer_markdown(answer))
+        return 0
     if answer.notice:
         print(f"({answer.notice})")
     print(answer.text)
@@ -119,7 +137,7 @@ def _ask(assistant, args) -> int:
         print("\nSources:")
     for c in answer.citations:
         date = c.date.isoformat() if c.date else "undated"
-        print(f"[{c.number}] {c.title} — {date}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}")
+        print(f"[{c.number}] {c.title} — {date}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
         print(f'    "{c.quote.strip()}"')
     return 0
 
@@ -151,7 +169,7 @@ def _eval(assistant, args) -> int:
     return evaluate(assistant.settings, args)
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "eval": _eval}
+COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "eval": _eval, **cli_news.COMMANDS}
 
 if __name__ == "__main__":
     sys.exit(main())

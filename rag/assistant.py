@@ -254,6 +254,19 @@ class Assistant:
                 self._library = ArticleService(self)
             return self._library
 
+    @property
+    def feeds(self):
+        """The ``FeedService`` (``feeds.py``): RSS/Atom subscriptions, refreshes and one-off feed ingests."""
+        from .feeds import FeedService
+
+        with self._lock:
+            self._feeds = getattr(self, "_feeds", None) or FeedService(self)
+            return self._feeds
+
+    def article(self, article_id: str):
+        """The whole indexed ``Article`` with this id (text, title, date, source, url), or None."""
+        return self.store.article(article_id)
+
     def ingest(
         self,
         sources: Iterable[str | Path] | None = None,
@@ -441,6 +454,14 @@ class Assistant:
             answer = self.answerer.answer(question, passages, as_of=as_of, timings_ms=timings)
         timings["generation"] = (time.perf_counter() - t) * 1000
         return answer, notice
+
+    def timeline(self, query: str, *, date_from=None, date_to=None, sources=None, as_of=None, limit: int | None = None):
+        """The story ``query`` as a ``Timeline``: matching articles in date order, each with its best sentence,
+        cited, no LLM (``timeline.py``). Filters as for ``query``; ``limit`` caps the articles (default:
+        ``timeline_max_articles``). Invalid options raise ``TypeError``/``ValueError``."""
+        from .timeline import timeline
+
+        return timeline(self, query, date_from=date_from, date_to=date_to, sources=sources, as_of=as_of, limit=limit)
 
     def _filter_mismatch(self, options) -> str:
         if not (options.sources or options.article_ids or options.date_from or options.date_to or options.as_of):

@@ -399,18 +399,22 @@ def _load_url(url: str, *, max_bytes: int, timeout: float, allow_private: bool) 
         fetched = fetch(url, max_bytes=max_bytes, deadline_s=timeout, allow_private=allow_private)
     except FetchError as error:
         raise BadSource(str(error)) from None
+    yield article_from_fetched(fetched, url)
+
+
+def article_from_fetched(fetched, url: str) -> Article:
+    """The article in a fetched response (``fetch.Fetched``) of ``url``; ``BadSource`` when there is none."""
     data, final_url, content_type = fetched.data, fetched.url, fetched.content_type.lower()
     if not data:
         raise BadSource("empty response")
     article_id = _make_id("u", url)
     if "pdf" in content_type or data.startswith(b"%PDF") or url.lower().endswith(".pdf"):
         article = _from_pdf(data, url, article_id)
-        yield _with(article, url=final_url, source=article.source or _domain(final_url))
-    elif "html" in content_type or data.lstrip()[:1] == b"<":
-        yield _from_html(decode_text(data, fetched.charset), url, article_id, url=final_url)
-    else:
-        text = decode_text(data, fetched.charset)
-        yield make_article(text, origin=url, article_id=article_id, url=final_url, source=_domain(final_url))
+        return _with(article, url=final_url, source=article.source or _domain(final_url))
+    if "html" in content_type or data.lstrip()[:1] == b"<":
+        return _from_html(decode_text(data, fetched.charset), url, article_id, url=final_url)
+    text = decode_text(data, fetched.charset)
+    return make_article(text, origin=url, article_id=article_id, url=final_url, source=_domain(final_url))
 
 
 # --- shared ----------------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ class Ingestor:
 
     def _sync(self, sources: list[str | Path], registry: dict) -> list[str]:
         """Ids of stored articles read from under ``sources`` whose files no longer exist (removed)."""
-        roots = [Path(s).resolve() for s in sources if not is_url(s)]
+        roots = [Path(s).resolve() for s in sources if not is_url(s) and not isinstance(s, Article)]
         gone = []
         for entry in registry.values():
             file_path = origin_file(entry.origin)  # "file.jsonl:12" / "file.json#3" -> the file

@@ -161,8 +161,20 @@ def cited_numbers(text: str) -> list[int]:
     return seen
 
 
-def source_card(citation: Citation, prefix: str) -> str:
-    """One cited source: number, title (linked when there is a URL), date, source, passage."""
+READ_PREFIX = "#nd-read/"  # a link to the article reader (render_news.py, webui_news.py)
+MAX_SPANS = 32  # spans carried by one reader link
+
+
+def read_link(article_id: str, spans) -> str:
+    """The fragment that opens ``article_id`` in the reader with ``spans`` ((start, end) offsets) highlighted."""
+    from urllib.parse import quote
+
+    return f"{READ_PREFIX}{quote(article_id, safe='')}/" + ",".join(f"{int(a)}-{int(b)}" for a, b in list(spans)[:MAX_SPANS])
+
+
+def source_card(citation: Citation, prefix: str, read_spans=None) -> str:
+    """One cited source: number, title (linked when there is a URL), date, source, passage, and a link
+    to the whole article in the reader with ``read_spans`` (default: this citation's span) highlighted."""
     url = safe_url(citation.url)
     title = _esc(citation.title or "Untitled article")
     title_html = f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{title}</a>' if url else title
@@ -171,6 +183,8 @@ def source_card(citation: Citation, prefix: str) -> str:
         meta.append(_esc(citation.source))
     if url:
         meta.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">open article ↗</a>')
+    spans = read_spans or [(citation.start, citation.end)]
+    meta.append(f'<a class="nd-read-link" href="{html.escape(read_link(citation.article_id, spans))}">read the article</a>')
     if citation.verified is False:
         meta.append('<span class="nd-flag">not verified</span>')
     return (
@@ -225,7 +239,10 @@ def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "
             )
         if used:
             parts.append('<div class="nd-sources"><div class="nd-sources-title">Sources</div>')
-            parts.extend(source_card(by_number[n], prefix) for n in used)
+            spans: dict[str, list] = {}  # every span this answer cites in each article, highlighted together
+            for n in used:
+                spans.setdefault(by_number[n].article_id, []).append((by_number[n].start, by_number[n].end))
+            parts.extend(source_card(by_number[n], prefix, spans[by_number[n].article_id]) for n in used)
             parts.append("</div>")
     if answer.standalone_question:
         parts.append(f'<div class="nd-searched">Searched for: “{_esc(answer.standalone_question)}”</div>')

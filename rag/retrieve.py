@@ -171,9 +171,11 @@ class HybridRetriever:
         return self._speller
 
     def search(
-        self, question: str, top_k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None
+        self, question: str, top_k: int | None = None, filters: Filters | None = None, as_of: dt.date | None = None, *, time_prior: bool = True
     ) -> Retrieval:
-        """The ``top_k`` (default: the setting) best passages for ``question`` under ``filters``, as of ``as_of``."""
+        """The ``top_k`` (default: the setting) best passages for ``question`` under ``filters``, as of ``as_of``.
+
+        ``time_prior=False`` ranks articles on their evidence alone (a story timeline wants old articles too)."""
         import time
 
         top_k = top_k or self.settings.top_k
@@ -203,7 +205,7 @@ class HybridRetriever:
         coverage = 0.0
         if self._lexical is not None and self._lexical.passages:
             t = time.perf_counter()
-            passages = self._rank(text, dense_hits, filters, as_of, top_k)
+            passages = self._rank(text, dense_hits, filters, as_of, top_k, time_prior)
             timings["lexical"] = (time.perf_counter() - t) * 1000
             coverage = self._lexical.coverage(text, [h.passage.id for h in passages], self.settings.coverage_terms)
         else:  # nothing indexed through this process yet (or an empty store): dense hits as they come
@@ -276,7 +278,7 @@ class HybridRetriever:
         decay = 0.5 ** (age / s.recency_half_life_days)
         return s.recency_weight * np.log(s.recency_floor + (1 - s.recency_floor) * decay)
 
-    def _rank(self, question: str, dense_hits: list[ScoredPassage], filters: Filters, as_of, top_k: int) -> list[ScoredPassage]:
+    def _rank(self, question: str, dense_hits: list[ScoredPassage], filters: Filters, as_of, top_k: int, prior: bool = True) -> list[ScoredPassage]:
         """Score articles on all their evidence, then take their best passages (module docstring)."""
         import numpy as np
 
@@ -313,7 +315,7 @@ class HybridRetriever:
             + w_passage * article_passage
             + w_article * _scaled(article_bm25)
             + w_title * _scaled(title_bm25)
-            + self.time_prior(lex.article_day, as_of)
+            + (self.time_prior(lex.article_day, as_of) if prior else 0.0)
         )
         score = np.where(article_ok, score, -np.inf)
 

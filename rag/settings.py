@@ -8,7 +8,7 @@ is created once by the caller and passed down.
 Keys stay flat (``RAG_TOP_K``, ``top_k = 8`` in a ``rag.toml``, ``load_settings(top_k=8)``), and
 ``Settings`` groups them by stage: ``settings.retrieval`` is a frozen ``RetrievalSettings`` holding
 exactly the retrieval keys, under the same names, and so on for storage, embedding, ingest, answer,
-generation (the LLM backends), citation and web. A stage is handed its group whole, so its
+generation (the LLM backends), citation, web and news. A stage is handed its group whole, so its
 constructor neither copies fields one by one nor carries defaults of its own: ``rag.toml`` is the one
 set of defaults.
 """
@@ -137,6 +137,15 @@ class WebSettings:
     login_lockout_s: float
 
 
+@dataclass(frozen=True)
+class NewsSettings:
+    """The news workflow: feed refresh (``feeds.py``) and story timelines (``timeline.py``)."""
+
+    feed_refresh_minutes: float
+    timeline_max_articles: int
+    timeline_min_relevance: float
+
+
 GROUPS = {
     "storage": StorageSettings,
     "embedding": EmbeddingSettings,
@@ -146,6 +155,7 @@ GROUPS = {
     "generation": GenerationSettings,
     "citation": CitationSettings,
     "web": WebSettings,
+    "news": NewsSettings,
 }
 
 
@@ -179,6 +189,7 @@ class Settings(BaseSettings):
     fetch_allow_private: bool | Literal["auto"] = Field(
         description="Fetch loopback/private addresses: auto (not when the app is served beyond localhost) | true | false"
     )
+    feed_refresh_minutes: float = Field(ge=0, description="The app refreshes subscribed feeds this often, in the background (0: off)")
 
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(description="Which retrievers to use")
     top_k: int = Field(gt=0, description="Passages handed to the answerer")
@@ -196,6 +207,8 @@ class Settings(BaseSettings):
     min_coverage: float = Field(description="…and the best IDF-weighted share of question terms in a passage is below this")
     judge_parts: bool = Field(description="Judge each sentence of a long question on its own for refusal")
     coverage_terms: int = Field(ge=0, description="Coverage judges only this many of the question's rarest terms (0: all)")
+    timeline_max_articles: int = Field(gt=0, description="Most articles in a story timeline")
+    timeline_min_relevance: float = Field(description="A timeline keeps articles whose best sentence scores at least this")
 
     llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
     answer_sentences: int = Field(gt=0, description="Sentences in an extractive answer")
@@ -263,6 +276,10 @@ class Settings(BaseSettings):
     @property
     def web(self) -> WebSettings:
         return _group(self, WebSettings)
+
+    @property
+    def news(self) -> NewsSettings:
+        return _group(self, NewsSettings)
 
     @field_validator("data_dir", "corpus_dir")
     @classmethod

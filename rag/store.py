@@ -103,6 +103,21 @@ class Store:
         found = self._articles.get(ids=[article_id], include=["documents"])
         return found["documents"][0] if found["ids"] else None
 
+    def article(self, article_id: str) -> Article | None:
+        """The whole complete article with this id (the text its passages' offsets index), or None."""
+        found = self._articles.get(ids=[str(article_id)], include=["documents", "metadatas"])
+        if not found["ids"] or found["metadatas"][0].get("status") != COMPLETE:
+            return None
+        meta, info = found["metadatas"][0], _info(found["ids"][0], found["metadatas"][0])
+        try:
+            authors = tuple(json.loads(meta.get("authors") or "[]"))
+        except ValueError:
+            authors = ()
+        return Article(
+            id=info.id, title=info.title, text=found["documents"][0] or "", date=info.date, source=info.source,
+            url=info.url, authors=authors, content_hash=info.content_hash, origin=info.origin,
+        )  # fmt: skip
+
     def find_by_hash(self, content_hash: str) -> str | None:
         """The id of a complete article with this content hash, if any (duplicate detection)."""
         found = self._articles.get(where={"$and": [{"content_hash": content_hash}, {"status": COMPLETE}]}, limit=1)

@@ -144,3 +144,32 @@ class StreamEvent:
     kind: str  # "token" | "answer"
     text: str = ""
     answer: Answer | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One article of a story timeline: its metadata and the sentence that best matches the query,
+    as a ``Citation`` (``quote`` the sentence, ``start``/``end`` its offsets into the article)."""
+
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str
+    url: str
+    citation: Citation
+    relevance: float  # the sentence's score: cosine similarity + half the share of the query's words
+
+
+@dataclass
+class Timeline:
+    """The articles matching ``query`` in date order (undated last); empty with a ``notice`` saying why
+    when none matches (filters that exclude everything, no evidence, another language)."""
+
+    query: str
+    entries: list[TimelineEntry] = field(default_factory=list)
+    notice: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings)."""
+        return _jsonable(dataclasses.asdict(self))

@@ -38,6 +38,7 @@ from .render import (  # noqa: E402,F401  (render_answer re-exported)
 )
 from .settings import Settings  # noqa: E402
 from .types import ArticleInfo  # noqa: E402
+from .webui_news import NEWS_CSS, NewsUI  # noqa: E402  (feeds, reader, timeline, downloads)
 
 log = logging.getLogger("newsdesk.webui")
 
@@ -296,12 +297,12 @@ class WebUI:
     # --- the page ------------------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
-        s = self.settings
+        s, news = self.settings, NewsUI(self)
         # delete_cache: Gradio's own copies of uploaded files go after an hour (ours live in data_dir/uploads).
         with gr.Blocks(title="newsdesk", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
             session = gr.State(None)
             gr.Markdown("# newsdesk\nAsk questions about the indexed news articles; every answer cites the passages it used.")
-            with gr.Tabs():
+            with gr.Tabs() as tabs:
                 with gr.Tab("Chat", id="chat"):
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3):
@@ -326,6 +327,7 @@ class WebUI:
                                 )
                                 send = gr.Button("Send", variant="primary", scale=1, elem_id="nd-send", min_width=80)
                             new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
+                            downloads = news.export_buttons()
                         with gr.Column(scale=1, min_width=240):
                             status = gr.Markdown("**Answers:** …", elem_id="nd-status")
                             with gr.Group():
@@ -364,6 +366,7 @@ class WebUI:
                                 with gr.Tab("Add URL"):
                                     url = gr.Textbox(label="Web page or PDF", placeholder="https://…", elem_id="nd-url")
                                     fetch = gr.Button("Fetch and add", variant="primary", elem_id="nd-fetch")
+                                feeds = news.feeds_tab()
                             result = gr.HTML(elem_id="nd-result")
                         with gr.Column(scale=3):
                             articles_status = gr.Markdown(elem_id="nd-articles-status")
@@ -390,20 +393,15 @@ class WebUI:
                                     elem_id="nd-delete-pick",
                                 )
                                 delete = gr.Button("Delete", variant="stop", scale=1, elem_id="nd-delete")
+                news.tabs(tabs)
 
             # chat
             chat_inputs = [question, chatbot, session, top_k, date_from, date_to, sources]
             chat_outputs = [question, chatbot, session]
             chat_args = dict(concurrency_limit=4, concurrency_id="chat", api_visibility="private", show_progress="hidden")
-            question.submit(self.chat, chat_inputs, chat_outputs, **chat_args)
-            send.click(self.chat, chat_inputs, chat_outputs, **chat_args)
-            chatbot.example_select(
-                self.on_example,
-                None,
-                question,
-                api_visibility="private",
-                queue=False,
-            ).then(self.chat, chat_inputs, chat_outputs, **chat_args)
+            chat_events = [question.submit(self.chat, chat_inputs, chat_outputs, **chat_args), send.click(self.chat, chat_inputs, chat_outputs, **chat_args)]
+            chat_events.append(chatbot.example_select(self.on_example, None, question, api_visibility="private", queue=False).then(
+                self.chat, chat_inputs, chat_outputs, **chat_args))
             new_chat.click(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
             chatbot.clear(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
 
@@ -426,6 +424,8 @@ class WebUI:
             table.select(self.on_row_select, None, to_delete, api_visibility="private", queue=False)
 
             demo.load(self.on_load, None, [table, to_delete, sources, status, articles_status], api_visibility="private")
+            news.wire(demo, feeds, result=result, refreshed=refreshed, search=search, status=status, articles_status=articles_status,
+                      chat_events=chat_events, session=session, downloads=downloads, clears=[new_chat.click, chatbot.clear])
 
             # programmatic use (gradio_client): the only public endpoints
             gr.api(self.ask, api_name="ask", concurrency_limit=4, concurrency_id="chat")
@@ -459,7 +459,7 @@ def launch_options(settings: Settings) -> dict:
         "run_history": False,
         "enable_monitoring": False,
         "show_error": False,
-        "css": CSS,
+        "css": CSS + NEWS_CSS,
     }
     if auth:
         guard = LoginGuard(settings.login_attempts, settings.login_lockout_s)

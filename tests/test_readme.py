@@ -48,6 +48,20 @@ TOUR_CHECKS = {
 }
 
 
+TOUR = (".venv/bin/python -m rag ingest", "-m rag list")  # the tour's block (the news block has ingest-like lines too)
+
+# News workflow commands (by their first words after `python -m rag`) and what the README says each gives.
+NEWS_CHECKS = {
+    "feeds add": lambda out: "subscribed to" in out and "added:" in out,
+    "feeds list": lambda out: "1 feed" in out and "added" in out,
+    "feeds refresh": lambda out: "already indexed" in out,
+    "timeline": lambda out: out.index("2025-11-18") < out.index("2025-11-28") and "[1]" in out,
+    "show ID": lambda out: "Peru to declare a state of emergency" in out and "apnews.com" in out,
+    "ask --markdown": lambda out: out.startswith("## Why did Peru") and "[^1]:" in out,
+    "feeds remove": lambda out: "unsubscribed" in out,
+}
+
+
 def block(*phrases: str) -> str:
     """The one README block containing every phrase."""
     found = [body for _, body in BLOCKS if all(p in body for p in phrases)]
@@ -56,7 +70,7 @@ def block(*phrases: str) -> str:
 
 
 def test_every_block_is_run_or_listed_as_not_run():
-    run_here = [block(".venv/bin/python -m rag ingest"), block("from rag import query"), block("from gradio_client import Client")]
+    run_here = [block(*TOUR), block("from rag import query"), block("from gradio_client import Client"), block("-m rag feeds add")]
     for lang, body in BLOCKS:
         skipped = [reason for phrase, reason in NOT_RUN.items() if phrase in body]
         assert body in run_here or skipped, f"README block not covered by a test:\n{body}"
@@ -77,7 +91,7 @@ def env(tmp_path: Path, corpus_dir: Path) -> dict[str, str]:
 
 def test_tour_commands(tmp_path: Path, env: dict[str, str]):
     commands = []
-    for line in block(".venv/bin/python -m rag ingest").splitlines():
+    for line in block(*TOUR).splitlines():
         command = line.split("#", 1)[0].strip()
         if command:
             assert command.startswith(".venv/bin/python -m rag "), command
@@ -171,3 +185,27 @@ def test_web_api_example(tmp_path: Path, make_settings, embedding, corpus_dir: P
 
 def test_sample_article_is_where_the_readme_says():
     assert SAMPLE_ARTICLE.exists()
+
+
+def test_news_commands(tmp_path: Path, env: dict[str, str]):
+    from newsroom import NewsSite, rss
+
+    site = NewsSite()
+    try:
+        feed = site.feed("/feed.xml", rss("Wire", site.story_pages(["border-1", "border-3"])))
+        commands = [line.split("#", 1)[0].strip() for line in block("-m rag feeds add").splitlines()]
+        commands = [c.removeprefix(".venv/bin/python -m rag ") for c in commands if c]
+        assert len(commands) == len(NEWS_CHECKS), "a news command without a check in NEWS_CHECKS (or one removed)"
+        subprocess.run([sys.executable, "-m", "rag", "ingest", "--quiet"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+        for command in commands:
+            check = [c for prefix, c in NEWS_CHECKS.items() if command.startswith(prefix)]
+            assert len(check) == 1, f"no check for README command {command!r}"
+            args = [feed if a == "https://example.org/feed.xml" else a for a in shlex.split(command)]
+            if args == ["show", "ID"]:
+                listed = subprocess.run([sys.executable, "-m", "rag", "list", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+                args = ["show", next(a["id"] for a in json.loads(listed.stdout) if a["source"] == "apnews.com")]
+            result = subprocess.run([sys.executable, "-m", "rag", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, (command, result.stderr)
+            assert check[0](result.stdout), f"README command {command!r} printed:\n{result.stdout}"
+    finally:
+        site.close()
