@@ -202,7 +202,14 @@ class BackgroundEmbedding:
 
     def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
         from concurrent.futures import Future
+        from concurrent.futures import TimeoutError as FuturesTimeout
 
         done: Future = Future()
         self._jobs.put((list(texts), done))
-        return done.result()
+        # Waited for in short slices: a Ctrl-C delivered to another thread of the process is only acted on
+        # when this (main) thread runs Python again, and an untimed wait would hold it off for a whole batch.
+        while True:
+            try:
+                return done.result(timeout=0.1)
+            except FuturesTimeout:
+                continue
