@@ -73,6 +73,26 @@ def same_span(a: Sentence, b: Sentence) -> bool:
     return a.passage.passage.article_id == b.passage.passage.article_id and a.start < b.end and b.start < a.end
 
 
+def cite_sentence(sentence: Sentence, number: int, score: float) -> Citation:
+    """The ``Citation`` numbered ``number`` quoting ``sentence`` (with its passage, for the reader)."""
+    passage = sentence.passage.passage
+    return Citation(
+        number=number,
+        article_id=passage.article_id,
+        title=passage.title,
+        date=passage.date,
+        source=passage.source,
+        url=passage.url,
+        passage=passage.text,
+        start=sentence.start,
+        end=sentence.end,
+        quote=sentence.text,
+        score=round(float(score), 4),
+        passage_start=passage.start,
+        passage_end=passage.end,
+    )
+
+
 def number_citations(chosen: list[tuple[Sentence, float]]) -> tuple[list[int], list[Citation]]:
     """Citation numbers for each chosen sentence, in order of first use, one per passage span."""
     numbers: list[int] = []
@@ -82,23 +102,7 @@ def number_citations(chosen: list[tuple[Sentence, float]]) -> tuple[list[int], l
         passage = sentence.passage.passage
         if passage.id not in by_passage:
             by_passage[passage.id] = len(citations) + 1
-            citations.append(
-                Citation(
-                    number=len(citations) + 1,
-                    article_id=passage.article_id,
-                    title=passage.title,
-                    date=passage.date,
-                    source=passage.source,
-                    url=passage.url,
-                    passage=passage.text,
-                    start=sentence.start,
-                    end=sentence.end,
-                    quote=sentence.text,
-                    score=round(float(score), 4),
-                    passage_start=passage.start,
-                    passage_end=passage.end,
-                )
-            )
+            citations.append(cite_sentence(sentence, len(citations) + 1, score))
         else:  # a second sentence from the same passage widens its quoted span
             index = by_passage[passage.id] - 1
             first = citations[index]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 
-from .types import Citation, Timeline, TimelineEntry
+from .sentences import cite_sentence
+from .types import Timeline, TimelineEntry
 
 NO_MATCH = "No article matches this story: try other words, or widen the dates or sources."
 
@@ -80,21 +81,7 @@ def build_timeline(assistant, query: str, options, limit: int | None = None) -> 
     for number, article_id in enumerate(kept, 1):
         sentence, score = chosen[article_id]
         p = sentence.passage.passage
-        citation = Citation(
-            number=number,
-            article_id=p.article_id,
-            title=p.title,
-            date=p.date,
-            source=p.source,
-            url=p.url,
-            passage=p.text,
-            start=sentence.start,
-            end=sentence.end,
-            quote=sentence.text,
-            score=round(float(score), 4),
-            passage_start=p.start,
-            passage_end=p.end,
-        )
+        citation = cite_sentence(sentence, number, score)
         timeline.entries.append(TimelineEntry(p.article_id, p.title, p.date, p.source, p.url, citation, round(float(score), 4)))
     timeline.timings_ms["sentences"] = (time.perf_counter() - t) * 1000
     timeline.timings_ms["total"] = (time.perf_counter() - started) * 1000
