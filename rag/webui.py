@@ -5,8 +5,8 @@ settings' host, port and password (login attempts throttled, see ``LoginGuard``)
 thin shell that wires them up. Everything the page does goes through a ``WebUI`` method that takes and
 returns plain values (strings, lists, dicts), so it is tested without a browser. The HTML of answers
 and result lines is ``render.py``'s; adding and removing articles is ``Assistant.library``'s
-(``articles.py``): the page reaches the index only through the ``Assistant``. The only Gradio imports
-of the project are in this module: importing ``rag`` stays cheap.
+(``articles.py``): the page reaches the index only through the ``Assistant``. Feeds, reader, Timeline tab
+and downloads are ``webui_news.py``'s; the Gradio imports are in these two modules: importing ``rag`` stays cheap.
 """
 
 import logging
