@@ -149,7 +149,12 @@ def test_ctrl_c_during_ingest_is_one_line_and_the_next_run_resumes(tmp_path, cor
 
     write_articles(corpus_dir, 300)
     env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive", "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "rag", "ingest"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A shell's background job (nohup ... &) hands its children SIGINT ignored, and Python then keeps it
+    # ignored: restore the default so the child gets Ctrl-C as it would in a terminal.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rag", "ingest"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     chunks: list[str] = []
     reader = _stream(process, chunks)
     deadline = time.monotonic() + 300
