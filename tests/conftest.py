@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLE_ARTICLE
+from helpers import CHROMIUM_ARGS, SAMPLE_ARTICLE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -113,3 +113,21 @@ def assistant(make_settings, embedding, corpus_dir):
     from rag.assistant import Assistant
 
     return Assistant(make_settings(), embedding=embedding)
+
+
+# --- browser tests -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless chromium driven by Playwright, one per test module; skips when either is missing."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -10,6 +10,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_ARTICLE = REPO / "corpus" / "000_acb8fec70e58ae20.txt"
 SHARED_EVAL = REPO.parent / "shared" / "eval" / "realtimeqa"
+# Debian's chromium, headless, for the browser tests (Playwright's own browser download does not work offline).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:

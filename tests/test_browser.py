@@ -34,23 +34,9 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "corpus" / "000_acb8fec70e58ae20.txt"
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PERU_QUESTION = "Why did Peru declare a state of emergency at its border with Chile?"
 WAIT_MS = 90_000
 LLM_WAIT_MS = 600_000  # a CPU-only LLM answer: seconds when the machine is idle, minutes when it is shared
-
-
-if CHROMIUM is None:
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'").sync_playwright
 
 
 # --- fixtures ------------------------------------------------------------------------------------------
@@ -87,14 +73,6 @@ def streaming_app(tmp_path_factory, embedding, local_llm):
     demo, url = serve(tmp_path_factory.mktemp("streaming-app"), embedding, llm=local_llm)
     yield url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -13,14 +13,9 @@ import shutil
 import pytest
 from newsroom import NewsSite, rss, write_story
 from helpers import free_port
-from test_browser import CHROMIUM_ARGS, PERU_QUESTION, SAMPLE, WAIT_MS, ask
+from test_browser import PERU_QUESTION, SAMPLE, WAIT_MS, ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
-
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None:
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 
 APP: dict = {}  # the served app's Assistant, to compare the page with the index
@@ -45,14 +40,6 @@ def app(tmp_path_factory):
     APP["assistant"] = assistant
     yield f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
