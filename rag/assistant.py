@@ -464,9 +464,7 @@ class Assistant:
         return timeline(self, query, date_from=date_from, date_to=date_to, sources=sources, as_of=as_of, limit=limit)
 
     def _filter_mismatch(self, options) -> str:
-        if not (options.sources or options.article_ids or options.date_from or options.date_to or options.as_of):
-            return ""
-        return filter_mismatch(options, self.articles())
+        return filter_mismatch(options, self.articles()) if options.restricted else ""
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
         """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.

@@ -30,6 +30,11 @@ class QueryOptions:
     article_ids: tuple[str, ...] = ()
     as_of: dt.date | None = None
 
+    @property
+    def restricted(self) -> bool:
+        """Whether any filter (dates, sources, ids, as-of day) narrows the articles searched."""
+        return bool(self.sources or self.article_ids or self.date_from or self.date_to or self.as_of)
+
 
 def check_question(question: object) -> str:
     """``question`` stripped; ``TypeError`` unless it is a string."""

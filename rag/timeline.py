@@ -50,7 +50,7 @@ def build_timeline(assistant, query: str, options, limit: int | None = None) -> 
     retrieval = assistant.retriever.search(query, top_k=limit, filters=filters, as_of=options.as_of, time_prior=False)
     timeline.timings_ms["retrieval"] = retrieval.timings_ms.get("total", 0.0)
     if not retrieval.passages:
-        if options.sources or options.article_ids or options.date_from or options.date_to or options.as_of:
+        if options.restricted:
             timeline.notice = filter_mismatch(options, assistant.articles()) or NO_MATCH
         else:
             timeline.notice = NO_MATCH if assistant.articles() else filter_mismatch(options, [])
