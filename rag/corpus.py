@@ -134,7 +134,7 @@ def _load_file(path: Path, *, max_bytes: int) -> Iterator[Article | LoadFailure]
     if size == 0:
         raise BadSource("empty file")
     data = path.read_bytes()
-    file_id = _make_id("f", origin)
+    file_id = make_id("f", origin)
     if suffix == ".pdf":
         yield _from_pdf(data, origin, file_id)
     elif suffix in (".html", ".htm"):
@@ -240,7 +240,7 @@ def _from_html(html: str, origin: str, article_id: str, url: str) -> Article:
         title=document.title,
         date=document.date,
         url=url,
-        source=document.sitename or _domain(url),
+        source=document.sitename or domain(url),
         authors=document.author or (),
     )
 
@@ -370,11 +370,11 @@ def _record_article(record: object, where: str, file_origin: str) -> Article:
     if given_id:
         article_id = given_id
     elif url:
-        article_id = _make_id("j", url)
+        article_id = make_id("j", url)
     elif title or date:
         # The file is part of the key: a different story with the same title and date in another
         # file is another article, while re-ingesting this file updates this one (finding 5).
-        article_id = _make_id("j", f"{file_origin}|{title}|{date}")
+        article_id = make_id("j", f"{file_origin}|{title}|{date}")
     else:
         article_id = None  # identified by its content (make_article)
     return make_article(
@@ -407,14 +407,14 @@ def article_from_fetched(fetched, url: str) -> Article:
     data, final_url, content_type = fetched.data, fetched.url, fetched.content_type.lower()
     if not data:
         raise BadSource("empty response")
-    article_id = _make_id("u", url)
+    article_id = make_id("u", url)
     if "pdf" in content_type or data.startswith(b"%PDF") or url.lower().endswith(".pdf"):
         article = _from_pdf(data, url, article_id)
-        return _with(article, url=final_url, source=article.source or _domain(final_url))
+        return _with(article, url=final_url, source=article.source or domain(final_url))
     if "html" in content_type or data.lstrip()[:1] == b"<":
         return _from_html(decode_text(data, fetched.charset), url, article_id, url=final_url)
     text = decode_text(data, fetched.charset)
-    return make_article(text, origin=url, article_id=article_id, url=final_url, source=_domain(final_url))
+    return make_article(text, origin=url, article_id=article_id, url=final_url, source=domain(final_url))
 
 
 # --- shared ----------------------------------------------------------------------------------------
@@ -445,11 +445,11 @@ def make_article(
     authors = authors or meta.get("authors") or meta.get("author") or ()
     title_text = _plain(title).strip() if title else ""
     return Article(
-        id=article_id or _make_id("t", cleaned.text),
+        id=article_id or make_id("t", cleaned.text),
         title=title_text or derive_title(cleaned.text),
         text=cleaned.text,
         date=published,
-        source=_plain(source) or _domain(url),
+        source=_plain(source) or domain(url),
         url=_plain(url),
         authors=_author_names(authors) or cleaned.authors,
         content_hash=content_hash(cleaned.text),
@@ -483,10 +483,12 @@ def _with(article: Article, **changes: object) -> Article:
     return replace(article, **changes)
 
 
-def _make_id(prefix: str, key: str) -> str:
+def make_id(prefix: str, key: str) -> str:
+    """An article id: ``prefix`` ("u" for a URL, "f" a file, ...) and 16 hex digits of the key's SHA-256."""
     return f"{prefix}_{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}"
 
 
-def _domain(url: str) -> str:
+def domain(url: str) -> str:
+    """The site a URL is on, without "www." ("apnews.com"): an article's source when nothing names it."""
     host = urlparse(url).hostname or ""
     return host.removeprefix("www.")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .articles import one_line
-from .corpus import is_url
+from .corpus import domain, is_url
 
 _FEED_TYPES = ("rss", "atom", "xml")
 
@@ -74,7 +74,7 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
         if key and key not in seen:
             seen.add(key)
             items.append(item)
-    return ParsedFeed(url=url, title=_text(parsed.feed.get("title") or "") or _host(url), kind=parsed.version, items=tuple(items))
+    return ParsedFeed(url=url, title=_text(parsed.feed.get("title") or "") or domain(url) or url, kind=parsed.version, items=tuple(items))
 
 
 def _entry_date(entry) -> dt.date | None:
@@ -102,9 +102,3 @@ def _text(markup: str) -> str:
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlparse
-
-    return (urlparse(url).hostname or url).removeprefix("www.")

@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .articles import Outcome, one_line
-from .corpus import is_url
-from .feedread import FeedError, FeedItem, ParsedFeed, _host, looks_like_feed, parse_feed
+from .corpus import domain, is_url
+from .feedread import FeedError, FeedItem, ParsedFeed, looks_like_feed, parse_feed
 from .types import Article
 
 log = logging.getLogger("newsdesk.feeds")
@@ -293,18 +293,18 @@ class FeedService:
         return None, Outcome("failed", f"“{name}” ({item.link or feed.url}): {reason}")
 
     def _summary_article(self, feed: ParsedFeed, item: FeedItem) -> Article | None:
-        from .corpus import BadSource, make_article
+        from .corpus import BadSource, make_article, make_id
 
         origin = _item_origin(feed, item)
         try:
             return make_article(
                 item.summary,
                 origin=origin,
-                article_id=f"u_{hashlib.sha256(origin.encode()).hexdigest()[:16]}",
+                article_id=make_id("u", origin),  # the id fetching the page would give it
                 title=item.title or None,
                 date=item.date,
                 url=item.link,
-                source=_host(item.link or feed.url),
+                source=domain(item.link or feed.url),
             )
         except BadSource:
             return None
@@ -362,7 +362,7 @@ def _with_feed_metadata(article: Article, feed: ParsedFeed, item: FeedItem) -> A
     if not article.url and item.link:
         changes["url"] = item.link
     if not article.source:
-        changes["source"] = _host(item.link or feed.url)
+        changes["source"] = domain(item.link or feed.url)
     return replace(article, **changes) if changes else article
 
 
