@@ -56,3 +56,16 @@ def test_front_matter_is_read_as_metadata_and_the_date_header_below_it_still_wor
     # A "---" rule that is not YAML front matter is left alone.
     plain = clean_article_text("---\nThe council met: it voted [yes: no\n---\nThe bridge will be rebuilt next year.")
     assert plain.metadata == {} and "The bridge will be rebuilt" in plain.text
+
+
+AD_FEEDBACK_WIDGET = (
+    "1. How relevant is this ad to you?\n\nVideo player was slow to load content Video content never loaded "
+    "Ad froze or did not finish loading Video content did not start after ad Audio on ad was too loud Other issues"
+)
+
+
+def test_a_scraped_ad_feedback_widget_is_chrome_not_story():
+    # As 18 RealTimeQA articles are saved: the widget alone, which the extractive answer once quoted.
+    assert clean_article_text(AD_FEEDBACK_WIDGET).text == ""
+    story = "Ford is recalling 2.9 million vehicles, the automaker said on Tuesday."
+    assert clean_article_text(f"{story}\n\n{AD_FEEDBACK_WIDGET}").text == story
