@@ -21,6 +21,10 @@ Measured per configuration:
 * with ``--gold-context``, ``reading_accuracy`` (and ``_raw``, ``reading_f1``, latency): each answerable
   question answered from the passages retrieval finds *inside its gold articles* (same ``top_k``), so
   reading failures are told apart from retrieval failures;
+* ``answer_in_gold``: share of answerable questions whose accepted answer occurs (as ``answer_accuracy``
+  matches it) in a gold article's stored title or text: the ceiling of the headline accuracy for a
+  reader that answers in its sources' words (an answer worded only by the quiz, "Europe" for a story
+  that says "the European Union", cannot be matched however well the article is read);
 * ``citation_precision``: share of citations whose article is gold or whose passage contains an
   accepted answer;
 * ``verified_rate``: share of (non-refused) answers whose every citation has ``verified`` not False.
@@ -214,6 +218,7 @@ class Outcome:
     raw: str | None = None  # the LLM's own text before the citation check; None for extractive answers
     raw_correct: bool | None = None
     gold_in_context: bool | None = None  # a gold passage was among the top_k passages the answer was built from
+    answer_in_gold: bool | None = None  # an accepted answer occurs in a gold article's stored title or text
     failure: str | None = None  # one of metrics.FAILURE_CLASSES; None when not asked or not answerable
     # The same question answered from the gold articles' best passages only (--gold-context).
     reading_answer: str = ""
@@ -251,6 +256,7 @@ class Evaluator:
         self.base = Assistant(self.settings, embedding=embedding, store=store)
         self.aliases: dict[str, str] = {}  # article id -> the id its text is stored under (duplicates)
         self._llms: dict[str, Any] = {}  # backend -> the LlamaIndex LLM loaded for it
+        self._gold_texts: dict[str, str] = {}  # article id -> its stored title and text (answer_in_gold)
 
     def ingest(self, *, show_progress: bool = True) -> dict[str, Any]:
         """Index the corpus into the evaluation collection (incremental) and note duplicate ids."""
@@ -400,8 +406,16 @@ class Evaluator:
             raw=raw,
             raw_correct=None if raw is None or correct is None else (not answer.refused and contains_answer(raw, q.answers)),
             gold_in_context=in_context,
+            answer_in_gold=self._answer_in_gold(gold, q.answers) if q.answerable and gold else None,
             failure=failure,
         )
+
+    def _answer_in_gold(self, gold: set[str], answers) -> bool:
+        for article_id in gold:
+            if article_id not in self._gold_texts:
+                article = self.base.store.article(article_id)
+                self._gold_texts[article_id] = f"{article.title}\n{article.text}" if article else ""
+        return contains_answer(" \n".join(self._gold_texts[a] for a in sorted(gold)), answers)
 
     def _read(self, assistant, q: EvalQuestion, gold: set[str], outcome: Outcome) -> None:
         # Reading apart from retrieval: the same retrieval restricted to the gold articles (same top_k,

@@ -355,3 +355,25 @@ def test_eval_command_reports_reading_and_failure_classes_and_runs_without_matpl
     assert all(r["failure"] in FAILURE_CLASSES and r["reading_mode"] == "extractive" for r in answerable)
     assert all(r["gold_in_context"] for r in answerable)  # one article: the gold one is always in context
     assert all(r["failure"] is None and not r["reading_mode"] for r in results if not r["answerable"])
+
+
+def test_answer_in_gold_says_whether_the_quiz_answer_is_worded_in_the_gold_article(tmp_path, monkeypatch):
+    from rag.__main__ import main
+
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    gold = {"gold_origin_names": ["000_acb8fec70e58ae20.txt"], "question_date": "2025-11-28"}
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        json.dumps({"id": "worded", "question": "Who is the president of Peru?", "answer_text": ["José Jarí"], **gold}) + "\n"
+        # Right, but worded by the quiz, not the article: no reader quoting the article can match it.
+        + json.dumps({"id": "quiz", "question": "Which continent is Peru in?", "answer_text": ["South America"], **gold}) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    argv = ["eval", "--questions", str(questions), "--corpus", str(SAMPLE_CORPUS), "--quiet", "--retrieval-only", "--configs", "hybrid"]
+    assert main([*argv, "--out", str(out)]) == 0
+    results = {r["question_id"]: r for r in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert results["worded"]["answer_in_gold"] is True and results["quiz"]["answer_in_gold"] is False
+    (summary,) = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["answer_in_gold"] == 0.5
