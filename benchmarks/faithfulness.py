@@ -11,7 +11,8 @@ when absent) with a fixed seed, from the gold articles of the dev questions:
   shape from the same article: a demonym for a demonym, a multi-word name for a multi-word name, a
   single name for a single name; no NER model is installed), ``number`` (a number changed), ``date``
   (a weekday, month or year changed), ``negation`` (a "not" added after the first auxiliary verb, or
-  removed), ``swap`` (two names of the sentence exchanged: subject and object), ``answer-swap`` (a
+  removed), ``swap`` (two names of the sentence exchanged: subject and object; not two items of one list,
+  "Finland and Sweden", whose exchange changes nothing), ``answer-swap`` (a
   short answer replaced by another name from the same article).
 
 Claims are grouped into answers of three claims about one article, cited ``[n]`` to the passage they
@@ -142,6 +143,13 @@ def corrupt(kind: str, sentence: str, article_names: list[str], rng: random.Rand
             return None
         a, b = names[0], names[-1]
         if a in b or b in a:
+            return None
+        # Names that are items of one list ("Finland and Sweden", "Ford, GM or Toyota") share a role:
+        # exchanging them leaves the claim as true as it was, so it is no corruption.
+        between = sentence[sentence.index(a) + len(a) : sentence.index(b)] if sentence.index(a) < sentence.index(b) else ""
+        for name in names:
+            between = between.replace(name, "")
+        if re.fullmatch(r"(?:\s|,|&|\band\b|\bor\b)*", between):
             return None
         return sentence.replace(a, "\0").replace(b, a).replace("\0", b)
     raise ValueError(kind)
