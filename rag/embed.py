@@ -18,6 +18,7 @@ Both read at most 256 word pieces; ``chunk.py`` sizes passages so nothing is cut
 
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 from typing import Any
@@ -167,8 +168,13 @@ class BackgroundEmbedding:
     value of the thread that creates the session, so the whole computation runs at the lower priority
     (a session shared with the questions would run half of it on its normal-priority pool). Only
     ``get_text_embedding_batch`` is offered: it is all ``ingest.embed_by_length`` calls. The worker is a
-    daemon thread, so a Ctrl-C in the caller is not held up by it.
+    daemon thread, so a Ctrl-C in the caller is not held up by it; but the process, on its way out, waits
+    for the batch in flight (a second or two): a daemon thread still inside ONNX Runtime while the
+    interpreter shuts down aborts it ("terminate called without an active exception", exit -6 instead of
+    a Ctrl-C's clean 130; seen in CI once in several runs).
     """
+
+    DRAIN_S = 60  # the longest the exiting process waits for the batch in flight
 
     def __init__(self, build, nice: int) -> None:
         import queue
@@ -177,9 +183,12 @@ class BackgroundEmbedding:
         self._build = build
         self._nice = nice
         self._jobs: queue.Queue = queue.Queue()
+        self._idle = threading.Event()  # clear while a batch is queued or being embedded
+        self._idle.set()
         self.thread_id: int | None = None  # the worker's native id, once it has started
         self._thread = threading.Thread(target=self._work, name="newsdesk-ingest-embedding", daemon=True)
         self._thread.start()
+        atexit.register(self._idle.wait, self.DRAIN_S)
 
     def _work(self) -> None:
         import threading
@@ -199,12 +208,16 @@ class BackgroundEmbedding:
                 done.set_result(model.get_text_embedding_batch(texts))
             except BaseException as error:  # handed to the caller, which raises it
                 done.set_exception(error)
+            finally:
+                if self._jobs.empty():
+                    self._idle.set()
 
     def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
         from concurrent.futures import Future
         from concurrent.futures import TimeoutError as FuturesTimeout
 
         done: Future = Future()
+        self._idle.clear()
         self._jobs.put((list(texts), done))
         # Waited for in short slices: a Ctrl-C delivered to another thread of the process is only acted on
         # when this (main) thread runs Python again, and an untimed wait would hold it off for a whole batch.
