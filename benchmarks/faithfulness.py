@@ -146,7 +146,8 @@ def corrupt(kind: str, sentence: str, article_names: list[str], rng: random.Rand
             return None
         # Names that are items of one list ("Finland and Sweden", "Ford, GM or Toyota") share a role:
         # exchanging them leaves the claim as true as it was, so it is no corruption.
-        between = sentence[sentence.index(a) + len(a) : sentence.index(b)] if sentence.index(a) < sentence.index(b) else ""
+        first, second = sorted((a, b), key=sentence.index)
+        between = sentence[sentence.index(first) + len(first) : sentence.index(second)]
         for name in names:
             between = between.replace(name, "")
         if re.fullmatch(r"(?:\s|,|&|\band\b|\bor\b)*", between):
