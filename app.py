@@ -3,7 +3,7 @@
 On the first start with an empty index it indexes the corpus folder (with a progress bar), then serves.
 Served on an address other than localhost it requires a password (RAG_AUTH_USER / RAG_AUTH_PASSWORD)
 and refuses to start without one. With ``feed_refresh_minutes`` set it refreshes the subscribed feeds in the
-background. The page and its handlers live in ``rag/webui.py``.
+background. The page and its handlers live in ``rag/web/app.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ def main() -> int:
     from rag.assistant import Assistant
     from rag.settings import load_settings
     from rag.store import StoreUnavailable
-    from rag import feeds, webui
+    from rag.ingest import feeds
+    from rag.web import app as webui
 
     settings = load_settings()
     try:

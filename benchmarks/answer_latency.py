@@ -1,7 +1,7 @@
 """End-to-end answer latency with the local LLM, as a chat user feels it: time to first token and total.
 
 Indexes the bundled sample corpus (``corpus/``) into a temporary store, loads the local model once
-(its load time is printed apart), and asks the sample questions (``rag/sample_eval.jsonl``) through
+(its load time is printed apart), and asks the sample questions (``rag/eval/sample_eval.jsonl``) through
 ``Assistant.stream``, the path the web chat and ``rag.query`` use. Each question runs ``--runs``
 times per context setting; the first question is asked once beforehand as a warm-up (page cache,
 llama.cpp buffers). Prints per setting the median and p95 of time to first token and total time, the
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def percentile(values: list[float], q: float) -> float:
-    from rag.evaluate import percentile as _percentile
+    from rag.eval.run import percentile as _percentile
 
     return _percentile(values, q) or 0.0
 
@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from rag import Assistant, load_settings
-    from rag.gguf import resolve_gguf
+    from rag.llm.gguf import resolve_gguf
 
-    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
+    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "eval" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
     questions = questions[: args.questions]
     model_path = str(resolve_gguf(args.model_path, Path(args.cache_dir)))
     rows = []

@@ -32,7 +32,7 @@ QUESTIONS = SHARED / "questions.dev.jsonl"
 
 def timed_embeddings(embedding, texts: list[str], runs: int, length) -> tuple[list[list[float]], float]:
     """The vectors of ``texts`` and the median seconds of ``runs`` passes (shortest first, as ingest sends them)."""
-    from rag.ingest import embed_by_length
+    from rag.ingest.pipeline import embed_by_length
 
     embed_by_length(embedding, texts[:32], length)  # warm-up
     seconds = []
@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from rag.chunk import Chunker
-    from rag.corpus import LoadFailure, load_sources
+    from rag.ingest.chunk import Chunker
+    from rag.ingest.corpus import LoadFailure, load_sources
     from rag.embed import make_embedding, word_piece_counter
-    from rag.ingest import embed_text
+    from rag.ingest.pipeline import embed_text
     from rag.settings import load_settings
 
     settings = load_settings()

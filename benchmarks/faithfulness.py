@@ -58,7 +58,7 @@ STOP_NAMES = set(MONTHS + WEEKDAYS + "The A An I He She They It This That But An
 
 
 def percentile(values, q):
-    from rag.evaluate import percentile as _percentile
+    from rag.eval.run import percentile as _percentile
 
     return _percentile(values, q) or 0.0
 
@@ -172,8 +172,8 @@ def paraphrase(sentence: str) -> str | None:
 
 
 def build_set(seed: int, per_type: int):
-    from rag.sentences import split_sentences
-    from rag.claims import phrase_in
+    from rag.answer.sentences import split_sentences
+    from rag.answer.claims import phrase_in
 
     questions, articles = load_articles(200)
     rng = random.Random(seed)
@@ -276,7 +276,7 @@ def main() -> None:
         print(f"skipped: {SHARED} not found (the RealTimeQA dev corpus lives in ../shared beside the checkout)")
         return
 
-    from rag.cite import CitationVerifier
+    from rag.answer.cite import CitationVerifier
     from rag.embed import make_embedding
     from rag.settings import load_settings
 
@@ -290,8 +290,8 @@ def main() -> None:
     judge = None
     note = "cheap checks only"
     if args.judge == "llm":
-        from rag.entail import EntailmentJudge
-        from rag.llm import make_llm
+        from rag.answer.entail import EntailmentJudge
+        from rag.llm.factory import make_llm
 
         started = time.perf_counter()
         generation = settings.model_copy(

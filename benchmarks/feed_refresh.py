@@ -3,7 +3,7 @@
 Indexes the bundled sample corpus (``corpus/``) into a temporary store with the extractive answerer,
 serves a generated RSS 2.0 feed of ``--items`` news-like articles (each item linking to its own HTML
 page) from 127.0.0.1, subscribes to it without indexing, asks the sample questions
-(``rag/sample_eval.jsonl``) on the idle index (the baseline, same run), then refreshes the feed on a
+(``rag/eval/sample_eval.jsonl``) on the idle index (the baseline, same run), then refreshes the feed on a
 background thread (``FeedService.refresh``: what the app's background refresh and "Refresh now" run:
 pages fetched and cleaned, then indexed through the writer queue) and asks the same questions in a
 loop until the refresh is done. Prints per phase the number of questions, median, p95 and slowest
@@ -33,7 +33,7 @@ TOPICS = ["harbour", "railway", "vaccine", "election", "drought", "museum", "bri
 
 
 def percentile(values: list[float], q: float) -> float:
-    from rag.evaluate import percentile as _percentile
+    from rag.eval.run import percentile as _percentile
 
     return _percentile(values, q) or 0.0
 
@@ -90,7 +90,7 @@ def run(items: int = 50, idle_rounds: int = 3, workdir: Path | None = None) -> d
         shutil.copy(path, corpus)
     assistant = Assistant(load_settings(data_dir=root / "data", corpus_dir=corpus, llm="extractive"))
     assistant.ingest()
-    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
+    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "eval" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
     assistant.query(questions[0])  # warm-up: models loaded, BM25 built
     server, feed_url = site(items)
     assistant.feeds.add(feed_url, refresh=False)

@@ -1,4 +1,4 @@
-"""Fit the article-score weights and the time prior of rag/retrieve.py, cross-validated by week.
+"""Fit the article-score weights and the time prior of rag/retrieval/hybrid.py, cross-validated by week.
 
 The command behind the retrieval defaults in rag/rag.toml. For every RealTimeQA dev question
 (``../shared/eval/realtimeqa``) it computes, once, the features retrieval scores articles with — best
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {SHARED} not found (the RealTimeQA evaluation data lives in ../shared)")
         return 0
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from rag.evaluate import Evaluator, load_questions
+    from rag.eval.run import Evaluator, load_questions
     from rag.settings import load_settings
 
     questions = load_questions(SHARED / "questions.dev.jsonl")

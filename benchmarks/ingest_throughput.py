@@ -66,8 +66,8 @@ def bench_newsdesk(settings, embedding, counter, limit: int | None, data_dir: Pa
     """The real ``Ingestor`` (what ``python -m rag ingest`` runs) with its own stage timings, then again unchanged."""
     import gzip
 
-    from rag.chunk import Chunker
-    from rag.ingest import Ingestor, embed_text
+    from rag.ingest.chunk import Chunker
+    from rag.ingest.pipeline import Ingestor, embed_text
     from rag.store import Store, make_client
 
     source = CORPUS
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsdesk done: {ours['summary']}; peak RSS {ours['peak_mb']:,.0f} MB", file=sys.stderr, flush=True)
         articles = None
         if not args.skip_stock:
-            from rag.corpus import LoadFailure, load_sources
+            from rag.ingest.corpus import LoadFailure, load_sources
 
             items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), args.limit)
             articles = [a for a in items if not isinstance(a, LoadFailure)]

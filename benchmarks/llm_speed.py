@@ -1,7 +1,7 @@
 """Speed of the local LLM backend on this machine: load, time to first token, prompt and generation rates.
 
 For each installed bundled GGUF (Qwen2.5-Coder 1.5B and 0.5B, Q4_K_M), loads it through
-``rag.llm.make_llm("local")`` and streams an answer to a ~1,200-token prompt of news passages plus a
+``rag.llm.factory.make_llm("local")`` and streams an answer to a ~1,200-token prompt of news passages plus a
 question, with ``max_tokens=128``. Prints the median of 3 runs (a fresh model load each run, page cache
 warm after the first assembly). Token rates come from llama.cpp's own performance counters.
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rag.llm import make_llm  # noqa: E402
+from rag.llm.factory import make_llm  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
-from rag.gguf import QWEN_0_5B, QWEN_1_5B, ModelMissing, assemble_gguf  # noqa: E402
+from rag.llm.gguf import QWEN_0_5B, QWEN_1_5B, ModelMissing, assemble_gguf  # noqa: E402
 
 PASSAGES = [
     "Harbor City council voted 7-2 on Tuesday to approve a $48 million plan to rebuild the Eastside seawall, "

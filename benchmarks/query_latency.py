@@ -32,7 +32,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "realt
 
 
 def percentile(values: list[float], q: float) -> float:
-    from rag.evaluate import percentile as _percentile
+    from rag.eval.run import percentile as _percentile
 
     return _percentile(values, q) or 0.0
 
@@ -41,10 +41,10 @@ def base_set(settings, embedding, limit: int):
     """The first ``limit`` articles with their passages and passage vectors (a numpy array per article)."""
     import numpy as np
 
-    from rag.chunk import Chunker
-    from rag.corpus import LoadFailure, load_sources
+    from rag.ingest.chunk import Chunker
+    from rag.ingest.corpus import LoadFailure, load_sources
     from rag.embed import word_piece_counter
-    from rag.ingest import embed_text
+    from rag.ingest.pipeline import embed_text
 
     chunker = Chunker(word_piece_counter(), settings.chunk_size, settings.chunk_overlap)
     items = itertools.islice(load_sources([SHARED / "corpus.jsonl.gz"], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), limit)
@@ -95,7 +95,7 @@ def fill(store, base, target: int, state: dict, rng) -> None:
 
 
 def make_retriever(store, embedding, settings, mode: str, cache_dir: Path | None):
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
 
     return HybridRetriever(store, embedding, settings.model_copy(update={"retrieval_mode": mode}).retrieval, cache_dir=cache_dir)
 
@@ -113,7 +113,7 @@ def cold_startup(store, embedding, settings, cache_dir: Path) -> float:
 
 def measure(store, embedding, settings, mode: str, questions: list[dict], cache_dir: Path) -> dict:
     """Open a retriever in ``mode`` (BM25 from the cache) and time every question; one table row."""
-    from rag.clean import parse_date
+    from rag.ingest.clean import parse_date
 
     retriever = make_retriever(store, embedding, settings, mode, cache_dir)
     t = time.perf_counter()

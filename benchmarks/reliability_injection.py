@@ -137,7 +137,7 @@ class Outcome:
 def run(llm, patterns=PATTERNS, *, embedding=None, workdir: Path | None = None) -> list[Outcome]:
     """Index one article per pattern and ask the question about each with ``llm`` (a LlamaIndex LLM)."""
     from rag.assistant import Assistant
-    from rag.corpus import make_article
+    from rag.ingest.corpus import make_article
     from rag.embed import make_embedding
     from rag.settings import load_settings
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=str(ROOT / "data"), help="where the bundled GGUF is assembled once")
     parser.add_argument("--show", action="store_true", help="also print what the LLM wrote for each pattern")
     args = parser.parse_args(argv)
-    from rag.llm import make_llm
+    from rag.llm.factory import make_llm
     from rag.settings import load_settings
 
     s = load_settings()

@@ -41,7 +41,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     from rag.assistant import Assistant
-    from rag.ingest import Ingestor
+    from rag.ingest.pipeline import Ingestor
     from rag.settings import load_settings
 
     settings = load_settings(data_dir=sys.argv[1], corpus_dir=sys.argv[2], llm="extractive")
@@ -109,7 +109,7 @@ def calibrate(workdir: Path, corpus: Path, embedding) -> tuple[float, int]:
     """Seconds an uninterrupted ingest of ``corpus`` takes (in this process, with the child's batch
     size, so without the child's start-up), and the passages it writes: the reference for resumes."""
     from rag.assistant import Assistant
-    from rag.ingest import Ingestor
+    from rag.ingest.pipeline import Ingestor
     from rag.settings import load_settings
 
     settings = load_settings(data_dir=workdir / "calibration", corpus_dir=corpus, llm="extractive")

@@ -46,7 +46,7 @@ SAMPLE = ROOT / "corpus" / "000_acb8fec70e58ae20.txt"
 QUESTION = "Why did Peru declare a state of emergency?"
 SCENARIOS = ("refused", "hang", "trickle", "chat-hang", "chat-trickle", "chat-500", "healthy")
 SLACK_S = 2.0
-PROBE_S = 3.0  # rag.llm.PROBE_TIMEOUT_S: the probe's own bound, paid before the answer when the server is down
+PROBE_S = 3.0  # rag.llm.factory.PROBE_TIMEOUT_S: the probe's own bound, paid before the answer when the server is down
 
 
 def free_port() -> int:
@@ -126,7 +126,7 @@ class MisbehavingServer:
         if probe:
             self._send(handler, 200, b'{"object": "list", "data": [{"id": "m", "object": "model"}]}')
             return
-        if not streamed:  # the citation check's yes/no question (rag/entail.py) is not streamed
+        if not streamed:  # the citation check's yes/no question (rag/answer/entail.py) is not streamed
             reply = {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "yes"}, "finish_reason": "stop"}]}  # fmt: skip
             self._send(handler, 200, json.dumps(reply).encode())
@@ -206,7 +206,7 @@ def run(
                 # starts: we time how the LLM fails, not a cold start.
                 assistant.retrieve(QUESTION)
                 import llama_index.llms.openai_like  # noqa: F401
-                from rag.llm import make_llm  # noqa: F401
+                from rag.llm.factory import make_llm  # noqa: F401
 
                 started = time.perf_counter()
                 assistant.query(QUESTION, llm=False)

@@ -52,7 +52,7 @@ class Phase:
     ingested_files: int = 0
 
     def p(self, q: float) -> float:
-        from rag.evaluate import percentile
+        from rag.eval.run import percentile
 
         return percentile(self.latencies, q) or 0.0
 
@@ -164,7 +164,7 @@ def run(
     """Serve the app, run ``chats`` sessions for ``idle_seconds`` idle then ``seconds`` with an ingest; the two ``Phase``s.
 
     The ingest uploads files of ``upload_articles`` generated articles (about 2.6 KB each), one after another."""
-    from rag import webui
+    from rag.web import app as webui
     from rag.assistant import Assistant
     from rag.settings import load_settings
 
@@ -181,7 +181,7 @@ def run(
     # upload would fill the other 3 with 40-sentence passages whose sentences the answerer embeds
     # (measured: 162 -> 463 ms per question with no write running), which is index size, not the write.
     assistant.library.add_file(_news_file(root / "upload0.jsonl", 0, upload_articles), "upload0.jsonl")
-    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
+    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "eval" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
     assistant.query(questions[0])  # warm: models loaded, BM25 built
     demo = webui.build_ui(assistant)
     webui.launch(demo, settings, prevent_thread_lock=True, quiet=True)

@@ -178,7 +178,7 @@ def minimal_pdf(text: str, info: str = "") -> bytes:
 
 def _check_items(items, row: dict, problems: list[str], label: str) -> int:
     """Count articles and failures of one input; anything else is an unhandled problem."""
-    from rag.corpus import LoadFailure
+    from rag.ingest.corpus import LoadFailure
     from rag.types import Article
 
     articles = 0
@@ -238,7 +238,7 @@ def run(examples: int = 1250, *, seed: int | None = 0, workdir: Path | None = No
 
 def _checker(kind: str, row: dict, workdir: Path, rejected_dir: Path, rejected_pastes: list, problems: list[str]):
     """The function Hypothesis calls with each generated input of ``kind``; it never raises."""
-    from rag.corpus import BadSource, load_sources, make_article
+    from rag.ingest.corpus import BadSource, load_sources, make_article
 
     def one(value) -> None:
         number = row["examples"]
@@ -291,7 +291,7 @@ def _ingest_rejected(rows, rejected_dir: Path, pastes, workdir: Path, embedding,
             for text, title, date in pastes:
                 try:
                     report = assistant.ingest_text(text, title=title, date=date)
-                except ValueError:  # an unreadable date is the API's documented error (rag.options.check_date)
+                except ValueError:  # an unreadable date is the API's documented error (rag.retrieval.options.check_date)
                     continue
                 if report.added or report.updated:
                     rows[kind]["index_changes"] += 1

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from rag.evaluate import Evaluator, hit_at_k, load_questions
+    from rag.eval.run import Evaluator, hit_at_k, load_questions
     from rag.settings import load_settings
 
     questions = load_questions(SHARED / "questions.dev.jsonl", limit=args.limit)

@@ -1,7 +1,7 @@
 """Questions answered while a large file is ingesting: latency beside a write, against the idle index.
 
 Indexes the bundled sample corpus (``corpus/``) into a temporary store with the extractive answerer,
-asks the sample questions (``rag/sample_eval.jsonl``) on the idle index (the baseline, same run), then
+asks the sample questions (``rag/eval/sample_eval.jsonl``) on the idle index (the baseline, same run), then
 uploads a generated news-like file of ``--mb`` megabytes through ``Assistant.library.add_file`` (what
 the web app's "Add files" runs) on a background thread, and asks the same questions in a loop until
 the ingest commits. Prints per phase the number of questions, median, p95 and slowest answer time,
@@ -31,7 +31,7 @@ TOPICS = ["harbour", "railway", "vaccine", "election", "drought", "museum", "bri
 
 
 def percentile(values: list[float], q: float) -> float:
-    from rag.evaluate import percentile as _percentile
+    from rag.eval.run import percentile as _percentile
 
     return _percentile(values, q) or 0.0
 
@@ -66,7 +66,7 @@ def run(megabytes: float = 1.0, idle_rounds: int = 2, workdir: Path | None = Non
     settings = load_settings(data_dir=root / "data", corpus_dir=corpus, llm="extractive")
     assistant = Assistant(settings)
     assistant.ingest()
-    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
+    questions = [json.loads(line)["question"] for line in (ROOT / "rag" / "eval" / "sample_eval.jsonl").read_text().splitlines() if line.strip()]
     assistant.query(questions[0])  # warm-up: models loaded, BM25 built
 
     def timed(question: str) -> float:

@@ -15,11 +15,11 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .assistant import Assistant
-    from .chat import Conversation
-    from .ingest import IngestReport
-    from .settings import Settings, load_settings
-    from .types import Answer, Article, ArticleInfo, Citation, Passage, ScoredPassage, StreamEvent, Timeline, TimelineEntry
+    from rag.assistant import Assistant
+    from rag.chat import Conversation
+    from rag.ingest.pipeline import IngestReport
+    from rag.settings import Settings, load_settings
+    from rag.types import Answer, Article, ArticleInfo, Citation, Passage, ScoredPassage, StreamEvent, Timeline, TimelineEntry
 
 __all__ = [
     "Answer",
@@ -52,7 +52,7 @@ _LAZY = {
     "TimelineEntry": "types",
     "Conversation": "chat",
     "Assistant": "assistant",
-    "IngestReport": "ingest",
+    "IngestReport": "ingest.pipeline",
     "Settings": "settings",
     "load_settings": "settings",
 }
@@ -79,8 +79,8 @@ def query(question: str, **options: Any) -> Answer:
 
 def default_assistant(settings: Settings | None = None) -> Assistant:
     """The process's assistant for ``settings`` (default: loaded from ``rag.toml`` and ``RAG_*``)."""
-    from .assistant import Assistant
-    from .settings import load_settings
+    from rag.assistant import Assistant
+    from rag.settings import load_settings
 
     settings = settings or load_settings()
     with _default_lock:

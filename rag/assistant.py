@@ -26,24 +26,24 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from . import llm as llms  # as a module: tests stand in for llms.make_llm and llms.probe
-from .answer import ExtractiveAnswerer, refusal
-from .articles import ArticleService
-from .chunk import Chunker
-from .cite import CitationVerifier
-from .corpus import BadSource, make_article
-from .embed import make_embedding, word_piece_counter
-from .entail import EntailmentJudge
-from .fetch import allow_private
-from .generate import LLMAnswerer
-from .ingest import IngestReport, Ingestor
-from .options import OPTION_NAMES, check_date, check_question, filter_mismatch, query_options
-from .prompts import rewrite_messages
-from .retrieve import Filters, HybridRetriever
-from .settings import Settings, load_settings
-from .spelling import model_vocabulary, other_language_message
-from .store import Store, make_client
-from .types import Answer, ArticleInfo, StreamEvent
+from rag.llm import factory as llms  # as a module: tests stand in for llms.make_llm and llms.probe
+from rag.answer.extractive import ExtractiveAnswerer, refusal
+from rag.ingest.library import ArticleService
+from rag.ingest.chunk import Chunker
+from rag.answer.cite import CitationVerifier
+from rag.ingest.corpus import BadSource, make_article
+from rag.embed import make_embedding, word_piece_counter
+from rag.answer.entail import EntailmentJudge
+from rag.ingest.fetch import allow_private
+from rag.answer.generate import LLMAnswerer
+from rag.ingest.pipeline import IngestReport, Ingestor
+from rag.retrieval.options import OPTION_NAMES, check_date, check_question, filter_mismatch, query_options
+from rag.answer.prompts import rewrite_messages
+from rag.retrieval.hybrid import Filters, HybridRetriever
+from rag.settings import Settings, load_settings
+from rag.retrieval.spelling import model_vocabulary, other_language_message
+from rag.store import Store, make_client
+from rag.types import Answer, ArticleInfo, StreamEvent
 
 _shared: dict[tuple, object] = {}
 _shared_locks: dict[tuple, threading.Lock] = {}
@@ -143,7 +143,7 @@ class Assistant:
         questions asked during an ingest get the cores first (``embed.BackgroundEmbedding``)."""
         with self._lock:
             if self._background_embedding is None:
-                from .embed import BackgroundEmbedding, make_embedding
+                from rag.embed import BackgroundEmbedding, make_embedding
 
                 s = self.settings
                 if s.ingest_nice <= 0:
@@ -257,7 +257,7 @@ class Assistant:
     @property
     def feeds(self):
         """The ``FeedService`` (``feeds.py``): RSS/Atom subscriptions, refreshes and one-off feed ingests."""
-        from .feeds import FeedService
+        from rag.ingest.feeds import FeedService
 
         with self._lock:
             self._feeds = getattr(self, "_feeds", None) or FeedService(self)
@@ -360,7 +360,7 @@ class Assistant:
     ):
         """Ranked passages for ``question`` (a ``Retrieval``), without composing an answer.
 
-        Raises ``TypeError``/``ValueError`` for invalid options (see ``rag.options.query_options``).
+        Raises ``TypeError``/``ValueError`` for invalid options (see ``rag.retrieval.options.query_options``).
         """
         question = check_question(question)
         options = query_options(
@@ -459,7 +459,7 @@ class Assistant:
         """The story ``query`` as a ``Timeline``: matching articles in date order, each with its best sentence,
         cited, no LLM (``timeline.py``). Filters as for ``query``; ``limit`` caps the articles (default:
         ``timeline_max_articles``). Invalid options raise ``TypeError``/``ValueError``."""
-        from .timeline import timeline
+        from rag.answer.timeline import timeline
 
         return timeline(self, query, date_from=date_from, date_to=date_to, sources=sources, as_of=as_of, limit=limit)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from .types import Answer, StreamEvent
+from rag.types import Answer, StreamEvent
 
 
 class Conversation:

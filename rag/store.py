@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .types import Article, ArticleInfo, Passage, ScoredPassage
+from rag.types import Article, ArticleInfo, Passage, ScoredPassage
 
 PENDING, COMPLETE = "pending", "complete"
 # Chroma needs a vector per record; the registry is never searched by vector, so each holds this one.

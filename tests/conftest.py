@@ -18,10 +18,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _assembled(spec_name: str, cache: Path) -> Path:
-    from rag.gguf import ModelMissing, assemble_gguf, part_files
-    import rag.gguf
+    from rag.llm.gguf import ModelMissing, assemble_gguf, part_files
+    import rag.llm.gguf
 
-    spec = getattr(rag.gguf, spec_name)
+    spec = getattr(rag.llm.gguf, spec_name)
     try:
         part_files(spec)
     except ModelMissing as err:
@@ -50,7 +50,7 @@ def gguf_0_5b(llm_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_gguf(request: pytest.FixtureRequest) -> Path:
     """The fastest installed GGUF: the 0.5B model if present, else the 1.5B one."""
-    from rag.gguf import QWEN_0_5B, ModelMissing, part_files
+    from rag.llm.gguf import QWEN_0_5B, ModelMissing, part_files
 
     try:
         part_files(QWEN_0_5B)
@@ -63,7 +63,7 @@ def small_gguf(request: pytest.FixtureRequest) -> Path:
 def local_llm(gguf_1_5b: Path, llm_cache_dir: Path):
     """The default local LLM (``make_llm("local")`` on the bundled 1.5B model), loaded once per session."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
-    from rag.llm import make_llm
+    from rag.llm.factory import make_llm
     from rag.settings import load_settings
 
     generation = load_settings(llm_model_path=str(gguf_1_5b), llm_max_tokens=128, llm_temperature=0.0).generation

@@ -16,7 +16,7 @@ import time
 import pytest
 from helpers import write_articles
 
-from rag.answer import NOT_IN_ARTICLES
+from rag.answer.extractive import NOT_IN_ARTICLES
 from rag.assistant import Assistant
 
 PERU = "Why did Peru declare a state of emergency?"
@@ -194,7 +194,7 @@ def test_query_keeps_one_default_assistant_per_settings(make_settings, corpus_di
 def test_the_llm_is_loaded_once_per_process_for_the_same_settings(make_settings, monkeypatch) -> None:
     # Loading the real 1.1 GB model twice is what the finding measured (4.6 GB peak); the sharing
     # rule is pure logic, so count the builds of a stand-in instead.
-    import rag.llm
+    import rag.llm.factory
     from rag.assistant import Assistant
 
     built = []
@@ -202,8 +202,8 @@ def test_the_llm_is_loaded_once_per_process_for_the_same_settings(make_settings,
     class StandIn:
         model_name = "stand-in"
 
-    monkeypatch.setattr(rag.llm, "make_llm", lambda backend, settings, **options: built.append(backend) or StandIn())
-    monkeypatch.setattr(rag.llm, "probe", lambda llm: None)
+    monkeypatch.setattr(rag.llm.factory, "make_llm", lambda backend, settings, **options: built.append(backend) or StandIn())
+    monkeypatch.setattr(rag.llm.factory, "probe", lambda llm: None)
     settings = make_settings(llm="local", llm_model_path=f"/nonexistent/{time.time_ns()}.gguf")
     first, second = Assistant(settings), Assistant(settings)
     assert first._build_llm() is second._build_llm()
@@ -215,7 +215,7 @@ def test_the_llm_is_loaded_once_per_process_for_the_same_settings(make_settings,
 
 def test_an_unavailable_llm_is_not_remembered(make_settings, monkeypatch) -> None:
     # A server that is down now may be up for the next assistant: failures are not cached.
-    import rag.llm
+    import rag.llm.factory
     from rag.assistant import Assistant
 
     calls = []
@@ -223,11 +223,11 @@ def test_an_unavailable_llm_is_not_remembered(make_settings, monkeypatch) -> Non
     def make(backend, settings, **options):
         calls.append(backend)
         if len(calls) == 1:
-            raise rag.llm.LLMUnavailable("server down")
+            raise rag.llm.factory.LLMUnavailable("server down")
         return object()
 
-    monkeypatch.setattr(rag.llm, "make_llm", make)
-    monkeypatch.setattr(rag.llm, "probe", lambda llm: None)
+    monkeypatch.setattr(rag.llm.factory, "make_llm", make)
+    monkeypatch.setattr(rag.llm.factory, "probe", lambda llm: None)
     settings = make_settings(llm="openai", openai_base_url=f"http://127.0.0.1:9/{time.time_ns()}/v1")
     assert Assistant(settings)._build_llm() is None
     assert Assistant(settings)._build_llm() is not None

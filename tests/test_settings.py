@@ -69,17 +69,17 @@ def test_stage_constructors_have_no_defaults_for_settings():
     """A stage built outside the Assistant must not quietly use a second set of defaults."""
     import inspect
 
-    from rag.answer import ExtractiveAnswerer
-    from rag.chunk import Chunker
-    from rag.cite import CitationVerifier
-    from rag.corpus import load_sources
-    from rag.entail import EntailmentJudge
-    from rag.evaluate import parse_configs
-    from rag.generate import LLMAnswerer
-    from rag.ingest import Ingestor
-    from rag.lexical import LexicalIndex
-    from rag.llm import make_llm
-    from rag.retrieve import HybridRetriever
+    from rag.answer.extractive import ExtractiveAnswerer
+    from rag.ingest.chunk import Chunker
+    from rag.answer.cite import CitationVerifier
+    from rag.ingest.corpus import load_sources
+    from rag.answer.entail import EntailmentJudge
+    from rag.eval.run import parse_configs
+    from rag.answer.generate import LLMAnswerer
+    from rag.ingest.pipeline import Ingestor
+    from rag.retrieval.lexical import LexicalIndex
+    from rag.llm.factory import make_llm
+    from rag.retrieval.hybrid import HybridRetriever
     from rag.settings import Settings
 
     # Parameter names that stand for a setting under another name.

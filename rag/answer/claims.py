@@ -1,0 +1,287 @@
+"""Cheap checks that a cited sentence can state a claim: numbers, dates, names, negation and roles.
+
+A claim is compared with one evidence sentence (the span its citation would quote). Anything the claim
+asserts that the sentence does not contain is a contradiction the checks can see without a model:
+
+* every number in the claim (digits or number words, "3.5", "1,000", "nine") is in the sentence;
+* every month, weekday and year of the claim is in the sentence;
+* every name (capitalised word: a person, place, organisation, demonym) of the claim is in the
+  sentence, allowing "Peru"/"Peruvian", "Kast"/"Kast's", accents and dotted acronyms;
+* a negation in one of them that bears on what the claim says is in the other;
+* the claim's names play the same role: the words that follow a name in the claim (its predicate)
+  must not precede it in the sentence and vice versa (this catches "Chile declared ..." against
+  "Peru declared ... migrants from Chile", and subject/object swaps).
+
+:func:`check_claim` returns a :class:`Verdict`: ``fail`` (with the reason), ``pass`` (no conflict and
+the sentence holds at least ``min_support`` of the claim's content words: it says nearly word for word
+what the claim says) or ``undecided`` (no conflict found, but the wording differs, or the roles look
+exchanged, which a paraphrase in the passive voice also does): those are for the entailment judge
+(``entail.py``), or, without one, accepted when only the wording differs. Choosing the evidence
+sentence and rendering citations is ``cite.py``'s job.
+
+Hand-written rules rather than an NER model: the bundled LLM is the real judge, and no offline NER
+model is installed; these rules only have to be right about *absence* (a name or number the sentence
+does not contain), which capitalisation and digits show reliably in edited news copy.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.answer.sentences import content_words
+
+_TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’.,%-]*")
+_NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
+    "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20",
+    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+    "hundred": "100", "dozen": "12", "first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th",
+    "fifth": "5th", "sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th",
+    "half": "half", "thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion",
+}
+# "one" is as often a pronoun ("one of the most stable nations") as a number: required only as a digit.
+_SOFT_NUMBERS = {"1", "1st", "2nd"}  # "second" is also a unit of time, "first" an adverb
+_MONTHS = {
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "may": "may", "jun": "june", "jul": "july",
+    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november", "dec": "december",
+}
+_MONTHS.update({m: m for m in list(_MONTHS.values())})
+_WEEKDAYS = {d: d for d in "monday tuesday wednesday thursday friday saturday sunday".split()}
+# Capitalised words that are not names: titles precede names and may be dropped or added by a paraphrase.
+_NOT_NAMES = frozenset(
+    "i a an the this that these those it its he she they we you his her their our my mr mrs ms dr prof "
+    "president vice minister prime secretary gov governor sen senator rep representative gen general "
+    "lt col capt sgt judge justice king queen prince princess pope chief officer mayor chancellor "
+    "but and or so yet if when while after before as also however meanwhile according in on at by for "
+    "to of from with there here what which who why how then than yes no not".split()
+)
+_NEGATIONS = frozenset("not no never none nobody nothing neither nor without cannot n't nowhere".split())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The cheap checks' outcome for one claim against one sentence."""
+
+    outcome: str  # "pass" | "fail" | "undecided"
+    reason: str = ""  # what failed ("name 'Chile' not in the sentence") or why undecided
+    support: float = 0.0  # share of the claim's content words (stemmed) found in the sentence
+
+
+def check_claim(claim: str, sentence: str, *, min_support: float, names_elsewhere: frozenset[str] = frozenset()) -> Verdict:
+    """Compare ``claim`` with the evidence ``sentence``; see the module docstring.
+
+    ``names_elsewhere`` holds lower-cased words seen capitalised mid-sentence in the evidence, so a
+    claim's first word counts as a name when it is one ("Chilean officials ...").
+    """
+    claim_tokens = _tokens(claim)
+    sentence_tokens = _tokens(sentence)
+    for number in _numbers(claim_tokens) - _numbers(sentence_tokens):
+        return Verdict("fail", f"number {number!r} not in the sentence")
+    for date in _dates(claim_tokens) - _dates(sentence_tokens):
+        return Verdict("fail", f"date {date!r} not in the sentence")
+    sentence_words = [_fold(t) for t in sentence_tokens]
+    names = _names(claim_tokens, names_elsewhere)
+    for name in names:
+        if not any(_same_name(name, w) for w in sentence_words):
+            return Verdict("fail", f"name {name!r} not in the sentence")
+    negation = _negation_conflict(claim_tokens, sentence_tokens)
+    if negation:
+        return Verdict("fail", negation)
+    stems_claim, stems_sentence = _stems(claim), _stems(sentence)
+    support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
+    role = _role_conflict(claim_tokens, sentence_tokens, names)
+    if role:
+        return Verdict("undecided", role, support)
+    if support >= min_support:
+        return Verdict("pass", "", support)
+    return Verdict("undecided", f"only {support:.0%} of the claim's words are in the sentence", support)
+
+
+def capitalised_words(texts) -> frozenset[str]:
+    """Lower-cased words written with a capital somewhere other than a sentence start in ``texts``."""
+    found = set()
+    for text in texts:
+        tokens = _tokens(text)
+        for previous, token in zip(tokens, tokens[1:]):
+            if token[0].isupper() and not previous.endswith((".", "?", "!")):
+                found.add(_fold(token))
+    return frozenset(found)
+
+
+def phrase_in(phrase: str, sentence: str) -> bool:
+    """Whether every name, number and content word of a short answer ``phrase`` is in ``sentence``."""
+    words = _tokens(phrase)
+    sentence_tokens = _tokens(sentence)
+    folded = [_fold(t) for t in sentence_tokens]
+    if _numbers(words) - _numbers(sentence_tokens) or _dates(words) - _dates(sentence_tokens):
+        return False
+    return all(any(_same_name(_fold(w), s) for s in folded) for w in words if _fold(w) in content_words(phrase) or w[0].isupper())
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> list[str]:
+    text = text.replace("’", "'")
+    tokens = []
+    for raw in _TOKEN.findall(text):
+        token = raw.rstrip(".,'-%")
+        if raw.endswith("%"):
+            tokens.append(token)
+            tokens.append("percent")
+            continue
+        if token.lower().endswith(("'s", "s'")) and not token[0].isdigit():
+            token = token[:-2] if token.lower().endswith("'s") else token[:-1]
+        if "-" in token and not token[0].isdigit():  # "nine-day", "Chilean-born": judge the parts
+            tokens.extend(p for p in token.split("-") if p)
+        elif token:
+            tokens.append(token)
+    return tokens
+
+
+def _fold(word: str) -> str:
+    """Lower case, accents off, dots and apostrophes off ("U.S." -> "us", "Jarí" -> "jari")."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+def _numbers(tokens: list[str]) -> set[str]:
+    found = set()
+    for token in tokens:
+        low = token.lower()
+        if low[0].isdigit():
+            value = low.replace(",", "")
+            if re.fullmatch(r"\d+(\.\d+)?", value):
+                value = value.rstrip("0").rstrip(".") if "." in value else value
+                if len(value) == 4 and value[:2] in ("19", "20"):
+                    continue  # a year: a date
+            found.add(value)
+        elif low in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[low])
+    return {n for n in found if n not in _SOFT_NUMBERS}
+
+
+def _dates(tokens: list[str]) -> set[str]:
+    found = set()
+    for token in tokens:
+        low = token.lower().rstrip(".")
+        if low in _MONTHS and (token[0].isupper()):  # "may" the verb is lower case
+            found.add(_MONTHS[low])
+        elif low in _WEEKDAYS:
+            found.add(low)
+        elif re.fullmatch(r"(19|20)\d\d", low):
+            found.add(low)
+    return found
+
+
+def _names(tokens: list[str], names_elsewhere: frozenset[str]) -> list[str]:
+    names = []
+    for i, token in enumerate(tokens):
+        if not token[0].isupper() or token[0].isdigit():
+            continue
+        folded = _fold(token)
+        acronym = len(token) > 1 and token.isupper()  # "WHO", "CDC": never the pronoun
+        if not folded or (folded in _NOT_NAMES and not acronym) or token.lower().rstrip(".") in _MONTHS or folded in _WEEKDAYS:
+            continue
+        if folded in _NUMBER_WORDS:
+            continue
+        sentence_start = i == 0 or tokens[i - 1].endswith((".", "?", "!", ":"))
+        if sentence_start and folded not in names_elsewhere and not folded.endswith(("ian", "ean", "ese", "ish")):
+            continue  # "Repairs to the pier ...": capitalised only because it starts the sentence
+        names.append(folded)
+    return names
+
+
+def _same_name(name: str, word: str) -> bool:
+    """"chile" ~ "chilean", "peru" ~ "peruvian", "us" ~ "us": a shared prefix of all but one letter."""
+    if name == word:
+        return True
+    shorter = min(len(name), len(word))
+    common = 0
+    while common < shorter and name[common] == word[common]:
+        common += 1
+    return common >= 4 and common >= shorter - 1
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer  # PyStemmer, already used by the BM25 index
+
+    return Stemmer.Stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    words = {_NUMBER_WORDS.get(w, w) for w in content_words(text)}  # "nine" and "9" are the same word
+    words |= set(re.findall(r"\b\d\b", text))  # content_words drops one-character words
+    return set(_stemmer().stemWords(sorted(words)))
+
+
+def _negated_words(tokens: list[str]) -> list[set[str]]:
+    """For each negation cue, the content words it bears on (the next five tokens)."""
+    scopes = []
+    for i, token in enumerate(tokens):
+        low = token.lower()
+        if low in _NEGATIONS or low.endswith("n't"):
+            scopes.append(_stems(" ".join(tokens[i + 1 : i + 6])))
+    return scopes
+
+
+def _negation_conflict(claim_tokens: list[str], sentence_tokens: list[str]) -> str:
+    claim_scopes = _negated_words(claim_tokens)
+    sentence_scopes = _negated_words(sentence_tokens)
+    if claim_scopes and not sentence_scopes:
+        return "the claim is negated, the sentence is not"
+    # A negation elsewhere in the other text ("which is nothing new") does not cover this one: a
+    # negation must bear on the same words on both sides.
+    for scope in claim_scopes:
+        if scope and not any(scope & other for other in sentence_scopes):
+            return "the claim is negated where the sentence is not"
+    claim_stems = _stems(" ".join(claim_tokens))
+    for scope in sentence_scopes:
+        if scope & claim_stems and not any(scope & other for other in claim_scopes):
+            return "the sentence is negated where the claim is not"  # it negates something the claim asserts
+    return ""
+
+
+def _role_conflict(claim_tokens: list[str], sentence_tokens: list[str], names: list[str]) -> str:
+    """Whether a name of the claim sits on the other side of its predicate in the sentence.
+
+    For each name: the claim's content words before it and after it; in the sentence, for each place
+    the name occurs, how many of those words are on the wrong side. The best-matching occurrence
+    counts; a name whose shared context words are mostly on the wrong side has changed role.
+    """
+    claim_folded = [_fold(t) for t in claim_tokens]
+    sentence_folded = [_fold(t) for t in sentence_tokens]
+    claim_stem = [_stem_token(t) for t in claim_tokens]
+    sentence_stem = [_stem_token(t) for t in sentence_tokens]
+    for name in dict.fromkeys(names):
+        places_claim = [i for i, w in enumerate(claim_folded) if _same_name(name, w)]
+        places_sentence = [i for i, w in enumerate(sentence_folded) if _same_name(name, w)]
+        if not places_claim or not places_sentence:
+            continue
+        at = places_claim[0]
+        before = {s for s in claim_stem[:at] if s} - {claim_stem[at]}
+        after = {s for s in claim_stem[at + 1 :] if s} - {claim_stem[at]} - before
+        best = None
+        for place in places_sentence:
+            left = {s for s in sentence_stem[:place] if s}
+            right = {s for s in sentence_stem[place + 1 :] if s}
+            shared = (before | after) & (left | right)
+            if len(shared) < 2:
+                best = 0.0
+                break
+            wrong = len((before & right) - left) + len((after & left) - right)
+            best = wrong / len(shared) if best is None else min(best, wrong / len(shared))
+        if best is not None and best > 0.5:
+            return f"{name!r} plays another role in the sentence"
+    return ""
+
+
+def _stem_token(token: str) -> str:
+    """The stem of a content word, or "" for a stop word (names count: they anchor roles too)."""
+    words = content_words(token)
+    return _stemmer().stemWord(next(iter(words))) if words else ""

@@ -1,0 +1,2 @@
+"""The ``rag`` command line: a thin shell over ``Assistant`` (``main``; feeds, timeline and show in ``news``).
+"""

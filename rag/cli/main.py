@@ -1,0 +1,172 @@
+"""Command line: ``python -m rag ingest|ask|list|remove|eval`` (and ``feeds``, ``show``, ``timeline``: ``cli_news.py``). Parsing and printing only; the work is the Assistant's."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rag.cli import news as cli_news
+
+EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rag", description="Ask questions about news articles.", epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="index files, folders or URLs (default: the corpus folder)")
+    ingest.add_argument("sources", nargs="*", help="files (.txt .md .html .pdf .json .jsonl[.gz]), folders, http(s) URLs or RSS/Atom feed URLs")
+    ingest.add_argument("--sync", action="store_true", help="also drop stored articles whose files are gone")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--markdown", action="store_true", help="print the answer as Markdown with numbered footnotes")
+    ask.add_argument("--top-k", type=int, help="passages to use")
+    ask.add_argument("--from", dest="date_from", help="only articles published on or after this date")
+    ask.add_argument("--to", dest="date_to", help="only articles published on or before this date")
+    ask.add_argument("--source", dest="sources", action="append", help="only this source (repeatable)")
+    ask.add_argument("--article", dest="article_ids", action="append", help="only this article id (repeatable)")
+    ask.add_argument("--as-of", help="the day the question is asked (default: today)")
+
+    listing = commands.add_parser("list", help="show indexed articles")
+    listing.add_argument("--json", action="store_true")
+
+    remove = commands.add_parser("remove", help="delete articles by id")
+    remove.add_argument("ids", nargs="+")
+
+    evaluate = commands.add_parser("eval", help="score retrieval, answers and refusals on a question set")
+    evaluate.add_argument("--questions", required=True, help="JSONL: question, answer_text, gold_doc_ids, question_date")
+    evaluate.add_argument("--corpus", required=True, help="file or folder indexed into its own eval collection")
+    evaluate.add_argument("--refuse", help="JSONL of must-refuse questions")
+    evaluate.add_argument("--out", help="folder for summary.json, results.jsonl and comparison.png")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions of each file")
+    evaluate.add_argument(
+        "--configs", default="hybrid,dense,bm25", help="retrieval configurations MODE[:RECENCY_WEIGHT[:HALF_LIFE_DAYS]], comma-separated"
+    )
+    evaluate.add_argument("--backends", default="extractive", help="answer backends (values of the llm setting), comma-separated")
+    evaluate.add_argument("--retrieval-only", action="store_true", help="no answers: retrieval metrics and refusal signals only")
+    evaluate.add_argument(
+        "--gold-context", action="store_true", help="also answer each question from its gold articles' best passages (reading accuracy)"
+    )
+    evaluate.add_argument(
+        "--gold-context-only", action="store_true", help="reading accuracy only: answer from the gold passages, skip the normal answers"
+    )
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+    cli_news.add_parsers(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rag.assistant import Assistant
+    from rag.store import StoreUnavailable
+
+    try:
+        assistant = Assistant()
+        return COMMANDS[args.command](assistant, args)
+    except StoreUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # one line, not a traceback (``ingest`` says what it had indexed)
+        print("\ninterrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
+
+
+def _ingest(assistant, args) -> int:
+    from rag.ingest.corpus import is_url
+    from rag.ingest.pipeline import IngestReport
+
+    before = len(assistant.articles())
+    sources, feeds, failed = args.sources or None, [], []
+    if sources and any(is_url(s) for s in sources):  # each URL fetched once: a feed is ingested item by item
+        sources, feeds, failed = assistant.feeds.expand(sources)
+    for result in feeds:
+        cli_news.print_feed_result(result)
+    try:
+        report = assistant.library.ingest(sources, sync=args.sync, show_progress=not args.quiet) if sources or not feeds + failed else IngestReport()
+        report.failed[:0] = failed
+    except KeyboardInterrupt:
+        # Articles are committed batch by batch, so what was stored stays; an interrupted batch is
+        # left pending and redone by the next run.
+        indexed = len(assistant.articles()) - before
+        print(
+            f"\ninterrupted: {indexed} new article{'s' if indexed != 1 else ''} indexed before Ctrl-C; "
+            "run the same command again to resume (finished articles are not redone).",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    for origin, reason in report.failed:
+        print(f"failed: {origin}: {reason}")
+    for article_id, owner in report.duplicates:
+        print(f"duplicate: {article_id} has the same text as {owner}; stored once")
+    for article_id, date in report.future_dated:
+        print(f"future date: {article_id} is dated {date}, after today; check its date (it gets no recency boost)")
+    print(report.summary())
+    if report.passages:
+        print(f"time: {report.timing()}")
+    return 0
+
+
+def _ask(assistant, args) -> int:
+    from rag.retrieval.options import query_options
+
+    try:
+        options = query_options(**{k: getattr(args, k) for k in ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")})
+    except (TypeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    answer = assistant.query(args.question, **{k: v for k, v in vars(options).items() if v})
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if args.markdown:
+        from rag.present.markdown import answer_markdown
+
+        print(answer_markdown(answer))
+        return 0
+    if answer.notice:
+        print(f"({answer.notice})")
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        date = c.date.isoformat() if c.date else "undated"
+        print(f"[{c.number}] {c.title} — {date}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
+        print(f'    "{c.quote.strip()}"')
+    return 0
+
+
+def _list(assistant, args) -> int:
+    articles = assistant.articles()
+    if args.json:
+        print(json.dumps([{**a.__dict__, "date": a.date.isoformat() if a.date else None} for a in articles], indent=2))
+        return 0
+    for a in articles:
+        date = a.date.isoformat() if a.date else "undated   "
+        print(f"{a.id}  {date}  {a.source or '-':<18.18}  {a.chunks:>3} passages  {a.title}")
+    print(f"{len(articles)} articles")
+    return 0
+
+
+def _remove(assistant, args) -> int:
+    outcomes = assistant.library.delete(args.ids)
+    for outcome in outcomes:
+        print(f"{outcome.kind}: {outcome.text}")
+    removed = sum(o.kind == "removed" for o in outcomes)
+    print(f"removed {removed} of {len(args.ids)} articles")
+    return 0 if removed == len(args.ids) else 1
+
+
+def _eval(assistant, args) -> int:
+    from rag.eval.run import main as evaluate
+
+    return evaluate(assistant.settings, args)
+
+
+COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "eval": _eval, **cli_news.COMMANDS}

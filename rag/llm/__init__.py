@@ -1,0 +1,5 @@
+"""LLM backends behind LlamaIndex's LLM abstraction: the bundled llama.cpp model or an OpenAI-compatible / Ollama server.
+
+Modules: ``factory`` (``make_llm``, ``probe``: one factory for every backend), ``llama_cpp`` (the local chat
+model, serialised), ``gguf`` (assembling the bundled GGUF from its packages).
+"""

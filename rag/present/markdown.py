@@ -1,0 +1,136 @@
+"""Markdown export: an answer, a conversation or a story timeline as Markdown with numbered footnotes.
+
+Each ``[n]`` marker of an answer becomes a footnote reference ``[^k]``, numbered on through the whole
+document, and each footnote gives the cited article's title, date, source, URL and the quoted span.
+Sentences the citation check could not support are flagged; "the articles don't say" stays as it is.
+Text that came from articles (titles, quotes) is escaped so it cannot add Markdown of its own (links,
+emphasis, HTML). Formatting only: used by ``rag ask --markdown`` and the web app's download buttons;
+the ``Answer``/``Citation``/``Timeline`` objects are ``types.py``'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from rag.types import Answer, Citation, Timeline
+
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
+
+
+def escape(text: str) -> str:
+    """``text`` on one line with Markdown's special characters escaped (so it is shown, never interpreted)."""
+    return _SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
+
+
+def _url(url: str) -> str:
+    """An http(s) URL as an autolink, else "" (no ``javascript:`` links in an exported file)."""
+    if not re.match(r"^https?://[^\s<>]+$", url or "", re.IGNORECASE):
+        return ""
+    return f"<{url}>"
+
+
+def footnote(key: int, citation: Citation) -> str:
+    """One footnote: title, date, source, URL, then the quoted span (on an indented continuation line)."""
+    parts = [f"*{escape(citation.title or 'Untitled article')}*", citation.date.isoformat() if citation.date else "undated"]
+    if citation.source:
+        parts.append(escape(citation.source))
+    link = _url(citation.url)
+    if link:
+        parts.append(link)
+    if citation.verified is False:
+        parts.append("(not verified)")
+    quote = escape(citation.quote.strip())
+    return f"[^{key}]: {', '.join(parts)}.\n    > “{quote}”"
+
+
+class _Numbering:
+    """Footnote keys numbered on through a document: answer 2's [1] becomes [^3] after answer 1's two."""
+
+    def __init__(self) -> None:
+        self.next = 1
+
+    def assign(self, citations: list[Citation]) -> dict[int, int]:
+        keys = {}
+        for c in sorted(citations, key=lambda c: c.number):
+            keys[c.number] = self.next
+            self.next += 1
+        return keys
+
+
+def _body(answer: Answer, keys: dict[int, int]) -> str:
+    """The answer text with its markers as footnote references and unsupported sentences flagged."""
+    text = answer.text or ""
+    for claim in answer.unsupported:
+        claim = claim.strip()
+        if claim and claim in text:
+            text = text.replace(claim, f"{claim} ⚠ *(unverified)*", 1)
+
+    def reference(match: re.Match) -> str:
+        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        if not all(n in keys for n in numbers):
+            return match.group(0)
+        return "".join(f"[^{keys[n]}]" for n in numbers)
+
+    # Escape the answer text outside its markers (an LLM may write * or _), then link the markers.
+    pieces, position = [], 0
+    for match in _MARKER.finditer(text):
+        pieces.append(_escape_keep(text[position : match.start()]))
+        pieces.append(reference(match))
+        position = match.end()
+    pieces.append(_escape_keep(text[position:]))
+    return re.sub(r"\s+(\[\^\d+\])", r"\1", "".join(pieces)).strip()
+
+
+def _escape_keep(text: str) -> str:
+    """Escape ``text`` but keep the flag this module added."""
+    flag = " ⚠ *(unverified)*"
+    return flag.join(_SPECIAL.sub(r"\\\1", part) for part in text.split(flag))
+
+
+def _answer_block(answer: Answer, numbering: _Numbering, heading: str) -> str:
+    lines = [heading, ""] if heading else []
+    if answer.refused:
+        lines.append(_escape_keep(answer.text or "The articles don't say."))
+        return "\n".join(lines)
+    cited = {int(n) for group in _MARKER.findall(answer.text or "") for n in re.split(r"\s*[,;]\s*", group)}
+    citations = [c for c in answer.citations if c.number in cited] or list(answer.citations)
+    keys = numbering.assign(citations)
+    lines.append(_body(answer, keys))
+    if answer.notice:
+        lines += ["", f"*{escape(answer.notice)}*"]
+    if citations:
+        lines.append("")
+        lines += [footnote(keys[c.number], c) for c in sorted(citations, key=lambda c: c.number)]
+    return "\n".join(lines)
+
+
+def answer_markdown(answer: Answer, *, heading: bool = True) -> str:
+    """One answer as Markdown: the question as a heading, the answer with footnotes, the footnotes."""
+    title = f"## {escape(answer.question)}" if heading and answer.question else ""
+    return _answer_block(answer, _Numbering(), title) + "\n"
+
+
+def conversation_markdown(answers: Iterable[Answer], *, title: str = "newsdesk conversation", when: dt.datetime | None = None) -> str:
+    """A conversation (its answers in order) as one Markdown document, footnotes numbered throughout."""
+    when = when or dt.datetime.now().astimezone()
+    numbering = _Numbering()
+    blocks = [f"# {escape(title)}", "", f"*Exported {when.strftime('%Y-%m-%d %H:%M')} from newsdesk.*"]
+    for answer in answers:
+        blocks += ["", _answer_block(answer, numbering, f"## {escape(answer.question or 'Question')}")]
+    return "\n".join(blocks) + "\n"
+
+
+def timeline_markdown(timeline: Timeline) -> str:
+    """A story timeline as a dated list, each entry's sentence quoted and footnoted."""
+    lines = [f"## Timeline: {escape(timeline.query)}", ""]
+    if not timeline.entries:
+        return "\n".join(lines + [escape(timeline.notice or "No article matches.")]) + "\n"
+    for entry in timeline.entries:
+        date = entry.date.isoformat() if entry.date else "undated"
+        lines.append(f"- **{date}** — *{escape(entry.title)}* ({escape(entry.source or '-')}): “{escape(entry.citation.quote)}”[^{entry.citation.number}]")
+    lines.append("")
+    lines += [footnote(e.citation.number, e.citation) for e in timeline.entries]
+    return "\n".join(lines) + "\n"

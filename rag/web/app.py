@@ -1,0 +1,495 @@
+"""The Gradio web app: chat with cited, highlighted sources, and an Articles tab to manage the index.
+
+``build_ui(assistant)`` returns the ``gr.Blocks``; ``launch(demo, settings)`` serves it with the
+settings' host, port and password (login attempts throttled, see ``LoginGuard``); ``app.py`` is the
+thin shell that wires them up. Everything the page does goes through a ``WebUI`` method that takes and
+returns plain values (strings, lists, dicts), so it is tested without a browser. The HTML of answers
+and result lines is ``render.py``'s; adding and removing articles is ``Assistant.library``'s
+(``articles.py``): the page reaches the index only through the ``Assistant``. Feeds, reader, Timeline tab
+and downloads are ``webui_news.py``'s; the Gradio imports are in these two modules: importing ``rag`` stays cheap.
+"""
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+
+from rag.ingest.library import UPLOAD_SUFFIXES, Outcome, one_line, prepare, safe_filename  # noqa: E402,F401  (re-exported)
+from rag.chat import Conversation  # noqa: E402
+from rag.ingest.clean import parse_date  # noqa: E402
+from rag.web.login import GuardMiddleware, LaunchError, LoginGuard, check_login_settings, is_local  # noqa: E402,F401  (re-exported)
+from rag.web.render import (  # noqa: E402,F401  (render_answer re-exported)
+    CSS,
+    date_text,
+    render_answer,
+    render_error,
+    render_outcomes,
+    render_pending,
+    render_question,
+    render_streaming,
+)
+from rag.settings import Settings  # noqa: E402
+from rag.types import ArticleInfo  # noqa: E402
+from rag.web.news import NEWS_CSS, NewsUI  # noqa: E402  (feeds, reader, timeline, downloads)
+
+log = logging.getLogger("newsdesk.webui")
+
+EXAMPLES = [
+    "Why did Peru declare a state of emergency at its border with Chile?",
+    "Why are Venezuelan migrants leaving Chile?",
+    "What did José Antonio Kast tell migrants without legal status?",
+]
+MAX_TOP_K = 20
+MAX_PICKER = 500  # articles offered in the delete picker at once; the search narrows the list
+
+
+class OptionError(ValueError):
+    """A chat option (date, number of passages) the user has to correct; shown as one line."""
+
+
+@dataclass
+class ChatSession:
+    """One browser session's chat: its ``Conversation`` and a turn counter for unique anchors."""
+
+    conversation: Conversation
+    turn: int = 0
+
+
+class WebUI:
+    """The web app's behaviour, one method per action, over one shared ``Assistant``."""
+
+    def __init__(self, assistant, *, examples: list[str] | None = None) -> None:
+        self.assistant = assistant
+        self.settings: Settings = assistant.settings
+        self.examples = list(EXAMPLES if examples is None else examples)
+
+    @property
+    def library(self):
+        """Adding, deleting and re-syncing articles: the assistant's ``articles.ArticleService``."""
+        library = self.assistant.library
+        # An app reachable from other machines may not fetch private or loopback URLs (fetch_allow_private).
+        library.served_beyond_localhost = not is_local(self.settings.host)
+        return library
+
+    # --- chat ----------------------------------------------------------------------------------------
+
+    def options(self, top_k=None, date_from=None, date_to=None, sources=None) -> dict:
+        """Chat controls → ``Conversation.stream`` options; ``OptionError`` names what to fix."""
+        options: dict[str, Any] = {}
+        if top_k not in (None, "", 0):
+            try:
+                options["top_k"] = max(1, min(MAX_TOP_K, int(top_k)))
+            except (TypeError, ValueError):
+                raise OptionError(f"The number of passages must be a whole number, not “{top_k}”.") from None
+        for key, value, label in (("date_from", date_from, "From"), ("date_to", date_to, "To")):
+            if value in (None, ""):
+                continue
+            parsed = parse_date(value)
+            if parsed is None:
+                raise OptionError(f"Could not read the “{label}” date “{value}”: use YYYY-MM-DD.")
+            options[key] = parsed
+        if options.get("date_from") and options.get("date_to") and options["date_from"] > options["date_to"]:
+            raise OptionError("The “From” date is after the “To” date.")
+        if sources:
+            options["sources"] = [sources] if isinstance(sources, str) else list(sources)
+        return options
+
+    def chat(self, question, history, session, top_k=None, date_from=None, date_to=None, sources=None):
+        """Stream one turn: yields (question box value, chat history, session) as the answer grows."""
+        history = list(history or [])
+        question = (question or "").strip()
+        if not question:
+            yield "", list(history), session
+            return
+        if not isinstance(session, ChatSession):
+            session = ChatSession(Conversation(self.assistant))
+        session.turn += 1
+        prefix = f"nd-{session.turn}"
+        history.append({"role": "user", "content": render_question(question)})
+        history.append({"role": "assistant", "content": render_pending()})
+        yield "", list(history), session
+        try:
+            options = self.options(top_k, date_from, date_to, sources)
+            text = ""
+            for event in session.conversation.stream(question, **options):
+                if event.answer is not None:
+                    content = render_answer(event.answer, prefix, known_notice=self._backend_notice())
+                    history[-1] = {"role": "assistant", "content": content}
+                elif event.text:
+                    text += event.text
+                    history[-1] = {"role": "assistant", "content": render_streaming(text)}
+                yield "", list(history), session
+        except OptionError as error:
+            history[-1] = {"role": "assistant", "content": render_error(str(error))}
+            yield "", list(history), session
+        except Exception as error:  # one clear line in the chat; the traceback goes to the server log
+            log.exception("answering %r failed", question)
+            history[-1] = {"role": "assistant", "content": render_error(f"Could not answer: {one_line(error)}")}
+            yield "", list(history), session
+
+    def _backend_notice(self) -> str:
+        try:
+            return self.assistant.llm_status()
+        except Exception:
+            return ""
+
+    def new_chat(self, session=None):
+        """Forget the conversation: (empty history, no session, empty question box)."""
+        if isinstance(session, ChatSession):
+            session.conversation.reset()
+        return [], None, ""
+
+    def ask(
+        self,
+        question: str,
+        top_k: int = 0,
+        date_from: str = "",
+        date_to: str = "",
+        sources: list[str] | None = None,
+        as_of: str = "",
+    ) -> dict:
+        """Answer a question from the indexed articles (stateless; no conversation).
+
+        Returns the answer as JSON: `text` with [n] markers, `citations` (number, title, date, source,
+        url, passage, quote, offsets), `refused` (the articles don't say), `unsupported` sentences,
+        `notice` and `mode`.
+        """
+        try:
+            options = self.options(top_k, date_from, date_to, sources)
+            if as_of:
+                parsed = parse_date(as_of)
+                if parsed is None:
+                    raise OptionError(f"Could not read the as-of date “{as_of}”: use YYYY-MM-DD.")
+                options["as_of"] = parsed
+        except OptionError as error:
+            raise gr.Error(str(error)) from None
+        try:
+            return self.assistant.query(question or "", **options).to_dict()
+        except Exception as error:
+            log.exception("API question %r failed", question)
+            raise gr.Error(f"Could not answer: {one_line(error)}") from None
+
+    def list_articles(self) -> list[dict]:
+        """The indexed articles: id, title, date, source, url, chunks (newest first)."""
+        return [
+            {"id": a.id, "title": a.title, "date": date_text(a.date) or None, "source": a.source, "url": a.url, "chunks": a.chunks}
+            for a in self.assistant.articles()
+        ]
+
+    # --- status and listings -------------------------------------------------------------------------
+
+    def status(self, articles: list[ArticleInfo] | None = None) -> str:
+        """Markdown: which backend answers, and the size of the index."""
+        try:
+            backend = self.assistant.llm_status()
+        except Exception as error:
+            backend = f"unknown ({one_line(error)})"
+        try:
+            articles = self.assistant.articles() if articles is None else articles
+            index = f"{len(articles)} article{'s' if len(articles) != 1 else ''}, {sum(a.chunks for a in articles)} passages"
+        except Exception as error:
+            index = f"unavailable ({one_line(error)})"
+        return f"**Answers:** {backend}  \n**Index:** {index}"
+
+    def source_choices(self, articles: list[ArticleInfo] | None = None) -> list[str]:
+        """The distinct sources of the indexed articles (for the chat's source filter)."""
+        articles = self.assistant.articles() if articles is None else articles
+        return sorted({a.source for a in articles if a.source}, key=str.lower)
+
+    def article_rows(self, search: str = "", articles: list[ArticleInfo] | None = None) -> list[list]:
+        """Rows (title, date, source, chunks, id) of the indexed articles matching ``search``."""
+        needle = (search or "").strip().lower()
+        rows = []
+        for a in self.assistant.articles() if articles is None else articles:
+            row = [a.title, date_text(a.date), a.source, a.chunks, a.id]
+            if not needle or any(needle in str(value).lower() for value in row):
+                rows.append(row)
+        return rows
+
+    @staticmethod
+    def article_choices(rows: list[list]) -> list[tuple[str, str]]:
+        """(label, id) pairs for the delete picker from table rows (the first ``MAX_PICKER`` of them)."""
+        return [(f"{title} ({date or 'undated'}) · {aid}", aid) for title, date, _, _, aid in rows[:MAX_PICKER]]
+
+    # --- Gradio glue: plain methods above → component updates ----------------------------------------
+
+    def _refresh(self, search: str = ""):
+        """(table rows, delete-picker update, sources-filter update, status) after the index changed."""
+        try:
+            articles = self.assistant.articles()
+            rows = self.article_rows(search, articles)
+            return (
+                rows,
+                gr.update(choices=self.article_choices(rows), value=[]),
+                gr.update(choices=self.source_choices(articles)),
+                self.status(articles),
+            )
+        except Exception as error:
+            log.exception("listing articles failed")
+            return [], gr.update(choices=[], value=[]), gr.update(), f"**Index:** unavailable ({one_line(error)})"
+
+    def _progress(self, progress) -> Callable[[int, str], None]:
+        """An ingest progress callback that moves ``progress``; says first when other writes go before."""
+        ahead = self.library.queued()
+        if progress is not None and ahead:
+            progress(None, desc=f"waiting for {ahead} other write{'s' if ahead > 1 else ''} to finish; questions still work")
+
+        def update(seen: int, outcome: str) -> None:
+            if progress is not None:
+                progress((seen, None), desc=outcome[:80], unit="articles")
+
+        return update
+
+    def on_upload(self, files, search, progress=gr.Progress()):
+        outcomes: list[Outcome] = []
+        files = list(files or [])
+        if not files:
+            yield (render_outcomes([Outcome("info", "Choose one or more files first")]), *self._refresh(search), None)
+            return
+        for number, lines in enumerate(self.library.add_files(files, on_progress=self._progress(progress)), 1):
+            outcomes += lines
+            progress((number, len(files)), desc=f"{number} of {len(files)} files", unit="files")
+            yield render_outcomes(outcomes), *self._refresh(search), gr.update()
+        yield render_outcomes(outcomes), *self._refresh(search), None
+
+    def on_paste(self, text, title, date, source, url, search):
+        outcomes = self.library.add_text(text, title, date, source, url)
+        clear = not any(o.kind == "failed" for o in outcomes)
+        cleared = ("", "", "", "", "") if clear else (gr.update(),) * 5
+        return (render_outcomes(outcomes), *self._refresh(search), *cleared)
+
+    def on_url(self, url, search, progress=gr.Progress()):
+        progress(None, desc="fetching")
+        outcomes = self.library.add_url(url, on_progress=self._progress(progress))
+        return (render_outcomes(outcomes), *self._refresh(search), "" if not any(o.kind == "failed" for o in outcomes) else gr.update())
+
+    def on_delete(self, ids, search):
+        return (render_outcomes(self.library.delete(ids)), *self._refresh(search))
+
+    def on_resync(self, search, progress=gr.Progress()):
+        outcomes = self.library.resync(on_progress=self._progress(progress))
+        return (render_outcomes(outcomes), *self._refresh(search))
+
+    def on_search(self, search):
+        rows, picker, _, _ = self._refresh(search)
+        return rows, picker
+
+    def on_example(self, evt: gr.SelectData):
+        value = evt.value
+        return value.get("text", "") if isinstance(value, dict) else str(value or "")
+
+    def on_row_select(self, evt: gr.SelectData):
+        row = evt.row_value or []
+        return [row[-1]] if row else []
+
+    def on_load(self):
+        rows, picker, sources, status = self._refresh("")
+        return rows, picker, sources, status, status
+
+    # --- the page ------------------------------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        s, news = self.settings, NewsUI(self)
+        # delete_cache: Gradio's own copies of uploaded files go after an hour (ours live in data_dir/uploads).
+        with gr.Blocks(title="newsdesk", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+            session = gr.State(None)
+            gr.Markdown("# newsdesk\nAsk questions about the indexed news articles; every answer cites the passages it used.")
+            with gr.Tabs() as tabs:
+                with gr.Tab("Chat", id="chat"):
+                    with gr.Row(equal_height=False):
+                        with gr.Column(scale=3):
+                            chatbot = gr.Chatbot(
+                                elem_id="nd-chat",
+                                label="Answers",
+                                height="70vh",
+                                layout="panel",
+                                buttons=["copy"],
+                                feedback_options=None,
+                                placeholder="Ask about the articles in the index. Answers cite their sources [n].",
+                                examples=[{"text": q} for q in self.examples] or None,
+                            )
+                            with gr.Row():
+                                question = gr.Textbox(
+                                    elem_id="nd-question",
+                                    show_label=False,
+                                    placeholder="Ask a question… (Enter to send)",
+                                    scale=5,
+                                    max_lines=4,
+                                    autofocus=True,
+                                )
+                                send = gr.Button("Send", variant="primary", scale=1, elem_id="nd-send", min_width=80)
+                            new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
+                            downloads = news.export_buttons()
+                        with gr.Column(scale=1, min_width=240):
+                            status = gr.Markdown("**Answers:** …", elem_id="nd-status")
+                            with gr.Group():
+                                date_from = gr.DateTime(label="From", include_time=False, type="string", elem_id="nd-from")
+                                date_to = gr.DateTime(label="To", include_time=False, type="string", elem_id="nd-to")
+                                sources = gr.Dropdown(
+                                    label="Sources",
+                                    choices=[],
+                                    multiselect=True,
+                                    info="Empty: all sources",
+                                    elem_id="nd-sources-filter",
+                                )
+                                top_k = gr.Slider(
+                                    1, MAX_TOP_K, value=min(s.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
+                                )
+                with gr.Tab("Articles", id="articles"):
+                    with gr.Row(equal_height=False):
+                        with gr.Column(scale=2):
+                            with gr.Tabs():
+                                with gr.Tab("Upload files"):
+                                    files = gr.File(
+                                        label=f"Articles ({', '.join(UPLOAD_SUFFIXES)}; up to {s.max_upload_mb:g} MB each)",
+                                        file_count="multiple",
+                                        type="filepath",
+                                        elem_id="nd-files",
+                                    )
+                                    upload = gr.Button("Add files", variant="primary", elem_id="nd-upload")
+                                with gr.Tab("Paste text"):
+                                    paste_title = gr.Textbox(label="Title", elem_id="nd-paste-title")
+                                    with gr.Row():
+                                        paste_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", elem_id="nd-paste-date")
+                                        paste_source = gr.Textbox(label="Source", placeholder="e.g. apnews.com", elem_id="nd-paste-source")
+                                    paste_url = gr.Textbox(label="Link (optional)", placeholder="https://…", elem_id="nd-paste-url")
+                                    paste_text = gr.Textbox(label="Article text", lines=8, elem_id="nd-paste-text")
+                                    paste = gr.Button("Add text", variant="primary", elem_id="nd-paste")
+                                with gr.Tab("Add URL"):
+                                    url = gr.Textbox(label="Web page or PDF", placeholder="https://…", elem_id="nd-url")
+                                    fetch = gr.Button("Fetch and add", variant="primary", elem_id="nd-fetch")
+                                feeds = news.feeds_tab()
+                            result = gr.HTML(elem_id="nd-result")
+                        with gr.Column(scale=3):
+                            articles_status = gr.Markdown(elem_id="nd-articles-status")
+                            with gr.Row():
+                                search = gr.Textbox(
+                                    label="Search articles", placeholder="title, source, date or id", scale=4, elem_id="nd-search"
+                                )
+                                resync = gr.Button(f"Re-sync {Path(s.corpus_dir).name}/", scale=1, elem_id="nd-resync")
+                            table = gr.Dataframe(
+                                headers=["Title", "Date", "Source", "Chunks", "ID"],
+                                datatype=["str", "str", "str", "number", "str"],
+                                interactive=False,
+                                column_widths=["44%", "15%", "17%", "10%", "14%"],
+                                max_height=420,
+                                elem_id="nd-articles",
+                            )
+                            with gr.Row():
+                                to_delete = gr.Dropdown(
+                                    label="Delete articles",
+                                    info="Pick from the list (the search narrows it) or click a row of the table",
+                                    choices=[],
+                                    multiselect=True,
+                                    scale=4,
+                                    elem_id="nd-delete-pick",
+                                )
+                                delete = gr.Button("Delete", variant="stop", scale=1, elem_id="nd-delete")
+                news.tabs(tabs)
+
+            # chat
+            chat_inputs = [question, chatbot, session, top_k, date_from, date_to, sources]
+            chat_outputs = [question, chatbot, session]
+            chat_args = dict(concurrency_limit=4, concurrency_id="chat", api_visibility="private", show_progress="hidden")
+            chat_events = [question.submit(self.chat, chat_inputs, chat_outputs, **chat_args), send.click(self.chat, chat_inputs, chat_outputs, **chat_args)]
+            chat_events.append(chatbot.example_select(self.on_example, None, question, api_visibility="private", queue=False).then(
+                self.chat, chat_inputs, chat_outputs, **chat_args))
+            new_chat.click(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
+            chatbot.clear(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
+
+            # articles
+            refreshed = [table, to_delete, sources, articles_status]
+            writes = dict(concurrency_limit=1, concurrency_id="articles", api_visibility="private")
+            actions = [
+                (upload, self.on_upload, [files, search], [result, *refreshed, files]),
+                (paste, self.on_paste, [paste_text, paste_title, paste_date, paste_source, paste_url, search],
+                 [result, *refreshed, paste_text, paste_title, paste_date, paste_source, paste_url]),
+                (fetch, self.on_url, [url, search], [result, *refreshed, url]),
+                (delete, self.on_delete, [to_delete, search], [result, *refreshed]),
+                (resync, self.on_resync, [search], [result, *refreshed]),
+            ]
+            for button, handler, inputs, outputs in actions:  # each write then copies the index status to the chat tab
+                button.click(handler, inputs, outputs, **writes).then(
+                    lambda text: text, articles_status, status, api_visibility="private", queue=False
+                )
+            search.change(self.on_search, [search], [table, to_delete], api_visibility="private", show_progress="hidden")
+            table.select(self.on_row_select, None, to_delete, api_visibility="private", queue=False)
+
+            demo.load(self.on_load, None, [table, to_delete, sources, status, articles_status], api_visibility="private")
+            news.wire(demo, feeds, result=result, refreshed=refreshed, search=search, status=status, articles_status=articles_status,
+                      chat_events=chat_events, session=session, downloads=downloads, clears=[new_chat.click, chatbot.clear])
+
+            # programmatic use (gradio_client): the only public endpoints
+            gr.api(self.ask, api_name="ask", concurrency_limit=4, concurrency_id="chat")
+            gr.api(self.list_articles, api_name="articles")
+        demo.queue(default_concurrency_limit=2, max_size=256)
+        return demo
+
+
+def build_ui(assistant, *, examples: list[str] | None = None) -> gr.Blocks:
+    """The web app for ``assistant`` (a ``gr.Blocks``, not yet launched)."""
+    return WebUI(assistant, examples=examples).build()
+
+
+# --- serving -------------------------------------------------------------------------------------------
+
+
+def launch_options(settings: Settings) -> dict:
+    """``demo.launch`` arguments from the settings; ``LaunchError`` when they are unsafe.
+
+    A password (``auth_user`` + ``auth_password``) is required whenever ``host`` is not a loopback
+    address (at least ``min_password_length`` characters), and used whenever set; failed logins are
+    throttled per client (``LoginGuard``)."""
+    auth = check_login_settings(settings)
+    options = {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "auth": auth,
+        "auth_message": "newsdesk: sign in with the user and password from the server's settings." if auth else None,
+        "max_file_size": int(settings.max_upload_mb * 1e6),
+        "footer_links": ["api", "settings"],
+        "run_history": False,
+        "enable_monitoring": False,
+        "show_error": False,
+        "css": CSS + NEWS_CSS,
+    }
+    if auth:
+        guard = LoginGuard(settings.login_attempts, settings.login_lockout_s)
+        # Gradio's App is a FastAPI app built from these keyword arguments.
+        options["app_kwargs"] = {"middleware": [Middleware(GuardMiddleware, guard=guard)]}
+    return options
+
+
+def startup_message(settings: Settings) -> str:
+    """What the server prints at start: where it listens, and whether a password protects it."""
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    where = f"http://{shown}:{settings.port}"
+    if is_local(settings.host):
+        access = "local only" + (f"; password required (user {settings.auth_user!r})" if settings.auth_password else "")
+        return f"newsdesk: serving on {where} ({access})"
+    return (
+        f"newsdesk: serving on {where}, reachable from other machines; "
+        f"password required (user {settings.auth_user!r}). Uploads limited to {settings.max_upload_mb:g} MB."
+    )
+
+
+def launch(demo: gr.Blocks, settings: Settings, **overrides):
+    """Serve ``demo`` with ``launch_options(settings)``; ``overrides`` win (e.g. ``server_port``,
+    ``prevent_thread_lock`` in tests). Returns what ``demo.launch`` returns."""
+    options = launch_options(settings)
+    options.update(overrides)
+    return demo.launch(**options)
+
+
+__all__ = [
+    "CSS", "ChatSession", "LaunchError", "OptionError", "Outcome", "WebUI", "build_ui", "is_local", "launch",
+    "launch_options", "prepare", "render_answer", "safe_filename", "startup_message",
+]  # fmt: skip

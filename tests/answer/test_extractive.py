@@ -1,0 +1,54 @@
+"""The extractive answerer on the bundled sample article, with the real embedding model."""
+
+import re
+
+from helpers import SAMPLE_ARTICLE
+
+from rag.ingest.clean import clean_article_text
+from rag.eval.metrics import lead
+
+
+def test_sample_question_is_answered_with_quoted_spans(assistant):
+    assistant.ingest()
+    answer = assistant.query("Why did Peru declare a state of emergency?")
+    article_text = clean_article_text(SAMPLE_ARTICLE.read_text(encoding="utf-8")).text
+    assert not answer.refused and answer.mode == "extractive"
+    assert "state of emergency" in answer.text
+    assert answer.citations, answer
+    for citation in answer.citations:
+        assert article_text[citation.start : citation.end] == citation.quote
+        assert article_text[citation.passage_start : citation.passage_end] == citation.passage
+        assert citation.passage_start <= citation.start < citation.end <= citation.passage_end
+        assert citation.date.isoformat() == "2025-11-28"
+    # Markers are numbered in order of first use and every listed citation is used.
+    used = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    first_use = list(dict.fromkeys(used))
+    assert first_use == list(range(1, len(answer.citations) + 1))
+    assert [c.number for c in answer.citations] == first_use
+
+
+def test_answer_json_shape(assistant):
+    assistant.ingest()
+    data = assistant.query("What did Kast say in his campaign video?").to_dict()
+    assert set(data) >= {"text", "citations", "refused", "mode"}
+    citation = data["citations"][0]
+    assert set(citation) >= {"number", "article_id", "title", "date", "source", "url", "passage", "start", "end", "score"}
+    assert citation["date"] == "2025-11-28"
+    assert "Kast" in data["text"]
+    assert not any(c["quote"].startswith("14,") for c in data["citations"])  # "Dec. 14" is not a sentence end
+
+
+def test_out_of_corpus_question_is_refused(assistant):
+    assistant.ingest()
+    answer = assistant.query("Who won the 2022 World Cup?")
+    assert answer.refused and not answer.citations
+    assert "don't say" in answer.text
+
+
+def test_extractive_answer_leads_with_the_best_answer_sentence(assistant):
+    assistant.ingest()
+    question = "How many days did Kast give immigrants to leave Chile voluntarily?"
+    answer = assistant.query(question)
+    (best, _), *_ = assistant.answerer.rank_sentences(question, assistant.retrieve(question).passages)
+    assert answer.text.startswith(best.text.strip() + " [1]")  # the best-ranked sentence comes first, cited
+    assert "111 days" in lead(answer.text)
