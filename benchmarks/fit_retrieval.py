@@ -46,7 +46,7 @@ def features(assistant, questions, gold, candidates: int):
 
     retriever = assistant.retriever
     retriever.refresh()
-    lex = retriever._lexical
+    lex = retriever.lexical
     ids = [p.id for p in lex.passages]
     vectors = np.zeros((len(ids), 384), dtype=np.float32)
     collection = assistant.store._passages
@@ -61,7 +61,7 @@ def features(assistant, questions, gold, candidates: int):
         golds = [code[g] for g in gold[q.id] if g in code]
         if not golds:
             continue
-        allowed = lex._day <= q.as_of.toordinal()
+        allowed = lex.passage_day <= q.as_of.toordinal()
         dense = np.where(allowed, vectors @ np.asarray(assistant.embedding.get_query_embedding(q.question)), -np.inf)
         top = np.argpartition(-dense, candidates)[:candidates]
         passage_dense = np.full(len(ids), dense[top].min(), dtype=np.float32)

@@ -114,15 +114,16 @@ def cold_startup(store, embedding, settings, cache_dir: Path) -> float:
 def measure(store, embedding, settings, mode: str, questions: list[dict], cache_dir: Path) -> dict:
     """Open a retriever in ``mode`` (BM25 from the cache) and time every question; one table row."""
     from rag.ingest.clean import parse_date
+    from rag.retrieval.options import QueryOptions
 
     retriever = make_retriever(store, embedding, settings, mode, cache_dir)
     t = time.perf_counter()
     retriever.refresh()
     startup = time.perf_counter() - t
-    retriever.search(questions[0]["question"], settings.top_k)  # warm-up
+    retriever.search(questions[0]["question"], QueryOptions(top_k=settings.top_k))  # warm-up
     timings = []
     for q in questions:
-        result = retriever.search(q["question"], settings.top_k, as_of=parse_date(q.get("question_date")))
+        result = retriever.search(q["question"], QueryOptions(top_k=settings.top_k, as_of=parse_date(q.get("question_date"))))
         timings.append(result.timings_ms)
 
     def stage(name: str) -> list[float]:

@@ -39,7 +39,7 @@ from rag.answer.generate import LLMAnswerer
 from rag.ingest.pipeline import IngestReport, Ingestor
 from rag.retrieval.options import OPTION_NAMES, check_date, check_question, filter_mismatch, query_options
 from rag.answer.prompts import rewrite_messages
-from rag.retrieval.hybrid import Filters, HybridRetriever
+from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings, load_settings
 from rag.retrieval.spelling import model_vocabulary, other_language_message
 from rag.store import Store, make_client
@@ -369,8 +369,7 @@ class Assistant:
         return self._retrieve(question, options)
 
     def _retrieve(self, question: str, options):
-        filters = Filters(options.date_from, options.date_to, options.sources, options.article_ids)
-        return self.retriever.search(question, options.top_k, filters, as_of=options.as_of)
+        return self.retriever.search(question, options)
 
     def query(self, question: str, **options) -> Answer:
         """Answer ``question`` from the articles, citing the passages used.

@@ -26,17 +26,15 @@ def timeline(assistant, query: object, *, date_from=None, date_to=None, sources=
 
     query = check_question(query)
     options = query_options(date_from=date_from, date_to=date_to, sources=sources, as_of=as_of)
-    try:
-        limit = check_top_k(limit)
-    except (TypeError, ValueError) as error:  # same rule as top_k, named as the caller named it
-        raise type(error)(str(error).replace("top_k", "limit").replace("passages", "articles")) from None
+    limit = check_top_k(limit, "limit", "articles")  # same rule as top_k, named as the caller named it
     return build_timeline(assistant, query, options, limit)
 
 
 def build_timeline(assistant, query: str, options, limit: int | None = None) -> Timeline:
     """The ``Timeline`` for ``query`` under validated ``options`` (``options.QueryOptions``)."""
+    import dataclasses
+
     from rag.retrieval.options import filter_mismatch
-    from rag.retrieval.hybrid import Filters
     from rag.retrieval.spelling import other_language_message
 
     started = time.perf_counter()
@@ -46,8 +44,7 @@ def build_timeline(assistant, query: str, options, limit: int | None = None) -> 
     if not query:
         timeline.notice = "Type what the story is about, e.g. “Peru Chile border migrants”."
         return timeline
-    filters = Filters(options.date_from, options.date_to, options.sources, options.article_ids)
-    retrieval = assistant.retriever.search(query, top_k=limit, filters=filters, as_of=options.as_of, time_prior=False)
+    retrieval = assistant.retriever.search(query, dataclasses.replace(options, top_k=limit), time_prior=False)
     timeline.timings_ms["retrieval"] = retrieval.timings_ms.get("total", 0.0)
     if not retrieval.passages:
         if options.restricted:

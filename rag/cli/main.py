@@ -114,14 +114,14 @@ def _ingest(assistant, args) -> int:
 
 
 def _ask(assistant, args) -> int:
-    from rag.retrieval.options import query_options
+    from rag.retrieval.options import OPTION_NAMES, query_options
 
     try:
-        options = query_options(**{k: getattr(args, k) for k in ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")})
+        options = query_options(**{k: getattr(args, k) for k in OPTION_NAMES})
     except (TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    answer = assistant.query(args.question, **{k: v for k, v in vars(options).items() if v})
+    answer = assistant.query(args.question, **options.given())
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0

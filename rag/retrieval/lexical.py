@@ -9,7 +9,8 @@
 * ``LexicalCache`` saves all of it on disk, keyed by the store's contents, so a new process loads it
   instead of reading every passage out of Chroma and re-indexing.
 
-Scoring and fusion with the dense side are ``retrieve.py``'s.
+Filtering rules are ``options.py``'s (``mask`` applies them); scoring and fusion with the dense side are
+``ranking.py``'s and ``hybrid.py``'s.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.types import Passage, ScoredPassage
+from rag.retrieval.options import QueryOptions
+from rag.types import Passage
 
 # Words of a question's phrasing, not of its topic. The stemmer does not map irregular forms
 # ("say" / "said", "give" / "gave"), and an absent term counts as evidence that the answer is missing,
@@ -66,9 +68,9 @@ class LexicalIndex:
 
         self.passages = list(passages)
         self._position = {p.id: i for i, p in enumerate(self.passages)}
-        # Column arrays for the filter mask: one numpy expression per query instead of a Python call
-        # per passage (measured: 48k passages, 60 ms -> 1 ms per query).
-        self._day = np.array([p.date.toordinal() if p.date else -1 for p in self.passages], dtype=np.int64)
+        # Column arrays for the filter mask (passage_day: ordinal day, -1 undated): one numpy expression
+        # per query instead of a Python call per passage (measured: 48k passages, 60 ms -> 1 ms per query).
+        self.passage_day = np.array([p.date.toordinal() if p.date else -1 for p in self.passages], dtype=np.int64)
         self._source = np.array([p.source for p in self.passages], dtype=object)
         # Article ids as integer codes: np.isin on integers sorts (fast at any size), while on object
         # arrays it compares every passage with every id (80 s at 300k passages and 27k articles).
@@ -78,7 +80,7 @@ class LexicalIndex:
         first = {}
         for i, p in enumerate(self.passages):
             first.setdefault(p.article_id, i)
-        self.article_day = self._day[[first[a] for a in self.article_ids]] if self.passages else self._day[:0]
+        self.article_day = self.passage_day[[first[a] for a in self.article_ids]] if self.passages else self.passage_day[:0]
         # Each article's passage positions: one sort, then a slice per article.
         self._by_article = np.argsort(self.passage_article, kind="stable")
         self._bounds = np.searchsorted(self.passage_article[self._by_article], np.arange(len(self.article_ids) + 1))
@@ -128,23 +130,28 @@ class LexicalIndex:
         codes = [self._article_code[a] for a in article_ids if a in self._article_code]
         return np.isin(self.passage_article, np.asarray(codes, dtype=np.int64))
 
-    def mask(self, filters) -> "np.ndarray":  # noqa: F821
-        """True for each passage that ``filters`` admit and whose article is completely indexed.
+    def mask(self, options: QueryOptions) -> "np.ndarray":  # noqa: F821
+        """True for each passage that ``options`` admit and whose article is completely indexed.
 
-        Same rules as ``Filters.admits`` (an undated passage passes ``date_to`` but not ``date_from``).
+        ``QueryOptions.admits``' rule over the whole passage table at once (an undated passage passes
+        the cut-off ``latest`` but not ``date_from``).
         """
         import numpy as np
 
         keep = self._indexed.copy()
-        if filters.date_from:
-            keep &= self._day >= filters.date_from.toordinal()
-        if filters.date_to:
-            keep &= self._day <= filters.date_to.toordinal()  # undated (-1) passes, as in Filters.admits
-        if filters.sources:
-            keep &= np.isin(self._source, list(filters.sources))
-        if filters.article_ids:
-            keep &= self._of_articles(filters.article_ids)
+        if options.date_from:
+            keep &= self.passage_day >= options.date_from.toordinal()
+        if options.latest:
+            keep &= self.passage_day <= options.latest.toordinal()  # undated (-1) passes
+        if options.sources:
+            keep &= np.isin(self._source, list(options.sources))
+        if options.article_ids:
+            keep &= self._of_articles(options.article_ids)
         return keep
+
+    def bm25_indexes(self) -> dict:
+        """The three ``bm25s`` indexes by name ("passages", "articles", "titles"), as ``LexicalCache`` saves them."""
+        return {"passages": self._passage_bm25, "articles": self._article_bm25, "titles": self._title_bm25}
 
     def scores(self, terms: list[str]) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:  # noqa: F821
         """BM25 of ``terms`` for every passage, every article and every title (in ``article_ids`` order)."""
@@ -191,19 +198,6 @@ class LexicalIndex:
             # A broadcast comparison: np.isin sorts ``docs`` (thousands of ids for common terms) per call.
             covered += idf * (docs[:, None] == positions).any(axis=0)
         return float(covered.max() / total) if total else 0.0
-
-    def search(self, question: str, k: int, filters) -> list[ScoredPassage]:
-        """The ``k`` passages with the best BM25 score that ``filters`` admit (a plain BM25 retriever)."""
-        import numpy as np
-
-        passage_scores, _, _ = self.scores(self.query_terms(question))
-        passage_scores = np.where(self.mask(filters), passage_scores, 0.0)
-        best = np.argsort(-passage_scores)[:k]
-        return [
-            ScoredPassage(self.passages[i], score=float(passage_scores[i]), bm25_score=float(passage_scores[i]))
-            for i in best
-            if passage_scores[i] > 0
-        ]
 
 
 def _bm25_scores(bm25, terms: list[str], size: int):
@@ -272,7 +266,7 @@ class LexicalCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{collection}-", dir=self.directory))
-            for name, bm25 in (("passages", index._passage_bm25), ("articles", index._article_bm25), ("titles", index._title_bm25)):
+            for name, bm25 in index.bm25_indexes().items():
                 bm25.save(str(staging / name), show_progress=False)
             rows = [[p.id, passage_metadata(p), p.text] for p in index.passages]
             (staging / "passages.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")

@@ -17,7 +17,7 @@ The articles are searched in English. ``question_language`` tells a question in 
 (py3langid, confirmed by most of its words being unknown to the articles and to the English word list,
 so an English question full of names is not mistaken for another language); the assistant then says
 plainly that the articles are searched in English instead of refusing as if they lacked the answer.
-Retrieval is ``retrieve.py``'s; this module only reads and rewrites the question text.
+Retrieval is ``hybrid.py``'s; this module only reads and rewrites the question text.
 """
 
 from __future__ import annotations
@@ -116,12 +116,9 @@ def model_vocabulary(model_dir=None) -> set[str]:
 @functools.cache
 def english_words() -> frozenset[str]:
     """pyspellchecker's English word list (160k words), loaded once per process."""
-    import gzip
-    import importlib.resources
-    import json
+    from spellchecker import SpellChecker
 
-    with (importlib.resources.files("spellchecker") / "resources" / "en.json.gz").open("rb") as handle:
-        return frozenset(json.loads(gzip.decompress(handle.read())))
+    return frozenset(SpellChecker(language="en").word_frequency.keys())
 
 
 def question_language(question: str, speller: Speller | None) -> str:

@@ -9,12 +9,12 @@ and result lines is ``render.py``'s; adding and removing articles is ``Assistant
 and downloads are ``webui_news.py``'s; the Gradio imports are in these two modules: importing ``rag`` stays cheap.
 """
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -24,7 +24,6 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from rag.ingest.library import UPLOAD_SUFFIXES, Outcome, one_line, prepare, safe_filename  # noqa: E402,F401  (re-exported)
 from rag.chat import Conversation  # noqa: E402
-from rag.ingest.clean import parse_date  # noqa: E402
 from rag.web.login import GuardMiddleware, LaunchError, LoginGuard, check_login_settings, is_local  # noqa: E402,F401  (re-exported)
 from rag.web.render import (  # noqa: E402,F401  (render_answer re-exported)
     CSS,
@@ -81,26 +80,30 @@ class WebUI:
 
     # --- chat ----------------------------------------------------------------------------------------
 
-    def options(self, top_k=None, date_from=None, date_to=None, sources=None) -> dict:
-        """Chat controls → ``Conversation.stream`` options; ``OptionError`` names what to fix."""
-        options: dict[str, Any] = {}
-        if top_k not in (None, "", 0):
-            try:
-                options["top_k"] = max(1, min(MAX_TOP_K, int(top_k)))
-            except (TypeError, ValueError):
+    def options(self, top_k=None, date_from=None, date_to=None, sources=None, as_of=None) -> dict:
+        """Chat controls → ``Conversation.stream`` options; ``OptionError`` names what to fix.
+
+        The controls' values build the same ``QueryOptions`` as every face (``rag.retrieval.options``);
+        its error is worded here with the controls' labels. A number of passages is first brought into
+        the slider's range (0 or empty: the default).
+        """
+        from rag.retrieval.options import InvalidOption, query_options
+
+        if top_k in ("", 0):
+            top_k = None
+        elif top_k is not None:
+            with contextlib.suppress(TypeError, ValueError):  # not a number: the check below says so
+                top_k = max(1, min(MAX_TOP_K, int(top_k)))
+        try:
+            checked = query_options(top_k=top_k, date_from=date_from, date_to=date_to, sources=sources or None, as_of=as_of)
+        except InvalidOption as error:
+            if error.problem == "inverted":
+                raise OptionError("The “From” date is after the “To” date.") from None
+            if error.option == "top_k":
                 raise OptionError(f"The number of passages must be a whole number, not “{top_k}”.") from None
-        for key, value, label in (("date_from", date_from, "From"), ("date_to", date_to, "To")):
-            if value in (None, ""):
-                continue
-            parsed = parse_date(value)
-            if parsed is None:
-                raise OptionError(f"Could not read the “{label}” date “{value}”: use YYYY-MM-DD.")
-            options[key] = parsed
-        if options.get("date_from") and options.get("date_to") and options["date_from"] > options["date_to"]:
-            raise OptionError("The “From” date is after the “To” date.")
-        if sources:
-            options["sources"] = [sources] if isinstance(sources, str) else list(sources)
-        return options
+            label = {"date_from": "the “From” date", "date_to": "the “To” date", "as_of": "the as-of date"}.get(error.option, error.option)
+            raise OptionError(f"Could not read {label} “{error.value}”: use YYYY-MM-DD.") from None
+        return checked.given()
 
     def chat(self, question, history, session, top_k=None, date_from=None, date_to=None, sources=None):
         """Stream one turn: yields (question box value, chat history, session) as the answer grows."""
@@ -163,12 +166,7 @@ class WebUI:
         `notice` and `mode`.
         """
         try:
-            options = self.options(top_k, date_from, date_to, sources)
-            if as_of:
-                parsed = parse_date(as_of)
-                if parsed is None:
-                    raise OptionError(f"Could not read the as-of date “{as_of}”: use YYYY-MM-DD.")
-                options["as_of"] = parsed
+            options = self.options(top_k, date_from, date_to, sources, as_of)
         except OptionError as error:
             raise gr.Error(str(error)) from None
         try:

@@ -7,7 +7,8 @@ import pytest
 
 from rag.answer.extractive import NOT_IN_ARTICLES
 from rag.assistant import Assistant
-from rag.retrieval.hybrid import Filters
+from rag.retrieval.options import QueryOptions
+from rag.retrieval.ranking import time_prior
 
 STORIES = [
     ("s1", "Harbour reopens after storm", "2025-10-03", "coast.example", "The harbour of Port Vale reopened on Friday after a storm closed it for nine days. Repairs to the north pier will cost 3 million euros."),
@@ -88,29 +89,38 @@ def test_empty_index_and_empty_question(make_settings, embedding):
 
 
 def test_chroma_where_clause():
-    assert Filters().chroma_where() is None
-    where = Filters(date_from=dt.date(2025, 1, 1), sources=("a",)).chroma_where()
+    assert QueryOptions().chroma_where() is None
+    where = QueryOptions(date_from=dt.date(2025, 1, 1), sources=("a",)).chroma_where()
     assert where == {"$and": [{"day": {"$gte": dt.date(2025, 1, 1).toordinal()}}, {"source": {"$in": ["a"]}}]}
+    # the as-of day is a cut-off like date_to: the earlier of the two applies
+    where = QueryOptions(date_to=dt.date(2025, 3, 1), as_of=dt.date(2025, 2, 1)).chroma_where()
+    assert where == {"day": {"$lte": dt.date(2025, 2, 1).toordinal()}}
 
 
 def test_llamaindex_retriever_interface(news):
-    nodes = news.retriever.as_llamaindex(top_k=2).retrieve("weather satellite rocket")
+    nodes = news.retriever.as_llamaindex(QueryOptions(top_k=2)).retrieve("weather satellite rocket")
     assert nodes[0].node.metadata["article_id"] == "s3" and nodes[0].node.get_content()
 
 
-def test_in_memory_filter_mask_agrees_with_filters_admits(news):
-    """The numpy mask used by BM25 and dense post-filtering follows the same rules as ``Filters.admits``."""
+def test_in_memory_filter_mask_agrees_with_the_articles_rule(news):
+    """The numpy mask used by BM25 and dense post-filtering follows ``QueryOptions.admits``, the rule
+    ``filter_mismatch`` applies to the indexed articles."""
     retriever = news.retriever
     retriever.refresh()
-    table = retriever._lexical
-    for filters in (
-        Filters(),
-        Filters(date_from=dt.date(2025, 7, 1)),
-        Filters(date_to=dt.date(2025, 9, 20)),
-        Filters(date_from=dt.date(2025, 6, 1), date_to=dt.date(2025, 7, 11), sources=("culture.example", "money.example")),
-        Filters(article_ids=("s3", "s9")),
+    table = retriever.lexical
+    for options in (
+        QueryOptions(),
+        QueryOptions(date_from=dt.date(2025, 7, 1)),
+        QueryOptions(date_to=dt.date(2025, 9, 20)),
+        QueryOptions(as_of=dt.date(2025, 9, 20), date_to=dt.date(2025, 10, 30)),
+        QueryOptions(date_from=dt.date(2025, 6, 1), date_to=dt.date(2025, 7, 11), sources=("culture.example", "money.example")),
+        QueryOptions(article_ids=("s3", "s9")),
     ):
-        assert [bool(x) for x in table.mask(filters)] == [filters.admits(p) for p in table.passages]
+        admitted = [options.admits(p.article_id, p.source, p.date) for p in table.passages]
+        assert [bool(x) for x in table.mask(options)] == admitted
+        assert {a.id for a in news.articles() if options.admits(a.id, a.source, a.date)} == {
+            p.article_id for p, ok in zip(table.passages, admitted) if ok
+        }
 
 
 def test_dense_post_filtering_matches_chromas_where_filter(news):
@@ -118,9 +128,9 @@ def test_dense_post_filtering_matches_chromas_where_filter(news):
     retriever = news.retriever
     retriever.refresh()
     vector = news.embedding.get_query_embedding("harbour repairs and fees")
-    for filters in (Filters(), Filters(date_to=dt.date(2025, 9, 1)), Filters(sources=("coast.example",))):
-        ours = [(h.passage.id, round(h.dense_score, 5)) for h in retriever._dense(vector, filters)]
-        chroma = [(h.passage.id, round(h.dense_score, 5)) for h in news.store.dense_search(vector, retriever.settings.candidates, filters.chroma_where())]
+    for options in (QueryOptions(), QueryOptions(date_to=dt.date(2025, 9, 1)), QueryOptions(sources=("coast.example",)), QueryOptions(as_of=dt.date(2025, 8, 1))):
+        ours = [(h.passage.id, round(h.dense_score, 5)) for h in retriever.dense_candidates(vector, options)]
+        chroma = [(h.passage.id, round(h.dense_score, 5)) for h in news.store.dense_search(vector, retriever.settings.candidates, options.chroma_where())]
         assert ours == chroma
 
 
@@ -189,7 +199,7 @@ def test_the_time_prior_is_neutral_for_future_and_undated_articles(make_settings
     retriever = Assistant(make_settings(recency_weight=1.0, recency_half_life_days=10, recency_floor=0.1), embedding=embedding, store=news.store).retriever
     as_of = dt.date(2025, 10, 1)
     days = np.array([as_of.toordinal(), as_of.toordinal() - 10, as_of.toordinal() + 30, -1])
-    today, old, future, undated = retriever.time_prior(days, as_of)
+    today, old, future, undated = time_prior(retriever.settings, days, as_of)
     assert today == pytest.approx(0.0)
     assert old == pytest.approx(np.log(0.1 + 0.9 * 0.5))
     assert future == undated == old

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from rag.retrieval.options import QueryOptions, check_question, filter_mismatch, query_options
+from rag.retrieval.options import InvalidOption, QueryOptions, check_question, filter_mismatch, query_options
 from rag.types import ArticleInfo
 
 
@@ -73,3 +73,25 @@ def test_filters_that_match_only_apart_say_so_and_matching_filters_say_nothing()
     assert filter_mismatch(query_options(), ARTICLES) == ""
     assert "ingest some articles" in filter_mismatch(query_options(sources=["x"]), [])
     assert "python -m rag list" in filter_mismatch(query_options(article_ids=["zzz"]), ARTICLES)
+
+
+def test_an_invalid_option_says_which_option_and_what_is_wrong() -> None:
+    """The web UI words these with its own labels; the API and the CLI show the message."""
+    with pytest.raises(InvalidOption) as caught:
+        query_options(date_to="2025-13-45")
+    assert (caught.value.option, caught.value.problem, caught.value.value) == ("date_to", "unreadable", "2025-13-45")
+    with pytest.raises(InvalidOption) as caught:
+        query_options(date_from="2025-12-01", date_to="2025-11-01")
+    assert caught.value.problem == "inverted"
+    with pytest.raises(TypeError) as caught:
+        query_options(top_k="five")
+    assert isinstance(caught.value, InvalidOption) and caught.value.option == "top_k" and caught.value.problem == "type"
+
+
+def test_the_as_of_day_is_a_cut_off_like_date_to() -> None:
+    assert query_options(date_to="2025-11-30", as_of="2025-11-01").latest == dt.date(2025, 11, 1)
+    assert query_options(date_to="2025-10-01", as_of="2025-11-01").latest == dt.date(2025, 10, 1)
+    options = query_options(as_of="2025-11-01")
+    assert [a.id for a in ARTICLES if options.admits(a.id, a.source, a.date)] == ["b", "c"]  # undated passes
+    assert not query_options(date_from="2025-01-01").admits("c", "", None)  # but not a date_from
+    assert options.given() == {"as_of": dt.date(2025, 11, 1)} and query_options().given() == {}

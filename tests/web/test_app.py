@@ -28,7 +28,7 @@ from helpers import LIGHTHOUSE, free_port  # noqa: E402
 
 from rag.web import app as webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
-from rag.web.app import ChatSession, LaunchError, WebUI, render_answer  # noqa: E402
+from rag.web.app import ChatSession, LaunchError, OptionError, WebUI, render_answer  # noqa: E402
 
 # Gradio's queue calls a pandas API that pandas 3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
@@ -721,3 +721,22 @@ def test_an_app_served_beyond_localhost_refuses_loopback_urls(make_settings, emb
     (outcome,) = ui.library.add_url("http://127.0.0.1:9/secret")
     assert outcome.kind == "failed" and "fetch_allow_private" in outcome.text
     assert ui.assistant.articles() == []
+
+
+def test_the_controls_build_the_query_options_and_word_their_errors(ui: WebUI) -> None:
+    """``WebUI.options`` builds the same ``QueryOptions`` as the API and the CLI, in the controls' words."""
+    import datetime as dt
+
+    assert ui.options(0, "", "", []) == {}
+    assert ui.options(50.0, "2025-11-01", "", "apnews.com", "2025-12-01") == {
+        "top_k": 20, "date_from": dt.date(2025, 11, 1), "sources": ("apnews.com",), "as_of": dt.date(2025, 12, 1),
+    }  # fmt: skip
+    for args, message in (
+        (("many",), "The number of passages must be a whole number, not “many”."),
+        ((None, "", "2025-02-30"), "Could not read the “To” date “2025-02-30”: use YYYY-MM-DD."),
+        ((None, "", "", None, "soon"), "Could not read the as-of date “soon”: use YYYY-MM-DD."),
+        ((None, "2025-12-01", "2025-01-01"), "The “From” date is after the “To” date."),
+    ):
+        with pytest.raises(OptionError) as caught:
+            ui.options(*args)
+        assert str(caught.value) == message

@@ -1,0 +1,118 @@
+"""Ranking articles on all their evidence, then picking their best passages; and the time prior.
+
+An article's score is a weighted sum of its best passage's cosine similarity, its best passage's BM25,
+its whole-text BM25 and its title's BM25 (each BM25 divided by the best score of the question, so the
+weights compare like with like), plus a time prior: ``recency_weight * log(floor + (1 - floor) *
+0.5 ** (age / half_life))`` for the article's age on the as-of day, which is 0 on that day and falls
+towards ``log(floor)`` for old articles. The weights, the floor and the half-life are fitted on the
+RealTimeQA dev questions and checked by cross-validation by week (README "Quality"; ``python -m rag
+eval``). Each of the best articles then contributes its best passage (by the same cosine + BM25
+weights) in article order, then second passages, up to ``max_passages_per_article``.
+
+Pure scoring over a ``LexicalIndex`` (``lexical.py``) and the dense hits the retriever found: the
+dense search, the question's spelling and the refusal decision are ``hybrid.py``'s and ``refusal.py``'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rag.retrieval.lexical import LexicalIndex
+from rag.retrieval.options import QueryOptions
+from rag.types import ScoredPassage
+
+
+def weights(settings) -> tuple[float, float, float, float]:
+    """(dense, passage BM25, article BM25, title BM25) weights for the retrieval mode."""
+    s = settings
+    dense, lexical = s.retrieval_mode != "bm25", s.retrieval_mode != "dense"
+    return (
+        s.dense_weight if dense else 0.0,
+        s.passage_bm25_weight if lexical else 0.0,
+        s.article_bm25_weight if lexical else 0.0,
+        s.title_bm25_weight if lexical else 0.0,
+    )
+
+
+def time_prior(settings, article_days, as_of: dt.date | None):
+    """The log time prior of each article (``article_days``: ordinal days, -1 undated).
+
+    0 on the as-of day, falling towards ``recency_weight * log(recency_floor)`` with age. An undated
+    article, or one dated after the reference day (a wrong date, or a future one when no as-of day
+    is given), is given the prior of an article one half-life old: no permanent boost, no penalty.
+    """
+    import numpy as np
+
+    s = settings
+    if not s.recency_weight:
+        return np.zeros(len(article_days))
+    reference = (as_of or dt.date.today()).toordinal()
+    age = (reference - article_days).astype(float)
+    age = np.where((article_days < 0) | (age < 0), s.recency_half_life_days, age)
+    decay = 0.5 ** (age / s.recency_half_life_days)
+    return s.recency_weight * np.log(s.recency_floor + (1 - s.recency_floor) * decay)
+
+
+def rank(
+    lex: LexicalIndex, settings, question: str, dense_hits: list[ScoredPassage], options: QueryOptions, top_k: int, prior: bool = True
+) -> list[ScoredPassage]:
+    """Score articles on all their evidence, then take their best passages (module docstring).
+
+    ``prior=False`` ranks articles on their evidence alone (a story timeline wants old articles too).
+    """
+    import numpy as np
+
+    w_dense, w_passage, w_article, w_title = weights(settings)
+    allowed = lex.mask(options)
+    passage_bm25, article_bm25, title_bm25 = lex.scores(lex.query_terms(question))
+    passage_bm25 = np.where(allowed, passage_bm25, 0.0)
+    article_ok = np.zeros(len(lex.article_ids), dtype=bool)
+    article_ok[lex.passage_article[allowed]] = True
+    article_bm25, title_bm25 = np.where(article_ok, article_bm25, 0.0), np.where(article_ok, title_bm25, 0.0)
+
+    # Dense similarity of the passages the HNSW search returned; every other passage is taken to be
+    # as far as the farthest one returned (an upper bound, and the same for all of them).
+    floor = min((h.dense_score or 0.0 for h in dense_hits), default=0.0)
+    passage_dense = np.full(len(lex.passages), floor, dtype=np.float32)
+    seen = {}
+    for h in dense_hits:
+        i = lex.position(h.passage.id)
+        if i is not None:
+            passage_dense[i] = seen[i] = h.dense_score or floor
+    # Which passages of a chosen article to show: cosine plus scaled BM25, equally weighted whatever
+    # the article weights (with passage_bm25_weight 0, cosine alone would pick among the passages
+    # the dense search never returned by chance).
+    relevance = (w_dense > 0) * passage_dense + (w_passage > 0 or w_article > 0) * _scaled(passage_bm25)
+    relevance = np.where(allowed, relevance, -np.inf)
+
+    article_dense = np.full(len(lex.article_ids), -np.inf)
+    np.maximum.at(article_dense, lex.passage_article, np.where(allowed, passage_dense, -np.inf))
+    article_passage = np.zeros(len(lex.article_ids))
+    np.maximum.at(article_passage, lex.passage_article, _scaled(passage_bm25))
+    score = (
+        w_dense * article_dense
+        + w_passage * article_passage
+        + w_article * _scaled(article_bm25)
+        + w_title * _scaled(title_bm25)
+        + (time_prior(settings, lex.article_day, options.as_of) if prior else 0.0)
+    )
+    score = np.where(article_ok, score, -np.inf)
+
+    cap = settings.max_passages_per_article
+    wanted = min(int(article_ok.sum()), top_k)
+    ranked_articles = np.argsort(-score)[:wanted]
+    rounds: list[list[ScoredPassage]] = [[] for _ in range(cap)]
+    for code in ranked_articles:
+        members = lex.article_passages(code)
+        best = members[np.argsort(-relevance[members])][:cap]
+        for round_, i in enumerate(best):
+            if np.isfinite(relevance[i]):
+                p = lex.passages[i]
+                rounds[round_].append(ScoredPassage(p, float(score[code]), seen.get(i), float(passage_bm25[i])))
+    return [hit for round_ in rounds for hit in round_][:top_k]
+
+
+def _scaled(scores):
+    """``scores`` divided by their maximum (all zeros stay zeros): BM25 on the same 0..1 scale as cosine."""
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else scores
