@@ -77,6 +77,7 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
     or unloadable weights; :class:`ValueError` for an unknown backend.
     """
     s = settings
+    common = {"context_window": s.llm_context_window, "temperature": s.llm_temperature}  # every backend takes these
     if backend == "local":
         # llama.cpp's OpenMP threads spin while waiting for each other; when another process holds a
         # core (the web app, an ingest, CI) a spinning thread stalls the rest and generation gets ~3x
@@ -93,42 +94,40 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
         try:
             from rag.llm.llama_cpp import LlamaCppChat
 
-            return LlamaCppChat(
-                model_path=str(path),
-                context_window=s.llm_context_window,
-                max_tokens=s.llm_max_tokens,
-                temperature=s.llm_temperature,
-                n_threads=s.llm_threads,
-            )
+            return LlamaCppChat(model_path=str(path), max_tokens=s.llm_max_tokens, n_threads=s.llm_threads, **common)
         except ValueError as err:  # llama.cpp could not load the file (not a GGUF, unsupported architecture)
             raise LLMUnavailable(f"llama.cpp could not load {path} ({err}): check RAG_LLM_MODEL_PATH") from err
-    if backend == "openai":
-        OpenAILike = _optional_class("openai", "llama_index.llms.openai_like", "OpenAILike")
-        return OpenAILike(
-            model=s.openai_model,
-            api_base=s.openai_base_url,
-            api_key=s.openai_api_key,
-            is_chat_model=True,
-            context_window=s.llm_context_window,
-            max_tokens=s.llm_max_tokens,
-            temperature=s.llm_temperature,
-            timeout=s.request_timeout_s,
-            # timeout_s is a total deadline per answer (a trickling server must not hold it longer),
-            # and no retries: a failed answer falls back to the extractive one at once.
-            http_client=deadline_client(s.request_timeout_s),
-            max_retries=0,
-        )
-    if backend == "ollama":
-        Ollama = _optional_class("ollama", "llama_index.llms.ollama", "Ollama")
-        return Ollama(
-            model=s.ollama_model,
-            base_url=s.ollama_base_url,
-            request_timeout=s.request_timeout_s,
-            context_window=s.llm_context_window,
-            temperature=s.llm_temperature,
-            additional_kwargs={"num_predict": s.llm_max_tokens},
-        )
+    if backend in _SERVERS:
+        module, name, options = _SERVERS[backend]
+        return _optional_class(backend, module, name)(**options(s), **common)
     raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def _openai_options(s: GenerationSettings) -> dict[str, Any]:
+    return dict(
+        model=s.openai_model,
+        api_base=s.openai_base_url,
+        api_key=s.openai_api_key,
+        is_chat_model=True,
+        max_tokens=s.llm_max_tokens,
+        timeout=s.request_timeout_s,
+        # timeout_s is a total deadline per answer (a trickling server must not hold it longer),
+        # and no retries: a failed answer falls back to the extractive one at once.
+        http_client=deadline_client(s.request_timeout_s),
+        max_retries=0,
+    )
+
+
+def _ollama_options(s: GenerationSettings) -> dict[str, Any]:
+    num_predict = {"num_predict": s.llm_max_tokens}  # Ollama's name for max_tokens
+    return dict(model=s.ollama_model, base_url=s.ollama_base_url, request_timeout=s.request_timeout_s, additional_kwargs=num_predict)
+
+
+# Server backends: backend -> (module, LlamaIndex class, its arguments beside ``common``), imported when chosen.
+_SERVERS = {
+    "openai": ("llama_index.llms.openai_like", "OpenAILike", _openai_options),
+    "ollama": ("llama_index.llms.ollama", "Ollama", _ollama_options),
+}
 
 
 def deadline_client(total_s: float):
