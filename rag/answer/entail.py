@@ -5,7 +5,7 @@ claims whose names seem to have changed roles. The prompt is a fixed system mess
 across calls, so llama.cpp reuses its evaluated prefix) and a short user message holding the sentence
 and the claim (or the question and a short answer). The answer is read as one token:
 
-* the in-process llama.cpp model (``llm.LlamaCppChat``): its next-token logits for "yes" and "no"
+* the in-process llama.cpp model (``rag.llm.llama_cpp.LlamaCppChat``): its next-token logits for "yes" and "no"
   after the chat template, through ``create_chat_completion``'s ``logits_processor`` with
   ``max_tokens=1``, so the judgement is P(yes) / (P(yes) + P(no)) compared with ``min_yes``; the
   model's own token is never sampled, so a chatty answer cannot confuse it;
