@@ -6,11 +6,12 @@ component or a fake); whatever is not handed in is built from ``Settings`` on fi
 ``Assistant`` loads no model and opens no store.
 
 Models are heavy (the local LLM alone is 1.1 GB), so the embedding model and the LLM are kept in a
-process-wide cache keyed by the settings that shape them: a second ``Assistant`` (or ``rag.query``'s
-default one) with the same settings reuses them instead of loading its own copy.
+process-wide cache keyed by the settings that shape them (``components.py``): a second ``Assistant``
+(or ``rag.query``'s default one) with the same settings reuses them instead of loading its own copy.
+The steps of answering after retrieval (refusing, streaming the LLM) are ``rag.answer.steps``'.
 
-Writes run beside reads: an ingest or a removal takes the writer lock (one writer at a time, the
-others wait their turn in order), never the short lock that guards building the stages, so questions
+Writes run beside reads: an ingest or a removal takes the writer queue (``writes.py``: one writer at a
+time, the others wait their turn in order), never the short lock that guards building the stages, so questions
 keep being answered while an ingest runs. They see the index as it was before the write, and the new
 articles once it has committed. Managing articles for a face (uploads, pastes, URLs, deletes, re-sync,
 with result lines) is ``articles.py``'s ``ArticleService``, reached as ``Assistant.library``.
@@ -26,7 +27,6 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rag.llm import factory as llms  # as a module: tests stand in for llms.make_llm and llms.probe
 from rag.answer.extractive import ExtractiveAnswerer, refusal
 from rag.ingest.library import ArticleService
 from rag.ingest.chunk import Chunker
@@ -36,62 +36,17 @@ from rag.embed import make_embedding, word_piece_counter
 from rag.answer.entail import EntailmentJudge
 from rag.ingest.fetch import allow_private
 from rag.answer.generate import LLMAnswerer
+from rag.answer.steps import refusal_for, stream_llm_answer
+from rag.components import shared_component, shared_llm
 from rag.ingest.pipeline import IngestReport, Ingestor
-from rag.retrieval.options import OPTION_NAMES, check_date, check_question, filter_mismatch, query_options
+from rag.retrieval.options import OPTION_NAMES, check_date, check_question, query_options
 from rag.answer.prompts import rewrite_messages
 from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings, load_settings
-from rag.retrieval.spelling import model_vocabulary, other_language_message
+from rag.retrieval.spelling import model_vocabulary
 from rag.store import Store, make_client
 from rag.types import Answer, ArticleInfo, StreamEvent
-
-_shared: dict[tuple, object] = {}
-_shared_locks: dict[tuple, threading.Lock] = {}
-_shared_guard = threading.Lock()
-
-
-def shared_component(key: tuple, build):
-    """The process-wide instance for ``key``, built by ``build()`` the first time it is asked for.
-
-    Keyed by the settings that shape a component, so two assistants with the same settings share one
-    model. Each key has its own lock: a second caller waits for a model being loaded instead of
-    loading another copy, while loading one kind of model does not hold up another.
-    """
-    with _shared_guard:
-        if key in _shared:
-            return _shared[key]
-        lock = _shared_locks.setdefault(key, threading.Lock())
-    with lock:
-        if key not in _shared:
-            _shared[key] = build()
-        return _shared[key]
-
-
-class _WriterQueue:
-    """One writer at a time, served in arrival order (a bare ``Lock`` wakes waiters in any order)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-
-    def waiting(self) -> int:
-        """Writes running or queued right now."""
-        with self._cond:
-            return self._next_ticket - self._serving
-
-    def __enter__(self):
-        with self._cond:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            self._cond.wait_for(lambda: self._serving == ticket)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with self._cond:
-            self._serving += 1
-            self._cond.notify_all()
-
+from rag.writes import WriterQueue
 
 class Assistant:
     """Ingest articles and answer questions about them with cited passages.
@@ -122,7 +77,7 @@ class Assistant:
         self._library = None
         # Building a stage takes this short lock; it is never held while articles are written.
         self._lock = threading.RLock()
-        self._writes = _WriterQueue()
+        self._writes = WriterQueue()
         self._writing = False  # an ingest or removal of this assistant is running
 
     # --- stages, built on first use ------------------------------------------------------------------
@@ -168,13 +123,17 @@ class Assistant:
                 self._store = Store(client, s.collection)
             return self._store
 
+    def _embed_model_dir(self) -> Path | None:
+        """The configured embedding model's folder (its vocabulary counts word pieces), None for the bundled one."""
+        path = self.settings.embed_model_path
+        return Path(path) if path else None
+
     @property
     def chunker(self):
         with self._lock:
             if self._chunker is None:
                 s = self.settings
-                model_dir = Path(s.embed_model_path) if s.embed_model_path else None
-                self._chunker = Chunker(word_piece_counter(model_dir), s.chunk_size, s.chunk_overlap)
+                self._chunker = Chunker(word_piece_counter(self._embed_model_dir()), s.chunk_size, s.chunk_overlap)
             return self._chunker
 
     @property
@@ -182,7 +141,7 @@ class Assistant:
         with self._lock:
             if self._retriever is None:
                 s = self.settings
-                model_dir = Path(s.embed_model_path) if s.embed_model_path else None
+                model_dir = self._embed_model_dir()
                 self._retriever = HybridRetriever(
                     self.store,
                     self.embedding,
@@ -207,7 +166,9 @@ class Assistant:
         with self._lock:
             if not self._llm_checked:
                 self._llm_checked = True
-                llm = self._llm or self._build_llm()
+                llm = self._llm
+                if llm is None:
+                    llm, self._llm_notice = shared_llm(self.settings)
                 if llm is not None:
                     s = self.settings
                     self._llm = llm
@@ -215,27 +176,6 @@ class Assistant:
                     verifier = CitationVerifier(self.embedding, s.citation, judge=judge)
                     self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.llm_context_sentences)
             return self._generator
-
-    def _build_llm(self):
-        s = self.settings
-        if s.llm == "extractive":
-            self._llm_notice = "extractive mode (RAG_LLM=extractive)"
-            return None
-        backend = "local" if s.llm == "auto" else s.llm
-        generation = s.generation
-
-        def build():
-            llm = llms.make_llm(backend, generation, cache_dir=s.data_dir)
-            llms.probe(llm)
-            return llm
-
-        try:
-            # Not keyed by data_dir (only where the bundled GGUF is assembled): the same weights are
-            # loaded once per process. A failure is not cached, so a server started later is found.
-            return shared_component(("llm", backend, generation), build)
-        except llms.LLMUnavailable as error:
-            self._llm_notice = f"extractive mode: {error}"
-            return None
 
     def llm_status(self) -> str:
         """One line saying which LLM answers, or that the extractive mode is on and why."""
@@ -388,8 +328,8 @@ class Assistant:
         """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event.
 
         In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``, before
-        any work); retrieval; a refusal when it found nothing to answer from (``_refusal`` says which
-        kind); else the LLM's answer, streamed (``_generate``), or the extractive one. A notice says why
+        any work); retrieval; a refusal when it found nothing to answer from (``refusal_for`` says which
+        kind); else the LLM's answer, streamed (``stream_llm_answer``), or the extractive one. A notice says why
         the LLM did not answer when it was wanted; the answerer's own notice wins over it.
         """
         question = check_question(question)
@@ -406,9 +346,10 @@ class Assistant:
         timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
         generator = self.generator if llm else None
         notice = "" if generator or not llm else self._llm_notice
-        answer = self._refusal(question, checked, retrieval, timings)
+        answer = refusal_for(question, checked, retrieval, timings, self.articles)
         if answer is None and generator is not None:
-            answer, failure = yield from self._generate(generator, question, retrieval.passages, as_of, timings, started)
+            passages = retrieval.passages
+            answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started)
             notice = failure or notice
         elif answer is None:
             t = time.perf_counter()
@@ -421,39 +362,6 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         yield StreamEvent("answer", answer=answer)
 
-    def _refusal(self, question: str, options, retrieval, timings: dict) -> Answer | None:
-        """The answer when there is nothing to answer from, saying why; None when there is."""
-        if retrieval.passages and retrieval.language == "en" and not retrieval.weak:
-            return None
-        answer = refusal(question, as_of=options.as_of, timings_ms=timings)
-        mismatch = self._filter_mismatch(options) if not retrieval.passages else ""
-        if mismatch:  # the filters excluded every article: say which, not "the articles don't say"
-            answer.text = mismatch
-        elif retrieval.language != "en":
-            answer.text = other_language_message(retrieval.language)
-        return answer
-
-    def _generate(self, generator, question: str, passages, as_of, timings: dict, started: float):
-        """Stream the LLM's answer (yields its token events); returns (answer, notice).
-
-        A server gone away mid-answer does not fail the question: the extractive answer is returned,
-        with a notice saying why.
-        """
-        t = time.perf_counter()
-        answer, notice = None, ""
-        try:
-            for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings):
-                if event.kind == "token":
-                    timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-                    yield event
-                else:
-                    answer = event.answer
-        except Exception as error:
-            notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"
-            answer = self.answerer.answer(question, passages, as_of=as_of, timings_ms=timings)
-        timings["generation"] = (time.perf_counter() - t) * 1000
-        return answer, notice
-
     def timeline(self, query: str, *, date_from=None, date_to=None, sources=None, as_of=None, limit: int | None = None):
         """The story ``query`` as a ``Timeline``: matching articles in date order, each with its best sentence,
         cited, no LLM (``timeline.py``). Filters as for ``query``; ``limit`` caps the articles (default:
@@ -461,9 +369,6 @@ class Assistant:
         from rag.answer.timeline import timeline
 
         return timeline(self, query, date_from=date_from, date_to=date_to, sources=sources, as_of=as_of, limit=limit)
-
-    def _filter_mismatch(self, options) -> str:
-        return filter_mismatch(options, self.articles()) if options.restricted else ""
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
         """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.

@@ -141,9 +141,9 @@ def test_a_question_is_answered_while_an_ingest_runs_and_sees_its_articles_after
 
 
 def test_writers_take_turns_in_arrival_order() -> None:
-    from rag.assistant import _WriterQueue
+    from rag.writes import WriterQueue
 
-    queue = _WriterQueue()
+    queue = WriterQueue()
     order, active, overlaps = [], [], []
 
     def write(name: str) -> None:
@@ -195,7 +195,7 @@ def test_the_llm_is_loaded_once_per_process_for_the_same_settings(make_settings,
     # Loading the real 1.1 GB model twice is what the finding measured (4.6 GB peak); the sharing
     # rule is pure logic, so count the builds of a stand-in instead.
     import rag.llm.factory
-    from rag.assistant import Assistant
+    from rag.components import shared_llm
 
     built = []
 
@@ -205,18 +205,18 @@ def test_the_llm_is_loaded_once_per_process_for_the_same_settings(make_settings,
     monkeypatch.setattr(rag.llm.factory, "make_llm", lambda backend, settings, **options: built.append(backend) or StandIn())
     monkeypatch.setattr(rag.llm.factory, "probe", lambda llm: None)
     settings = make_settings(llm="local", llm_model_path=f"/nonexistent/{time.time_ns()}.gguf")
-    first, second = Assistant(settings), Assistant(settings)
-    assert first._build_llm() is second._build_llm()
+    first, second = shared_llm(settings), shared_llm(settings)  # what each Assistant with these settings asks
+    assert first[0] is second[0] and first[0] is not None
     assert built == ["local"]
     # A different model is a different component.
-    Assistant(make_settings(llm="local", llm_model_path=f"/nonexistent/{time.time_ns()}-b.gguf"))._build_llm()
+    shared_llm(make_settings(llm="local", llm_model_path=f"/nonexistent/{time.time_ns()}-b.gguf"))
     assert len(built) == 2
 
 
 def test_an_unavailable_llm_is_not_remembered(make_settings, monkeypatch) -> None:
     # A server that is down now may be up for the next assistant: failures are not cached.
     import rag.llm.factory
-    from rag.assistant import Assistant
+    from rag.components import shared_llm
 
     calls = []
 
@@ -229,5 +229,5 @@ def test_an_unavailable_llm_is_not_remembered(make_settings, monkeypatch) -> Non
     monkeypatch.setattr(rag.llm.factory, "make_llm", make)
     monkeypatch.setattr(rag.llm.factory, "probe", lambda llm: None)
     settings = make_settings(llm="openai", openai_base_url=f"http://127.0.0.1:9/{time.time_ns()}/v1")
-    assert Assistant(settings)._build_llm() is None
-    assert Assistant(settings)._build_llm() is not None
+    assert shared_llm(settings) == (None, "extractive mode: server down")
+    assert shared_llm(settings)[0] is not None

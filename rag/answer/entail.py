@@ -5,7 +5,7 @@ claims whose names seem to have changed roles. The prompt is a fixed system mess
 across calls, so llama.cpp reuses its evaluated prefix) and a short user message holding the sentence
 and the claim (or the question and a short answer). The answer is read as one token:
 
-* the in-process llama.cpp model (``llm.LlamaCppChat``): its next-token logits for "yes" and "no"
+* the in-process llama.cpp model (``rag.llm.llama_cpp.LlamaCppChat``): its next-token logits for "yes" and "no"
   after the chat template, through ``create_chat_completion``'s ``logits_processor`` with
   ``max_tokens=1``, so the judgement is P(yes) / (P(yes) + P(no)) compared with ``min_yes``; the
   model's own token is never sampled, so a chatty answer cannot confuse it;
@@ -17,8 +17,8 @@ Which claims are judged, and what happens to them, is ``cite.py``'s business.
 
 from __future__ import annotations
 
+import contextlib
 import math
-import threading
 
 SYSTEM = (
     "You check news claims against a sentence from an article. Answer yes only if the sentence itself "
@@ -72,11 +72,11 @@ class EntailmentJudge:
             seen["no"] = max(float(scores[t]) for t in no)
             return scores
 
-        # LlamaCppChat serialises use of its llama.cpp context with this lock (not thread-safe);
-        # its chat() passes no logits processor, hence the direct call to the same Llama object.
-        lock = getattr(self.llm, "_lock", None) or threading.Lock()
-        with lock:
-            llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
+        # LlamaCppChat's chat() passes no logits processor, hence a call of our own to the same Llama,
+        # inside its exclusive() block (the llama.cpp context is not thread-safe).
+        exclusive = getattr(self.llm, "exclusive", None)
+        with exclusive() if exclusive else contextlib.nullcontext(llama) as model:
+            model.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, logits_processor=[capture])
         if not seen:
             return 0.0
         difference = seen["no"] - seen["yes"]

@@ -1,4 +1,5 @@
 """Evaluation: ``python -m rag eval`` over a labelled question set (retrieval, refusal, answers).
 
-Modules: ``run`` (running the questions), ``metrics`` (scores), ``report`` (tables, plots, files).
+Modules: ``questions`` (question sets, configurations), ``run`` (running the questions), ``results`` (the
+records a run produces), ``metrics`` (scores), ``report`` (summaries, tables, plots, files).
 """

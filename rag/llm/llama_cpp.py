@@ -8,13 +8,16 @@ any GGUF chat model is prompted the way it was trained. It also streams natively
 access to the one llama.cpp context with a lock.
 
 This module imports ``llama_cpp`` and ``llama_index.core`` (seconds) when it is imported, so only
-``llm.py`` imports it, and only when the local backend is chosen. Finding the GGUF is ``gguf.py``'s.
+``factory.py`` imports it, and only when the local backend is chosen. Finding the GGUF is ``gguf.py``'s;
+the AMX loading workaround ``amx.py``'s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from pydantic import Field, PrivateAttr
 
-from rag.llm.factory import amx_safe_loading
+from rag.llm.amx import amx_safe_loading
 
 
 class LlamaCppChat(CustomLLM):
@@ -81,8 +84,17 @@ class LlamaCppChat(CustomLLM):
 
     @property
     def llama(self) -> llama_cpp.Llama:
-        """The underlying ``llama_cpp.Llama`` (e.g. for ``tokenize``); not thread-safe."""
+        """The underlying ``llama_cpp.Llama`` (e.g. for ``tokenize``); not thread-safe (see ``exclusive``)."""
         return self._llama
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[llama_cpp.Llama]:
+        """The ``Llama`` for a call of one's own (e.g. with a logits processor), while no other call runs.
+
+        Holds the same lock as ``chat`` and ``stream_chat``: the llama.cpp context is not thread-safe.
+        """
+        with self._lock:
+            yield self._llama
 
     def _request(self, messages: list[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -82,8 +82,8 @@ def test_verified_file_is_reused_without_rehashing(
     path = assemble_gguf(spec, tmp_path)
     inode = path.stat().st_ino
     hashed: list[Path] = []
-    real_hash = gguf._hash_file
-    monkeypatch.setattr(gguf, "_hash_file", lambda p: hashed.append(p) or real_hash(p))
+    real_hash = gguf.hash_file
+    monkeypatch.setattr(gguf, "hash_file", lambda p: hashed.append(p) or real_hash(p))
     assert assemble_gguf(spec, tmp_path) == path
     assert path.stat().st_ino == inode and hashed == []
     # Without the sidecar the file is hashed once, found good, kept, and the sidecar rewritten.
@@ -159,6 +159,6 @@ def test_real_bundled_model_assembles(spec_name: str, request: pytest.FixtureReq
     parts = part_files(spec)
     assert len(parts) >= len(spec.distributions)
     assert path.stat().st_size == spec.size
-    assert gguf._hash_file(path) == spec.sha256
+    assert gguf.hash_file(path) == spec.sha256
     with path.open("rb") as f:
         assert f.read(4) == b"GGUF"

@@ -1,0 +1,56 @@
+"""The answering steps after retrieval that are no answerer's own: refusing, and streaming the LLM's answer.
+
+``refusal_for`` is the refusal decision: the answer when retrieval found nothing to answer from
+(no passage, too weak evidence, a question in another language), saying which kind; ``stream_llm_answer``
+streams an LLM answerer's tokens and falls back to the extractive answer when the LLM fails
+mid-answer. Retrieving, and composing the answer itself, are the retriever's and the answerers'
+(``extractive.py``, ``generate.py``); running the steps in order is ``Assistant.stream``'s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from rag.answer.extractive import refusal
+from rag.retrieval.options import filter_mismatch
+from rag.retrieval.spelling import other_language_message
+from rag.types import Answer, ArticleInfo
+
+
+def refusal_for(question: str, options, retrieval, timings: dict, articles: Callable[[], Sequence[ArticleInfo]]) -> Answer | None:
+    """The answer when there is nothing to answer from, saying why; None when there is.
+
+    ``articles`` lists the indexed articles; it is called only when filters excluded every passage.
+    """
+    if retrieval.passages and retrieval.language == "en" and not retrieval.weak:
+        return None
+    answer = refusal(question, as_of=options.as_of, timings_ms=timings)
+    mismatch = filter_mismatch(options, articles()) if not retrieval.passages and options.restricted else ""
+    if mismatch:  # the filters excluded every article: say which, not "the articles don't say"
+        answer.text = mismatch
+    elif retrieval.language != "en":
+        answer.text = other_language_message(retrieval.language)
+    return answer
+
+
+def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float):
+    """Stream the LLM's answer (yields its token events); returns (answer, notice).
+
+    A server gone away mid-answer does not fail the question: ``fallback`` (the extractive answerer)
+    answers, with a notice saying why.
+    """
+    t = time.perf_counter()
+    answer, notice = None, ""
+    try:
+        for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings):
+            if event.kind == "token":
+                timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
+                yield event
+            else:
+                answer = event.answer
+    except Exception as error:
+        notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"
+        answer = fallback.answer(question, passages, as_of=as_of, timings_ms=timings)
+    timings["generation"] = (time.perf_counter() - t) * 1000
+    return answer, notice
