@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
+from rag.answer.cite import MARKER  # citation markers: stripped from the answer's lead
 from rag.retrieval.hybrid import refuses  # the rule itself lives with the retriever; re-exported for the evaluator
 
 HIT_KS = (1, 5, 10)
@@ -147,7 +148,6 @@ def best_thresholds(
 # --- token F1 and the answer's lead -----------------------------------------------------------------
 
 _ARTICLES = frozenset(("a", "an", "the"))
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def answer_tokens(text: str) -> list[str]:
@@ -181,7 +181,7 @@ def lead(text: str) -> str:
     """
     from rag.answer.sentences import sentence_tokenizer
 
-    plain = _MARKERS.sub("", text).strip()
+    plain = MARKER.sub("", text).strip()
     spans = sentence_tokenizer().span_tokenize(plain.split("\n", 1)[0])
     start, end = next(iter(spans), (0, len(plain)))
     return plain[start:end]
