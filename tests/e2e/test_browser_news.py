@@ -23,7 +23,8 @@ APP: dict = {}  # the served app's Assistant, to compare the page with the index
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from rag import Assistant, load_settings, webui
+    from rag import Assistant, load_settings
+    from rag.web import app as webui
 
     root = tmp_path_factory.mktemp("news-app")
     corpus = root / "corpus"
