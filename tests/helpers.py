@@ -77,3 +77,24 @@ def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def stop_process(process, timeout: float = 20) -> None:
+    """Terminate ``process`` and wait for it; kill it if it has not ended after ``timeout`` seconds."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def open_app(context, url: str):
+    """A new page of the browser ``context`` on the web app at ``url``, once its chat and index status show."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#nd-chat")
+    page.wait_for_function("document.querySelector('#nd-status')?.innerText.includes('Index:')")
+    return page

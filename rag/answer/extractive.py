@@ -11,9 +11,10 @@ Retrieval is ``retrieve.py``'s; generated answers and citation checking are ``ge
 from __future__ import annotations
 
 from rag.answer.sentences import Sentence, content_words, number_citations, same_span, split_sentences
+from rag.present.text import DONT_SAY
 from rag.types import Answer, ScoredPassage
 
-NOT_IN_ARTICLES = "The articles don't say. None of the indexed articles contains an answer to this question."
+NOT_IN_ARTICLES = f"{DONT_SAY} None of the indexed articles contains an answer to this question."
 
 
 def refusal(question: str, **fields) -> Answer:

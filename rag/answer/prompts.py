@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rag.present.text import DONT_SAY, date_label
 from rag.types import ScoredPassage
-
-DONT_SAY = "The articles don't say."
 
 ANSWER_SYSTEM = f"""You are newsdesk, a careful assistant for journalists. You answer questions from the numbered news passages the user provides, and from nothing else.
 
@@ -57,8 +56,7 @@ def format_passages(hits: list[ScoredPassage], excerpts: list[str] | None = None
     blocks = []
     for number, hit in enumerate(hits, 1):
         p = hit.passage
-        date = p.date.isoformat() if p.date else "undated"
-        header = f"[{number}] {p.title} ({date}{', ' + p.source if p.source else ''})"
+        header = f"[{number}] {p.title} ({date_label(p.date)}{', ' + p.source if p.source else ''})"
         text = excerpts[number - 1] if excerpts else p.text
         blocks.append(f'{header}\n"""\n{text.strip()}\n"""')
     return "\n\n".join(blocks)

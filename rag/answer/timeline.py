@@ -7,7 +7,7 @@ similarity to the query plus half the share of its content words) picks each art
 sentence from its best passage, and articles whose best sentence scores under
 ``timeline_min_relevance`` are dropped (the best article is kept whenever retrieval found evidence).
 Filters (dates, sources) are validated like a question's (``options.py``). Rendering is the faces'
-(``render_news.py``, the CLI); Markdown export is ``export.py``'s.
+(``web.timeline``, the CLI); Markdown export is ``present.markdown``'s.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import json
 import sys
 
 from rag.cli import news as cli_news
+from rag.present.text import date_label
 
 EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
 
@@ -136,8 +137,7 @@ def _ask(assistant, args) -> int:
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:
-        date = c.date.isoformat() if c.date else "undated"
-        print(f"[{c.number}] {c.title} — {date}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
+        print(f"[{c.number}] {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
         print(f'    "{c.quote.strip()}"')
     return 0
 
@@ -148,8 +148,7 @@ def _list(assistant, args) -> int:
         print(json.dumps([{**a.__dict__, "date": a.date.isoformat() if a.date else None} for a in articles], indent=2))
         return 0
     for a in articles:
-        date = a.date.isoformat() if a.date else "undated   "
-        print(f"{a.id}  {date}  {a.source or '-':<18.18}  {a.chunks:>3} passages  {a.title}")
+        print(f"{a.id}  {date_label(a.date):<10}  {a.source or '-':<18.18}  {a.chunks:>3} passages  {a.title}")
     print(f"{len(articles)} articles")
     return 0
 

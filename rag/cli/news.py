@@ -8,8 +8,9 @@ Subcommands registered by ``__main__.py`` (which keeps ``ingest``, ``ask``, ``li
 from __future__ import annotations
 
 import json
-import re
 import sys
+
+from rag.present.text import date_label, parse_span
 
 
 def add_parsers(commands) -> None:
@@ -80,21 +81,11 @@ def _feeds(assistant, args) -> int:
     return 1 if any(line.kind == "failed" for line in lines) else 0
 
 
-def _spans(values: list[str]) -> list[tuple[int, int]]:
-    spans = []
-    for value in values:
-        match = re.fullmatch(r"\s*(\d+)\s*[-:]\s*(\d+)\s*", value)
-        if not match or int(match.group(1)) >= int(match.group(2)):
-            raise ValueError(f"--span {value!r}: use START-END character offsets, e.g. --span 120-245")
-        spans.append((int(match.group(1)), int(match.group(2))))
-    return spans
-
-
 def _show(assistant, args) -> int:
     try:
-        spans = _spans(args.span)
+        spans = [parse_span(value, nonempty=True) for value in args.span]
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: --span: {error}", file=sys.stderr)
         return 2
     article = assistant.article(args.id)
     if article is None:
@@ -110,7 +101,7 @@ def _show(assistant, args) -> int:
         if start < end:
             text = f"{text[:start]}»{text[start:end]}«{text[end:]}"
     print(article.title)
-    meta = [article.date.isoformat() if article.date else "undated", article.source or "", ", ".join(article.authors)]
+    meta = [date_label(article.date), article.source or "", ", ".join(article.authors)]
     print(" · ".join(m for m in meta if m))
     if article.url:
         print(article.url)
@@ -135,8 +126,7 @@ def _timeline(assistant, args) -> int:
         return 0
     for entry in timeline.entries:
         c = entry.citation
-        date = entry.date.isoformat() if entry.date else "undated   "
-        print(f"{date}  {entry.title}  ({entry.source or '-'})")
+        print(f"{date_label(entry.date):<10}  {entry.title}  ({entry.source or '-'})")
         print(f'    "{c.quote.strip()}" [{c.number}]')
         if entry.url:
             print(f"    {entry.url}")

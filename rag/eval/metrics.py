@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy
 
-from rag.retrieval.hybrid import refuses  # the rule itself lives with the retriever; re-exported for the evaluator
+from rag.answer.cite import MARKER  # citation markers: stripped from the answer's lead
+from rag.retrieval.refusal import refuses  # the rule itself lives with retrieval; re-exported for the evaluator
 
 HIT_KS = (1, 5, 10)
 FAILURE_CLASSES = ("correct", "retrieval_miss", "gold_rank_6_10", "gold_in_context_wrong", "wrongly_refused")
@@ -145,7 +146,6 @@ def best_thresholds(
 # --- token F1 and the answer's lead -----------------------------------------------------------------
 
 _ARTICLES = frozenset(("a", "an", "the"))
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def answer_tokens(text: str) -> list[str]:
@@ -179,7 +179,7 @@ def lead(text: str) -> str:
     """
     from rag.answer.sentences import sentence_tokenizer
 
-    plain = _MARKERS.sub("", text).strip()
+    plain = MARKER.sub("", text).strip()
     spans = sentence_tokenizer().span_tokenize(plain.split("\n", 1)[0])
     start, end = next(iter(spans), (0, len(plain)))
     return plain[start:end]

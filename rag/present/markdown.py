@@ -14,9 +14,10 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
+from rag.answer.cite import MARKER, marker_numbers
+from rag.present.text import DONT_SAY, date_label
 from rag.types import Answer, Citation, Timeline
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 
 
@@ -34,7 +35,7 @@ def _url(url: str) -> str:
 
 def footnote(key: int, citation: Citation) -> str:
     """One footnote: title, date, source, URL, then the quoted span (on an indented continuation line)."""
-    parts = [f"*{escape(citation.title or 'Untitled article')}*", citation.date.isoformat() if citation.date else "undated"]
+    parts = [f"*{escape(citation.title or 'Untitled article')}*", date_label(citation.date)]
     if citation.source:
         parts.append(escape(citation.source))
     link = _url(citation.url)
@@ -69,14 +70,14 @@ def _body(answer: Answer, keys: dict[int, int]) -> str:
             text = text.replace(claim, f"{claim} ⚠ *(unverified)*", 1)
 
     def reference(match: re.Match) -> str:
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        numbers = marker_numbers(match.group(1))
         if not all(n in keys for n in numbers):
             return match.group(0)
         return "".join(f"[^{keys[n]}]" for n in numbers)
 
     # Escape the answer text outside its markers (an LLM may write * or _), then link the markers.
     pieces, position = [], 0
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         pieces.append(_escape_keep(text[position : match.start()]))
         pieces.append(reference(match))
         position = match.end()
@@ -93,9 +94,9 @@ def _escape_keep(text: str) -> str:
 def _answer_block(answer: Answer, numbering: _Numbering, heading: str) -> str:
     lines = [heading, ""] if heading else []
     if answer.refused:
-        lines.append(_escape_keep(answer.text or "The articles don't say."))
+        lines.append(_escape_keep(answer.text or DONT_SAY))
         return "\n".join(lines)
-    cited = {int(n) for group in _MARKER.findall(answer.text or "") for n in re.split(r"\s*[,;]\s*", group)}
+    cited = {n for group in MARKER.findall(answer.text or "") for n in marker_numbers(group)}
     citations = [c for c in answer.citations if c.number in cited] or list(answer.citations)
     keys = numbering.assign(citations)
     lines.append(_body(answer, keys))
@@ -129,8 +130,7 @@ def timeline_markdown(timeline: Timeline) -> str:
     if not timeline.entries:
         return "\n".join(lines + [escape(timeline.notice or "No article matches.")]) + "\n"
     for entry in timeline.entries:
-        date = entry.date.isoformat() if entry.date else "undated"
-        lines.append(f"- **{date}** — *{escape(entry.title)}* ({escape(entry.source or '-')}): “{escape(entry.citation.quote)}”[^{entry.citation.number}]")
+        lines.append(f"- **{date_label(entry.date)}** — *{escape(entry.title)}* ({escape(entry.source or '-')}): “{escape(entry.citation.quote)}”[^{entry.citation.number}]")
     lines.append("")
     lines += [footnote(e.citation.number, e.citation) for e in timeline.entries]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,7 @@
 """The Gradio web app: chat, articles, reader, timeline and feeds, over ``Assistant``.
 
-Modules: ``app`` (``WebUI``, the chat and articles tabs, ``launch``), ``news`` (reader, timeline, feeds tabs),
-``render`` / ``render_news`` (HTML of typed results), ``login`` (password and throttling).
+Modules: ``app`` (``WebUI``: the page and the chat and articles actions), ``articles`` (the Articles
+tab's layout), ``feeds``, ``reader``, ``timeline``, ``downloads`` (those parts of the page),
+``answers`` (the chat's HTML), ``links`` (safe URLs, reader links), ``templating`` (the Jinja templates
+in ``templates/`` and the files in ``static/``), ``serve`` and ``login`` (serving, password, throttling).
 """

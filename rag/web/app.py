@@ -4,9 +4,11 @@
 settings' host, port and password (login attempts throttled, see ``LoginGuard``); ``app.py`` is the
 thin shell that wires them up. Everything the page does goes through a ``WebUI`` method that takes and
 returns plain values (strings, lists, dicts), so it is tested without a browser. The HTML of answers
-and result lines is ``render.py``'s; adding and removing articles is ``Assistant.library``'s
-(``articles.py``): the page reaches the index only through the ``Assistant``. Feeds, reader, Timeline tab
-and downloads are ``webui_news.py``'s; the Gradio imports are in these two modules: importing ``rag`` stays cheap.
+and result lines is ``answers.py``'s; adding and removing articles is ``Assistant.library``'s
+(``ingest.library``): the page reaches the index only through the ``Assistant``. The Feeds section,
+the Reader and Timeline tabs and the chat's downloads are their own modules (``feeds``, ``reader``,
+``timeline``, ``downloads``), which ``build`` lays out; serving is ``serve.py``'s. Nothing outside
+``rag.web`` imports Gradio: importing ``rag`` stays cheap.
 """
 
 import contextlib
@@ -14,20 +16,20 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
 
 from rag.ingest.library import UPLOAD_SUFFIXES, Outcome, one_line, prepare, safe_filename  # noqa: E402,F401  (re-exported)
 from rag.chat import Conversation  # noqa: E402
-from rag.web.login import GuardMiddleware, LaunchError, LoginGuard, check_login_settings, is_local  # noqa: E402,F401  (re-exported)
-from rag.web.render import (  # noqa: E402,F401  (render_answer re-exported)
-    CSS,
-    date_text,
+from rag.web.login import LaunchError, is_local  # noqa: E402,F401  (re-exported)
+from rag.present.text import date_label, date_text  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+from rag.types import ArticleInfo  # noqa: E402
+from rag.web.articles import articles_tab, wire_articles  # noqa: E402
+from rag.web.answers import (  # noqa: E402,F401  (render_answer re-exported)
     render_answer,
     render_error,
     render_outcomes,
@@ -35,9 +37,11 @@ from rag.web.render import (  # noqa: E402,F401  (render_answer re-exported)
     render_question,
     render_streaming,
 )
-from rag.settings import Settings  # noqa: E402
-from rag.types import ArticleInfo  # noqa: E402
-from rag.web.news import NEWS_CSS, NewsUI  # noqa: E402  (feeds, reader, timeline, downloads)
+from rag.web.downloads import Downloads  # noqa: E402
+from rag.web.feeds import FeedsPanel  # noqa: E402
+from rag.web.reader import Reader  # noqa: E402
+from rag.web.serve import launch, launch_options, startup_message  # noqa: E402,F401  (re-exported)
+from rag.web.timeline import TimelineTab  # noqa: E402
 
 log = logging.getLogger("newsdesk.webui")
 
@@ -215,11 +219,11 @@ class WebUI:
     @staticmethod
     def article_choices(rows: list[list]) -> list[tuple[str, str]]:
         """(label, id) pairs for the delete picker from table rows (the first ``MAX_PICKER`` of them)."""
-        return [(f"{title} ({date or 'undated'}) · {aid}", aid) for title, date, _, _, aid in rows[:MAX_PICKER]]
+        return [(f"{title} ({date_label(date)}) · {aid}", aid) for title, date, _, _, aid in rows[:MAX_PICKER]]
 
     # --- Gradio glue: plain methods above → component updates ----------------------------------------
 
-    def _refresh(self, search: str = ""):
+    def refresh(self, search: str = ""):
         """(table rows, delete-picker update, sources-filter update, status) after the index changed."""
         try:
             articles = self.assistant.articles()
@@ -250,34 +254,34 @@ class WebUI:
         outcomes: list[Outcome] = []
         files = list(files or [])
         if not files:
-            yield (render_outcomes([Outcome("info", "Choose one or more files first")]), *self._refresh(search), None)
+            yield (render_outcomes([Outcome("info", "Choose one or more files first")]), *self.refresh(search), None)
             return
         for number, lines in enumerate(self.library.add_files(files, on_progress=self._progress(progress)), 1):
             outcomes += lines
             progress((number, len(files)), desc=f"{number} of {len(files)} files", unit="files")
-            yield render_outcomes(outcomes), *self._refresh(search), gr.update()
-        yield render_outcomes(outcomes), *self._refresh(search), None
+            yield render_outcomes(outcomes), *self.refresh(search), gr.update()
+        yield render_outcomes(outcomes), *self.refresh(search), None
 
     def on_paste(self, text, title, date, source, url, search):
         outcomes = self.library.add_text(text, title, date, source, url)
         clear = not any(o.kind == "failed" for o in outcomes)
         cleared = ("", "", "", "", "") if clear else (gr.update(),) * 5
-        return (render_outcomes(outcomes), *self._refresh(search), *cleared)
+        return (render_outcomes(outcomes), *self.refresh(search), *cleared)
 
     def on_url(self, url, search, progress=gr.Progress()):
         progress(None, desc="fetching")
         outcomes = self.library.add_url(url, on_progress=self._progress(progress))
-        return (render_outcomes(outcomes), *self._refresh(search), "" if not any(o.kind == "failed" for o in outcomes) else gr.update())
+        return (render_outcomes(outcomes), *self.refresh(search), "" if not any(o.kind == "failed" for o in outcomes) else gr.update())
 
     def on_delete(self, ids, search):
-        return (render_outcomes(self.library.delete(ids)), *self._refresh(search))
+        return (render_outcomes(self.library.delete(ids)), *self.refresh(search))
 
     def on_resync(self, search, progress=gr.Progress()):
         outcomes = self.library.resync(on_progress=self._progress(progress))
-        return (render_outcomes(outcomes), *self._refresh(search))
+        return (render_outcomes(outcomes), *self.refresh(search))
 
     def on_search(self, search):
-        rows, picker, _, _ = self._refresh(search)
+        rows, picker, _, _ = self.refresh(search)
         return rows, picker
 
     def on_example(self, evt: gr.SelectData):
@@ -289,13 +293,13 @@ class WebUI:
         return [row[-1]] if row else []
 
     def on_load(self):
-        rows, picker, sources, status = self._refresh("")
+        rows, picker, sources, status = self.refresh("")
         return rows, picker, sources, status, status
 
     # --- the page ------------------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
-        s, news = self.settings, NewsUI(self)
+        s, downloads, feeds, reader, timeline = self.settings, Downloads(), FeedsPanel(self), Reader(self.assistant), TimelineTab(self)
         # delete_cache: Gradio's own copies of uploaded files go after an hour (ours live in data_dir/uploads).
         with gr.Blocks(title="newsdesk", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
             session = gr.State(None)
@@ -325,7 +329,7 @@ class WebUI:
                                 )
                                 send = gr.Button("Send", variant="primary", scale=1, elem_id="nd-send", min_width=80)
                             new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
-                            downloads = news.export_buttons()
+                            downloads.buttons()
                         with gr.Column(scale=1, min_width=240):
                             status = gr.Markdown("**Answers:** …", elem_id="nd-status")
                             with gr.Group():
@@ -342,56 +346,9 @@ class WebUI:
                                     1, MAX_TOP_K, value=min(s.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
                                 )
                 with gr.Tab("Articles", id="articles"):
-                    with gr.Row(equal_height=False):
-                        with gr.Column(scale=2):
-                            with gr.Tabs():
-                                with gr.Tab("Upload files"):
-                                    files = gr.File(
-                                        label=f"Articles ({', '.join(UPLOAD_SUFFIXES)}; up to {s.max_upload_mb:g} MB each)",
-                                        file_count="multiple",
-                                        type="filepath",
-                                        elem_id="nd-files",
-                                    )
-                                    upload = gr.Button("Add files", variant="primary", elem_id="nd-upload")
-                                with gr.Tab("Paste text"):
-                                    paste_title = gr.Textbox(label="Title", elem_id="nd-paste-title")
-                                    with gr.Row():
-                                        paste_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", elem_id="nd-paste-date")
-                                        paste_source = gr.Textbox(label="Source", placeholder="e.g. apnews.com", elem_id="nd-paste-source")
-                                    paste_url = gr.Textbox(label="Link (optional)", placeholder="https://…", elem_id="nd-paste-url")
-                                    paste_text = gr.Textbox(label="Article text", lines=8, elem_id="nd-paste-text")
-                                    paste = gr.Button("Add text", variant="primary", elem_id="nd-paste")
-                                with gr.Tab("Add URL"):
-                                    url = gr.Textbox(label="Web page or PDF", placeholder="https://…", elem_id="nd-url")
-                                    fetch = gr.Button("Fetch and add", variant="primary", elem_id="nd-fetch")
-                                feeds = news.feeds_tab()
-                            result = gr.HTML(elem_id="nd-result")
-                        with gr.Column(scale=3):
-                            articles_status = gr.Markdown(elem_id="nd-articles-status")
-                            with gr.Row():
-                                search = gr.Textbox(
-                                    label="Search articles", placeholder="title, source, date or id", scale=4, elem_id="nd-search"
-                                )
-                                resync = gr.Button(f"Re-sync {Path(s.corpus_dir).name}/", scale=1, elem_id="nd-resync")
-                            table = gr.Dataframe(
-                                headers=["Title", "Date", "Source", "Chunks", "ID"],
-                                datatype=["str", "str", "str", "number", "str"],
-                                interactive=False,
-                                column_widths=["44%", "15%", "17%", "10%", "14%"],
-                                max_height=420,
-                                elem_id="nd-articles",
-                            )
-                            with gr.Row():
-                                to_delete = gr.Dropdown(
-                                    label="Delete articles",
-                                    info="Pick from the list (the search narrows it) or click a row of the table",
-                                    choices=[],
-                                    multiselect=True,
-                                    scale=4,
-                                    elem_id="nd-delete-pick",
-                                )
-                                delete = gr.Button("Delete", variant="stop", scale=1, elem_id="nd-delete")
-                news.tabs(tabs)
+                    articles = articles_tab(s, feeds)
+                timeline.tab()
+                reader.tab(tabs)
 
             # chat
             chat_inputs = [question, chatbot, session, top_k, date_from, date_to, sources]
@@ -403,27 +360,14 @@ class WebUI:
             new_chat.click(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
             chatbot.clear(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
 
-            # articles
-            refreshed = [table, to_delete, sources, articles_status]
-            writes = dict(concurrency_limit=1, concurrency_id="articles", api_visibility="private")
-            actions = [
-                (upload, self.on_upload, [files, search], [result, *refreshed, files]),
-                (paste, self.on_paste, [paste_text, paste_title, paste_date, paste_source, paste_url, search],
-                 [result, *refreshed, paste_text, paste_title, paste_date, paste_source, paste_url]),
-                (fetch, self.on_url, [url, search], [result, *refreshed, url]),
-                (delete, self.on_delete, [to_delete, search], [result, *refreshed]),
-                (resync, self.on_resync, [search], [result, *refreshed]),
-            ]
-            for button, handler, inputs, outputs in actions:  # each write then copies the index status to the chat tab
-                button.click(handler, inputs, outputs, **writes).then(
-                    lambda text: text, articles_status, status, api_visibility="private", queue=False
-                )
-            search.change(self.on_search, [search], [table, to_delete], api_visibility="private", show_progress="hidden")
-            table.select(self.on_row_select, None, to_delete, api_visibility="private", queue=False)
+            wire_articles(self, articles, status=status, sources=sources)
 
-            demo.load(self.on_load, None, [table, to_delete, sources, status, articles_status], api_visibility="private")
-            news.wire(demo, feeds, result=result, refreshed=refreshed, search=search, status=status, articles_status=articles_status,
-                      chat_events=chat_events, session=session, downloads=downloads, clears=[new_chat.click, chatbot.clear])
+            demo.load(self.on_load, None, [articles.table, articles.to_delete, sources, status, articles.articles_status], api_visibility="private")
+            reader.wire(demo)
+            feeds.wire(demo, result=articles.result, refreshed=articles.refreshed, search=articles.search, status=status,
+                       articles_status=articles.articles_status)
+            downloads.wire(chat_events, session, clears=[new_chat.click, chatbot.clear])
+            timeline.wire()
 
             # programmatic use (gradio_client): the only public endpoints
             gr.api(self.ask, api_name="ask", concurrency_limit=4, concurrency_id="chat")
@@ -437,57 +381,7 @@ def build_ui(assistant, *, examples: list[str] | None = None) -> gr.Blocks:
     return WebUI(assistant, examples=examples).build()
 
 
-# --- serving -------------------------------------------------------------------------------------------
-
-
-def launch_options(settings: Settings) -> dict:
-    """``demo.launch`` arguments from the settings; ``LaunchError`` when they are unsafe.
-
-    A password (``auth_user`` + ``auth_password``) is required whenever ``host`` is not a loopback
-    address (at least ``min_password_length`` characters), and used whenever set; failed logins are
-    throttled per client (``LoginGuard``)."""
-    auth = check_login_settings(settings)
-    options = {
-        "server_name": settings.host,
-        "server_port": settings.port,
-        "auth": auth,
-        "auth_message": "newsdesk: sign in with the user and password from the server's settings." if auth else None,
-        "max_file_size": int(settings.max_upload_mb * 1e6),
-        "footer_links": ["api", "settings"],
-        "run_history": False,
-        "enable_monitoring": False,
-        "show_error": False,
-        "css": CSS + NEWS_CSS,
-    }
-    if auth:
-        guard = LoginGuard(settings.login_attempts, settings.login_lockout_s)
-        # Gradio's App is a FastAPI app built from these keyword arguments.
-        options["app_kwargs"] = {"middleware": [Middleware(GuardMiddleware, guard=guard)]}
-    return options
-
-
-def startup_message(settings: Settings) -> str:
-    """What the server prints at start: where it listens, and whether a password protects it."""
-    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    where = f"http://{shown}:{settings.port}"
-    if is_local(settings.host):
-        access = "local only" + (f"; password required (user {settings.auth_user!r})" if settings.auth_password else "")
-        return f"newsdesk: serving on {where} ({access})"
-    return (
-        f"newsdesk: serving on {where}, reachable from other machines; "
-        f"password required (user {settings.auth_user!r}). Uploads limited to {settings.max_upload_mb:g} MB."
-    )
-
-
-def launch(demo: gr.Blocks, settings: Settings, **overrides):
-    """Serve ``demo`` with ``launch_options(settings)``; ``overrides`` win (e.g. ``server_port``,
-    ``prevent_thread_lock`` in tests). Returns what ``demo.launch`` returns."""
-    options = launch_options(settings)
-    options.update(overrides)
-    return demo.launch(**options)
-
-
 __all__ = [
-    "CSS", "ChatSession", "LaunchError", "OptionError", "Outcome", "WebUI", "build_ui", "is_local", "launch",
+    "ChatSession", "LaunchError", "OptionError", "Outcome", "WebUI", "build_ui", "is_local", "launch",
     "launch_options", "prepare", "render_answer", "safe_filename", "startup_message",
 ]  # fmt: skip

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import LIGHTHOUSE, free_port
+from helpers import LIGHTHOUSE, free_port, open_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -83,11 +83,7 @@ def new_page(browser):
         context = browser.new_context(viewport={"width": 1360, "height": height})
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("#nd-chat")
-        page.wait_for_function("document.querySelector('#nd-status')?.innerText.includes('Index:')")
-        return page
+        return open_app(context, url)
 
     yield make
     for context in contexts:

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 from newsroom import NewsSite, rss, write_story
-from helpers import free_port
+from helpers import free_port, open_app
 from test_browser import PERU_QUESTION, SAMPLE, WAIT_MS, ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
@@ -23,7 +23,8 @@ APP: dict = {}  # the served app's Assistant, to compare the page with the index
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from rag import Assistant, load_settings, webui
+    from rag import Assistant, load_settings
+    from rag.web import app as webui
 
     root = tmp_path_factory.mktemp("news-app")
     corpus = root / "corpus"
@@ -46,10 +47,7 @@ def app(tmp_path_factory):
 def page(browser, app):
     context = browser.new_context(viewport={"width": 1360, "height": 940}, accept_downloads=True)
     context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    page.goto(app)
-    page.wait_for_selector("#nd-chat")
-    page.wait_for_function("document.querySelector('#nd-status')?.innerText.includes('Index:')")
+    page = open_app(context, app)
     yield page
     context.close()
 

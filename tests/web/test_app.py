@@ -24,7 +24,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from helpers import LIGHTHOUSE, free_port  # noqa: E402
+from helpers import LIGHTHOUSE, free_port, stop_process  # noqa: E402
 
 from rag.web import app as webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
@@ -118,14 +118,19 @@ def test_render_links_markers_to_source_cards_and_highlights_the_span() -> None:
     assert "\n\n" not in html  # a blank line would end the HTML block in the chat's Markdown
 
 
-def test_render_marks_unsupported_sentences() -> None:
-    answer = Answer(
+def unverified_answer() -> Answer:
+    """An LLM answer whose second sentence no cited passage supports."""
+    return Answer(
         "q",
         "The bank raised rates [1]. It will cut them next year.",
         citations=[citation(1, verified=True)],
         unsupported=["It will cut them next year."],
         mode="llm",
     )
+
+
+def test_render_marks_unsupported_sentences() -> None:
+    answer = unverified_answer()
     html = render_answer(answer)
     assert '<span class="nd-unsupported"' in html
     assert "It will cut them next year." in html.split('<span class="nd-unsupported"', 1)[1]
@@ -288,12 +293,7 @@ def test_app_indexes_the_corpus_on_first_start_then_serves(tmp_path: Path) -> No
                 time.sleep(0.2)
         assert response.status_code == 200 and "newsdesk" in response.text
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def test_prepare_indexes_only_an_empty_index(tmp_path: Path, embedding) -> None:
@@ -405,13 +405,7 @@ class FakeAssistant:
 
 
 def test_streamed_tokens_show_before_the_checked_answer(tmp_path: Path) -> None:
-    final = Answer(
-        "q",
-        "The bank raised rates [1]. It will cut them next year.",
-        citations=[citation(1, verified=True)],
-        unsupported=["It will cut them next year."],
-        mode="llm",
-    )
+    final = unverified_answer()
     tokens = [StreamEvent("token", t) for t in ["The bank ", "raised rates [1]. ", "It will cut them next year."]]
     ui = WebUI(FakeAssistant(settings_for(tmp_path), tokens + [StreamEvent("answer", answer=final)]))
     steps, history, _ = run_chat(ui, "What did the bank do?")

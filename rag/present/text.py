@@ -1,0 +1,39 @@
+"""Presentation rules every face shares (CLI, web page, Markdown export, LLM prompts), each written once.
+
+How a date is shown (YYYY-MM-DD, or "undated"), the words of the "the articles don't say" answer, and
+how a character span is written ("START-END"). Plain functions, no imports from the rest of the
+package; the formats built on them (HTML, Markdown, terminal lines) are the faces' own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+UNDATED = "undated"
+DONT_SAY = "The articles don't say."  # the refusal's first sentence; the LLM is asked to reply exactly this
+
+_SPAN = re.compile(r"\s*(\d{1,9})\s*[-:]\s*(\d{1,9})\s*")
+
+
+def date_text(value: Any) -> str:
+    """A date as YYYY-MM-DD ("" for none)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return str(value) if value else ""
+
+
+def date_label(value: Any) -> str:
+    """A date as YYYY-MM-DD, or "undated" when there is none."""
+    return date_text(value) or UNDATED
+
+
+def parse_span(text: str, *, nonempty: bool = False) -> tuple[int, int]:
+    """(start, end) character offsets from "START-END" (or "START:END"); ``ValueError`` if it is not one,
+    or, with ``nonempty``, if it covers no character."""
+    match = _SPAN.fullmatch(text or "")
+    span = (int(match.group(1)), int(match.group(2))) if match else None
+    if span is None or (nonempty and span[0] >= span[1]):
+        raise ValueError(f"not a span: {(text or '')[:40]!r} (use START-END character offsets, e.g. 120-245)")
+    return span

@@ -1,0 +1,101 @@
+"""The Timeline tab: the articles of a story in date order, each with its best sentence, cited.
+
+``render_timeline`` is the HTML (``templates/timeline.html``; each entry links to the reader);
+``TimelineTab`` is the tab, its Markdown download and the public ``/timeline`` endpoint. Building
+the timeline is ``Assistant.timeline``'s (``answer.timeline``), the filters are read by
+``WebUI.options`` like the chat's, the Markdown is ``present.markdown``'s.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from rag.ingest.library import Outcome, one_line
+from rag.present.text import date_label
+from rag.types import Timeline
+from rag.web.answers import render_outcomes
+from rag.web.downloads import write_download
+from rag.web.links import read_link, safe_url
+from rag.web.templating import render
+
+log = logging.getLogger("newsdesk.webui")
+
+
+def render_timeline(timeline: Timeline) -> str:
+    """A story timeline: one dated entry per article with its best sentence, cited and linked to the reader."""
+    entries = [
+        {
+            "number": e.citation.number,
+            "date": date_label(e.date),
+            "title": e.title,
+            "url": safe_url(e.url),
+            "source": e.source,
+            "read_href": read_link(e.article_id, [(e.citation.start, e.citation.end)]),
+            "quote": e.citation.quote.strip(),
+        }
+        for e in timeline.entries
+    ]
+    return str(render("timeline.html", "timeline", entries=entries, notice=timeline.notice or "No article matches."))
+
+
+class TimelineTab:
+    """The Timeline tab of one ``WebUI`` (its ``Assistant``, its option checks and source list)."""
+
+    def __init__(self, ui) -> None:
+        self.ui = ui
+        self.assistant = ui.assistant
+
+    def timeline(self, query: str, date_from: str = "", date_to: str = "", sources: list[str] | None = None, limit: int = 0) -> dict:
+        """The matching articles of a story in date order (no LLM), each with its best sentence, cited.
+
+        Returns the Timeline as JSON: `query`, `entries` (article_id, title, date, source, url,
+        citation with quote and offsets, relevance) oldest first, and `notice` when none matches.
+        """
+        try:
+            options = self.ui.options(None, date_from, date_to, sources)
+            return self.assistant.timeline(query or "", limit=int(limit) if limit else None, **options).to_dict()
+        except (TypeError, ValueError) as error:
+            raise gr.Error(str(error)) from None
+        except Exception as error:
+            log.exception("timeline %r failed", query)
+            raise gr.Error(f"Could not build the timeline: {one_line(error)}") from None
+
+    def on_timeline(self, query, date_from, date_to, sources):
+        """(timeline HTML, download-button update with its Markdown)."""
+        from rag.present.markdown import timeline_markdown
+
+        try:
+            options = self.ui.options(None, date_from, date_to, sources)
+            timeline = self.assistant.timeline(query or "", **options)
+        except (TypeError, ValueError) as error:
+            return render_outcomes([Outcome("failed", str(error))]), gr.update(value=None, interactive=False)
+        except Exception as error:
+            log.exception("timeline %r failed", query)
+            return render_outcomes([Outcome("failed", f"Could not build the timeline: {one_line(error)}")]), gr.update()
+        if not timeline.entries:
+            return render_timeline(timeline), gr.update(value=None, interactive=False)
+        download = write_download("newsdesk-timeline.md", timeline_markdown(timeline))
+        return render_timeline(timeline), gr.update(value=download, interactive=True)
+
+    def tab(self) -> None:
+        """The Timeline tab and its events (inside the page's outer ``gr.Tabs``)."""
+        with gr.Tab("Timeline", id="timeline") as tab:
+            with gr.Row():
+                query = gr.Textbox(label="Story", placeholder="e.g. Peru Chile border migrants", scale=4, elem_id="nd-tl-query")
+                go = gr.Button("Show timeline", variant="primary", scale=1, elem_id="nd-tl-go")
+            with gr.Row():
+                date_from = gr.DateTime(label="From", include_time=False, type="string", elem_id="nd-tl-from")
+                date_to = gr.DateTime(label="To", include_time=False, type="string", elem_id="nd-tl-to")
+                sources = gr.Dropdown(label="Sources", choices=[], multiselect=True, info="Empty: all sources", elem_id="nd-tl-sources")
+            result = gr.HTML(elem_id="nd-timeline")
+            download = gr.DownloadButton("Download timeline (.md)", size="sm", interactive=False, elem_id="nd-tl-export")
+        private = dict(api_visibility="private")
+        for trigger in (query.submit, go.click):
+            trigger(self.on_timeline, [query, date_from, date_to, sources], [result, download], concurrency_limit=4, concurrency_id="chat", **private)
+        tab.select(lambda: gr.update(choices=self.ui.source_choices()), None, sources, queue=False, **private)
+
+    def wire(self) -> None:
+        """The public ``/timeline`` endpoint."""
+        gr.api(self.timeline, api_name="timeline", concurrency_limit=4, concurrency_id="chat")
