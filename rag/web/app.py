@@ -76,7 +76,7 @@ class WebUI:
         """Adding, deleting and re-syncing articles: the assistant's ``articles.ArticleService``."""
         library = self.assistant.library
         # An app reachable from other machines may not fetch private or loopback URLs (fetch_allow_private).
-        library.served_beyond_localhost = not is_local(self.settings.host)
+        library.served_beyond_localhost = not is_local(self.settings.web.host)
         return library
 
     # --- chat ----------------------------------------------------------------------------------------
@@ -341,7 +341,7 @@ class WebUI:
                                     elem_id="nd-sources-filter",
                                 )
                                 top_k = gr.Slider(
-                                    1, MAX_TOP_K, value=min(s.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
+                                    1, MAX_TOP_K, value=min(s.retrieval.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
                                 )
                 with gr.Tab("Articles", id="articles"):
                     with gr.Row(equal_height=False):
@@ -349,7 +349,7 @@ class WebUI:
                             with gr.Tabs():
                                 with gr.Tab("Upload files"):
                                     files = gr.File(
-                                        label=f"Articles ({', '.join(UPLOAD_SUFFIXES)}; up to {s.max_upload_mb:g} MB each)",
+                                        label=f"Articles ({', '.join(UPLOAD_SUFFIXES)}; up to {s.web.max_upload_mb:g} MB each)",
                                         file_count="multiple",
                                         type="filepath",
                                         elem_id="nd-files",
@@ -374,7 +374,7 @@ class WebUI:
                                 search = gr.Textbox(
                                     label="Search articles", placeholder="title, source, date or id", scale=4, elem_id="nd-search"
                                 )
-                                resync = gr.Button(f"Re-sync {Path(s.corpus_dir).name}/", scale=1, elem_id="nd-resync")
+                                resync = gr.Button(f"Re-sync {Path(s.storage.corpus_dir).name}/", scale=1, elem_id="nd-resync")
                             table = gr.Dataframe(
                                 headers=["Title", "Date", "Source", "Chunks", "ID"],
                                 datatype=["str", "str", "str", "number", "str"],
@@ -448,13 +448,14 @@ def launch_options(settings: Settings) -> dict:
     A password (``auth_user`` + ``auth_password``) is required whenever ``host`` is not a loopback
     address (at least ``min_password_length`` characters), and used whenever set; failed logins are
     throttled per client (``LoginGuard``)."""
-    auth = check_login_settings(settings)
+    web = settings.web
+    auth = check_login_settings(web)
     options = {
-        "server_name": settings.host,
-        "server_port": settings.port,
+        "server_name": web.host,
+        "server_port": web.port,
         "auth": auth,
         "auth_message": "newsdesk: sign in with the user and password from the server's settings." if auth else None,
-        "max_file_size": int(settings.max_upload_mb * 1e6),
+        "max_file_size": int(web.max_upload_mb * 1e6),
         "footer_links": ["api", "settings"],
         "run_history": False,
         "enable_monitoring": False,
@@ -462,7 +463,7 @@ def launch_options(settings: Settings) -> dict:
         "css": CSS + NEWS_CSS,
     }
     if auth:
-        guard = LoginGuard(settings.login_attempts, settings.login_lockout_s)
+        guard = LoginGuard(web.login_attempts, web.login_lockout_s)
         # Gradio's App is a FastAPI app built from these keyword arguments.
         options["app_kwargs"] = {"middleware": [Middleware(GuardMiddleware, guard=guard)]}
     return options
@@ -470,14 +471,15 @@ def launch_options(settings: Settings) -> dict:
 
 def startup_message(settings: Settings) -> str:
     """What the server prints at start: where it listens, and whether a password protects it."""
-    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    where = f"http://{shown}:{settings.port}"
-    if is_local(settings.host):
-        access = "local only" + (f"; password required (user {settings.auth_user!r})" if settings.auth_password else "")
+    web = settings.web
+    shown = f"[{web.host}]" if ":" in web.host else web.host
+    where = f"http://{shown}:{web.port}"
+    if is_local(web.host):
+        access = "local only" + (f"; password required (user {web.auth_user!r})" if web.auth_password else "")
         return f"newsdesk: serving on {where} ({access})"
     return (
         f"newsdesk: serving on {where}, reachable from other machines; "
-        f"password required (user {settings.auth_user!r}). Uploads limited to {settings.max_upload_mb:g} MB."
+        f"password required (user {web.auth_user!r}). Uploads limited to {web.max_upload_mb:g} MB."
     )
 
 
