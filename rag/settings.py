@@ -175,12 +175,11 @@ class Settings(BaseModel):
         """Flat keys (``top_k=8``) go to their group; a group given whole (``retrieval=...``) is kept."""
         if not isinstance(data, dict):
             return data
-        grouped: dict[str, Any] = {}
+        grouped = {key: value for key, value in data.items() if key not in KEYS}  # groups, or unknown keys extra="forbid" names
         for key, value in data.items():
             if key in KEYS:
-                grouped.setdefault(KEYS[key], {})[key] = value
-            else:
-                grouped[key] = value  # a group, or an unknown key that extra="forbid" names
+                given = grouped.get(KEYS[key], {})
+                grouped[KEYS[key]] = {**(dict(given) if isinstance(given, BaseModel) else given), key: value}
         return grouped
 
     def flat(self) -> dict[str, Any]:
@@ -226,7 +225,7 @@ class _Sources(BaseSettings):
 
 # The loader's flat fields are the groups' fields, not a second declaration: a validation error of a
 # source names the flat key the user wrote (``retrieval_mode``), and an env string becomes the key's type.
-FlatSettings = create_model(
+_FlatSettings = create_model(
     "FlatSettings",
     __base__=_Sources,
     **{key: (info.annotation, info) for field in Settings.model_fields.values() for key, info in field.annotation.model_fields.items()},
@@ -235,4 +234,4 @@ FlatSettings = create_model(
 
 def load_settings(**overrides: object) -> Settings:
     """Load settings from the defaults, ``rag.toml``, ``RAG_*`` variables and ``overrides`` (flat keys)."""
-    return Settings.model_validate(FlatSettings(**overrides).model_dump())
+    return Settings.model_validate(_FlatSettings(**overrides).model_dump())

@@ -4,7 +4,7 @@
 (``eval_<hash of the corpus content>`` in the configured data dir, so the user's index is
 untouched and a second run re-uses it through the incremental ingest), then asks every question under
 every *configuration*: a retrieval setting (``bm25``, ``dense``, ``hybrid``; a bare mode keeps the
-user's recency setting, ``MODE:0`` turns recency off, ``MODE:W:HL`` sets weight and half-life) crossed with an answer backend (``extractive``, or an LLM backend named like ``settings.llm``).
+user's recency setting, ``MODE:0`` turns recency off, ``MODE:W:HL`` sets weight and half-life) crossed with an answer backend (``extractive``, or an LLM backend named like ``settings.answer.llm``).
 Each configuration is an ``Assistant`` built from the user's settings with a few fields changed, and all
 of them share one embedding model and one store, so nothing is loaded or indexed twice.
 
