@@ -36,13 +36,13 @@ def main() -> int:
         print(f"newsdesk: {error}", file=sys.stderr)
         return 2
     demo = webui.build_ui(assistant)
-    assistant.library.served_beyond_localhost = not webui.is_local(settings.host)  # also for the feeds' background refresh
+    assistant.library.served_beyond_localhost = not webui.is_local(settings.web.host)  # also for the feeds' background refresh
     feeds.start_refresher(assistant)  # every feed_refresh_minutes (0: off), through the writer queue
     print(webui.startup_message(settings), flush=True)
     try:
         webui.launch(demo, settings)
     except OSError as error:  # e.g. the port is taken
-        print(f"newsdesk: cannot serve on {settings.host}:{settings.port}: {error}", file=sys.stderr)
+        print(f"newsdesk: cannot serve on {settings.web.host}:{settings.web.port}: {error}", file=sys.stderr)
         return 2
     return 0
 

@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     counter = word_piece_counter()
-    chunker = Chunker(counter, settings.chunk_size, settings.chunk_overlap)
-    items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), args.articles)
+    chunker = Chunker(counter, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.ingest.max_file_mb * 1e6), fetch_timeout_s=settings.ingest.fetch_timeout_s), args.articles)
     texts = [embed_text(p) for a in items if not isinstance(a, LoadFailure) for p in chunker.split(a)]
     pieces = sum(min(len(counter(t)), 254) for t in texts)
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {}
     for backend in ("torch", "onnx"):
-        embedding = make_embedding(backend, batch_size=settings.embed_batch_size)
+        embedding = make_embedding(backend, batch_size=settings.embedding.embed_batch_size)
         vectors, seconds = timed_embeddings(embedding, texts, args.runs, chunker.count_pieces)
         query_vectors = np.array([embedding.get_query_embedding(q) for q in questions], dtype=np.float32)
         results[backend] = (np.array(vectors, dtype=np.float32), query_vectors, seconds)

@@ -298,9 +298,9 @@ def main() -> None:
             update={"llm_model_path": args.model_path, "llm_temperature": 0.0, "llm_threads": args.threads}
         ).generation
         llm = make_llm("local", generation, cache_dir=Path(args.cache_dir))
-        judge = EntailmentJudge(llm, min_yes=settings.cite_judge_min_yes)
+        judge = EntailmentJudge(llm, min_yes=settings.citation.cite_judge_min_yes)
         note = f"LLM judge {llm.metadata.model_name} (loaded in {time.perf_counter() - started:.1f} s)"
-    embedding = make_embedding(settings.embed_backend)
+    embedding = make_embedding(settings.embedding.embed_backend)
     verifier = CitationVerifier(embedding, settings.citation, judge=judge)
     run(verifier, answers[:3], hits_of)  # warm-up: embedding and stemmer loaded, llama.cpp buffers
     if judge:

@@ -76,7 +76,7 @@ def bench_newsdesk(settings, embedding, counter, limit: int | None, data_dir: Pa
         with gzip.open(CORPUS, "rt", encoding="utf-8") as full, gzip.open(source, "wt", encoding="utf-8") as part:
             part.writelines(itertools.islice(full, limit))
     store = Store(make_client(data_dir=data_dir), "bench_newsdesk")
-    chunker = Chunker(counter, settings.chunk_size, settings.chunk_overlap)
+    chunker = Chunker(counter, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
     ingestor = Ingestor(store, embedding, chunker, settings.ingest)
     first = ingestor.ingest([source], show_progress=True)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -203,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     from rag.settings import load_settings
 
     settings = load_settings()
-    embedding = make_embedding(settings.embed_backend, settings.embed_model_path, settings.embed_batch_size)
-    counter = word_piece_counter(Path(settings.embed_model_path) if settings.embed_model_path else None)
-    print(f"{os.cpu_count()} CPUs, embedding backend {settings.embed_backend}, chunk_size {settings.chunk_size}, "
+    embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
+    counter = word_piece_counter(Path(settings.embedding.embed_model_path) if settings.embedding.embed_model_path else None)
+    print(f"{os.cpu_count()} CPUs, embedding backend {settings.embedding.embed_backend}, chunk_size {settings.ingest.chunk_size}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
         ours = bench_newsdesk(settings, embedding, counter, args.limit, Path(tmp))
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_stock:
             from rag.ingest.corpus import LoadFailure, load_sources
 
-            items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), args.limit)
+            items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.ingest.max_file_mb * 1e6), fetch_timeout_s=settings.ingest.fetch_timeout_s), args.limit)
             articles = [a for a in items if not isinstance(a, LoadFailure)]
         stock = bench_stock(articles, embedding, counter, Path(tmp)) if articles else None
     sample = ours["texts"][: args.ceiling_passages]

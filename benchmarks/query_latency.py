@@ -46,8 +46,8 @@ def base_set(settings, embedding, limit: int):
     from rag.embed import word_piece_counter
     from rag.ingest.pipeline import embed_text
 
-    chunker = Chunker(word_piece_counter(), settings.chunk_size, settings.chunk_overlap)
-    items = itertools.islice(load_sources([SHARED / "corpus.jsonl.gz"], max_bytes=int(settings.max_file_mb * 1e6), fetch_timeout_s=settings.fetch_timeout_s), limit)
+    chunker = Chunker(word_piece_counter(), settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    items = itertools.islice(load_sources([SHARED / "corpus.jsonl.gz"], max_bytes=int(settings.ingest.max_file_mb * 1e6), fetch_timeout_s=settings.ingest.fetch_timeout_s), limit)
     articles = [a for a in items if not isinstance(a, LoadFailure)]
     passages = [chunker.split(a) for a in articles]
     texts = [embed_text(p) for ps in passages for p in ps]
@@ -120,10 +120,10 @@ def measure(store, embedding, settings, mode: str, questions: list[dict], cache_
     t = time.perf_counter()
     retriever.refresh()
     startup = time.perf_counter() - t
-    retriever.search(questions[0]["question"], QueryOptions(top_k=settings.top_k))  # warm-up
+    retriever.search(questions[0]["question"], QueryOptions(top_k=settings.retrieval.top_k))  # warm-up
     timings = []
     for q in questions:
-        result = retriever.search(q["question"], QueryOptions(top_k=settings.top_k, as_of=parse_date(q.get("question_date"))))
+        result = retriever.search(q["question"], QueryOptions(top_k=settings.retrieval.top_k, as_of=parse_date(q.get("question_date"))))
         timings.append(result.timings_ms)
 
     def stage(name: str) -> list[float]:
@@ -157,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     with (SHARED / "questions.dev.jsonl").open(encoding="utf-8") as handle:
         questions = [json.loads(line) for line in handle if line.strip()][: args.questions]
     settings = load_settings()
-    embedding = make_embedding(settings.embed_backend, settings.embed_model_path, settings.embed_batch_size)
-    print(f"{os.cpu_count()} CPUs, top_k {settings.top_k}, candidates {settings.candidates}, {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
+    embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
+    print(f"{os.cpu_count()} CPUs, top_k {settings.retrieval.top_k}, candidates {settings.retrieval.candidates}, {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     rows = []
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory(prefix="newsdesk-latency-") as tmp:

@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     s = load_settings()
     started = time.perf_counter()
-    generation = s.model_copy(update={"llm_model_path": args.model_path or s.llm_model_path}).generation
+    generation = s.model_copy(update={"llm_model_path": args.model_path or s.generation.llm_model_path}).generation
     llm = make_llm("local", generation, cache_dir=Path(args.cache_dir))
     print(f"model loaded in {time.perf_counter() - started:.1f} s")
     outcomes = run(llm, PATTERNS[: args.patterns])

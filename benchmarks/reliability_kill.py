@@ -49,7 +49,7 @@ CHILD = textwrap.dedent(
     ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, settings.ingest,
                         batch_passages=int(sys.argv[3]))
     print("started", flush=True)
-    report = ingestor.ingest([settings.corpus_dir])
+    report = ingestor.ingest([settings.storage.corpus_dir])
     print("finished", report.passages, flush=True)
     """
 )

@@ -185,7 +185,7 @@ def run(
     assistant.query(questions[0])  # warm: models loaded, BM25 built
     demo = webui.build_ui(assistant)
     webui.launch(demo, settings, prevent_thread_lock=True, quiet=True)
-    base = f"http://127.0.0.1:{settings.port}"
+    base = f"http://127.0.0.1:{settings.web.port}"
     phases = []
     try:
         import httpx

@@ -100,18 +100,18 @@ class Assistant:
             if self._background_embedding is None:
                 from rag.embed import BackgroundEmbedding, make_embedding
 
-                s = self.settings
-                if s.ingest_nice <= 0:
+                s, nice = self.settings.embedding, self.settings.ingest.ingest_nice
+                if nice <= 0:
                     self._background_embedding = self.embedding
                 elif self._embedding_given:
                     given = self.embedding  # a model handed in: the same instance, on the low-priority thread
-                    self._background_embedding = BackgroundEmbedding(lambda: given, s.ingest_nice)
+                    self._background_embedding = BackgroundEmbedding(lambda: given, nice)
                 else:
                     # A second copy of the model (25 MB int8), built on the worker thread; shared by
                     # assistants with the same settings, like the question-side model.
-                    key = ("ingest-embedding", s.embed_backend, s.embed_model_path, s.embed_batch_size, s.ingest_nice)
+                    key = ("ingest-embedding", s, nice)
                     build = lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)  # noqa: E731
-                    self._background_embedding = shared_component(key, lambda: BackgroundEmbedding(build, s.ingest_nice))
+                    self._background_embedding = shared_component(key, lambda: BackgroundEmbedding(build, nice))
             return self._background_embedding
 
     @property
@@ -125,7 +125,7 @@ class Assistant:
 
     def _embed_model_dir(self) -> Path | None:
         """The configured embedding model's folder (its vocabulary counts word pieces), None for the bundled one."""
-        path = self.settings.embed_model_path
+        path = self.settings.embedding.embed_model_path
         return Path(path) if path else None
 
     @property
@@ -133,7 +133,7 @@ class Assistant:
         with self._lock:
             if self._chunker is None:
                 s = self.settings
-                self._chunker = Chunker(word_piece_counter(self._embed_model_dir()), s.chunk_size, s.chunk_overlap)
+                self._chunker = Chunker(word_piece_counter(self._embed_model_dir()), s.ingest.chunk_size, s.ingest.chunk_overlap)
             return self._chunker
 
     @property
@@ -146,7 +146,7 @@ class Assistant:
                     self.store,
                     self.embedding,
                     s.retrieval,
-                    cache_dir=s.data_dir / "cache" / "bm25",
+                    cache_dir=s.storage.data_dir / "cache" / "bm25",
                     known_words=lambda: model_vocabulary(model_dir),
                 )
                 # Built while a write runs: keep to the index as it stands until the write commits.
@@ -172,9 +172,9 @@ class Assistant:
                 if llm is not None:
                     s = self.settings
                     self._llm = llm
-                    judge = EntailmentJudge(llm, min_yes=s.cite_judge_min_yes) if s.cite_judge else None
+                    judge = EntailmentJudge(llm, min_yes=s.citation.cite_judge_min_yes) if s.citation.cite_judge else None
                     verifier = CitationVerifier(self.embedding, s.citation, judge=judge)
-                    self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.llm_context_sentences)
+                    self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.answer.llm_context_sentences)
             return self._generator
 
     def llm_status(self) -> str:
@@ -229,9 +229,9 @@ class Assistant:
             self.ingest_embedding,
             self.chunker,
             s.ingest,
-            allow_private=allow_private(s.fetch_allow_private, served_beyond_localhost=served_beyond_localhost),
+            allow_private=allow_private(s.ingest.fetch_allow_private, served_beyond_localhost=served_beyond_localhost),
         )
-        sources = list(sources) if sources else [s.corpus_dir]
+        sources = list(sources) if sources else [s.storage.corpus_dir]
         with self._writing_batch():
             report = ingestor.ingest(sources, sync=sync, show_progress=show_progress, on_progress=on_progress)
         changed = set(report.added) | set(report.updated)
@@ -375,7 +375,7 @@ class Assistant:
 
         Returns ``question`` unchanged when there is no history, no LLM, or rewriting is turned off.
         """
-        if not history or not self.settings.rewrite_followups or self.generator is None:
+        if not history or not self.settings.answer.rewrite_followups or self.generator is None:
             return question
 
         text = ""

@@ -38,13 +38,13 @@ def shared_component(key: tuple, build):
 def shared_llm(settings) -> tuple[object | None, str]:
     """(the LlamaIndex LLM ``settings.llm`` chooses, ``""``), or (``None``, why answers are extractive)."""
     s = settings
-    if s.llm == "extractive":
+    if s.answer.llm == "extractive":
         return None, "extractive mode (RAG_LLM=extractive)"
-    backend = "local" if s.llm == "auto" else s.llm
+    backend = "local" if s.answer.llm == "auto" else s.answer.llm
     generation = s.generation
 
     def build():
-        llm = llms.make_llm(backend, generation, cache_dir=s.data_dir)
+        llm = llms.make_llm(backend, generation, cache_dir=s.storage.data_dir)
         llms.probe(llm)
         return llm
 

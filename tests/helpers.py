@@ -10,6 +10,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_ARTICLE = REPO / "corpus" / "000_acb8fec70e58ae20.txt"
 SHARED_EVAL = REPO.parent / "shared" / "eval" / "realtimeqa"
+PERU_QUESTION = "Why did Peru declare a state of emergency at its border with Chile?"
+BROWSER_WAIT_MS = 90_000  # how long a browser test waits for an extractive answer or a page change
+
+
+def ask(page, question: str) -> None:
+    """Type ``question`` into the web chat of a Playwright ``page`` and send it."""
+    box = page.locator("#nd-question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
 # Debian's chromium, headless, for the browser tests (Playwright's own browser download does not work offline).
 CHROMIUM_ARGS = [
     "--headless",

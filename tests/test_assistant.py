@@ -177,7 +177,7 @@ def test_assistants_with_the_same_settings_share_the_embedding_model(make_settin
     settings = make_settings()
     first, second = Assistant(settings), Assistant(settings)
     assert first.embedding is second.embedding
-    other = Assistant(make_settings(embed_batch_size=settings.embed_batch_size + 1))
+    other = Assistant(make_settings(embed_batch_size=settings.embedding.embed_batch_size + 1))
     assert other.embedding is not first.embedding  # different settings: a model of its own
 
 

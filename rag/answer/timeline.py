@@ -38,7 +38,7 @@ def build_timeline(assistant, query: str, options, limit: int | None = None) -> 
     from rag.retrieval.spelling import other_language_message
 
     started = time.perf_counter()
-    s = assistant.settings
+    s = assistant.settings.news
     limit = limit or s.timeline_max_articles
     timeline = Timeline(query=query)
     if not query:

@@ -35,8 +35,8 @@ def stage_ms(timings: dict[str, float], stage: str) -> float | None:
 def summarise(outcomes: Sequence[Outcome], config: RetrievalConfig, backend: str, settings=None) -> dict[str, Any]:
     """One configuration's metrics (see the module docstring); ``None`` where a metric does not apply.
 
-    With ``settings``, also the refusal thresholds that would best separate the two question sets:
-    ``min_evidence`` alone at the configured ``min_coverage``, and both together.
+    With ``settings`` (the ``RetrievalSettings`` group), also the refusal thresholds that would best
+    separate the two question sets: ``min_evidence`` alone at the configured ``min_coverage``, and both together.
     """
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]

@@ -4,7 +4,7 @@
 (``eval_<hash of the corpus content>`` in the configured data dir, so the user's index is
 untouched and a second run re-uses it through the incremental ingest), then asks every question under
 every *configuration*: a retrieval setting (``bm25``, ``dense``, ``hybrid``; a bare mode keeps the
-user's recency setting, ``MODE:0`` turns recency off, ``MODE:W:HL`` sets weight and half-life) crossed with an answer backend (``extractive``, or an LLM backend named like ``settings.llm``).
+user's recency setting, ``MODE:0`` turns recency off, ``MODE:W:HL`` sets weight and half-life) crossed with an answer backend (``extractive``, or an LLM backend named like ``settings.answer.llm``).
 Each configuration is an ``Assistant`` built from the user's settings with a few fields changed, and all
 of them share one embedding model and one store, so nothing is loaded or indexed twice.
 
@@ -99,8 +99,8 @@ class Evaluator:
         report = self.base.ingest([self.corpus], show_progress=show_progress)
         self.aliases = {dup: owner for dup, owner in report.duplicates}
         return {
-            "collection": self.settings.collection,
-            "data_dir": str(self.settings.data_dir),
+            "collection": self.settings.storage.collection,
+            "data_dir": str(self.settings.storage.data_dir),
             "added": len(report.added),
             "updated": len(report.updated),
             "unchanged": len(report.unchanged),
@@ -178,7 +178,7 @@ class Evaluator:
                     assistant = self.assistant(config, backend)
                     # Gold-context reading sees top_k passages of the gold articles: without the
                     # per-article cap, which would leave a one-article question 2 passages.
-                    reader = self.assistant(config, backend, max_passages_per_article=self.settings.top_k) if gold_context else None
+                    reader = self.assistant(config, backend, max_passages_per_article=self.settings.retrieval.top_k) if gold_context else None
                     # Keep one-off costs out of the timed questions: the BM25 index, and on the first
                     # configuration of a backend the lazy imports and first model runs.
                     assistant.retriever.refresh()
@@ -192,7 +192,7 @@ class Evaluator:
                         done.append(outcome)
                         bar.update(1)
                     outcomes.extend(done)
-                    summaries.append(summarise(done, config, backend, self.settings))
+                    summaries.append(summarise(done, config, backend, self.settings.retrieval))
         return EvalRun(outcomes, summaries, skipped)
 
     def _ask(self, assistant, q: EvalQuestion, gold: set[str], config: str, backend: str, answers: bool = True) -> Outcome:
@@ -289,7 +289,7 @@ def _streamed(events, started: float | None = None, timings: dict[str, float] | 
 def main(settings, args) -> int:
     """The ``python -m rag eval`` command (arguments parsed in ``rag/cli/main.py``)."""
     try:
-        configs = parse_configs(args.configs, settings.recency_half_life_days)
+        configs = parse_configs(args.configs, settings.retrieval.recency_half_life_days)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -325,7 +325,7 @@ def main(settings, args) -> int:
         print("acc raw / read raw: the LLM's text before the citation check; read: answered from the gold articles' passages.")
     for s in run.summaries:
         if "suggested_min_evidence" in s:
-            print(refusal_line(s, settings))
+            print(refusal_line(s, settings.retrieval))
     if args.out:
         for path in write_outputs(run, Path(args.out)):
             print(f"wrote {path}")

@@ -129,19 +129,19 @@ class FeedService:
     def __init__(self, assistant) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
-        self.feeds = FeedList(Path(self.settings.data_dir) / FEEDS_FILE)
+        self.feeds = FeedList(Path(self.settings.storage.data_dir) / FEEDS_FILE)
         self._refreshing = threading.Lock()  # one refresh at a time (background and "refresh now")
 
     def _allow_private(self) -> bool:
         from rag.ingest.fetch import allow_private
 
         served = getattr(self.assistant.library, "served_beyond_localhost", False)
-        return allow_private(self.settings.fetch_allow_private, served_beyond_localhost=served)
+        return allow_private(self.settings.ingest.fetch_allow_private, served_beyond_localhost=served)
 
     def _fetch(self, url: str):
         from rag.ingest.fetch import fetch
 
-        s = self.settings
+        s = self.settings.ingest
         return fetch(url, max_bytes=int(s.max_file_mb * 1e6), deadline_s=s.fetch_timeout_s, allow_private=self._allow_private())
 
     def read(self, url: str) -> ParsedFeed:
@@ -273,7 +273,7 @@ class FeedService:
         name = item.title or item.link or "untitled item"
         reason = "the item has no link"
         if item.link:
-            s = self.settings
+            s = self.settings.ingest
             try:
                 loaded = next(
                     load_sources(
@@ -406,7 +406,7 @@ class FeedRefresher:
 
 def start_refresher(assistant) -> FeedRefresher | None:
     """Start refreshing ``assistant``'s feeds every ``feed_refresh_minutes``; None when the setting is 0."""
-    minutes = assistant.settings.feed_refresh_minutes
+    minutes = assistant.settings.news.feed_refresh_minutes
     return FeedRefresher(assistant.feeds, minutes).start() if minutes > 0 else None
 
 

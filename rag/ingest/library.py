@@ -70,7 +70,7 @@ class ArticleService:
     def __init__(self, assistant) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
-        self.uploads_dir = Path(self.settings.data_dir) / "uploads"
+        self.uploads_dir = Path(self.settings.storage.data_dir) / "uploads"
         # Set by a web app reachable from other machines: then "Add URL" may not fetch private or
         # loopback addresses unless the fetch_allow_private setting says so (the CLI and a local app may).
         self.served_beyond_localhost = False
@@ -125,9 +125,9 @@ class ArticleService:
             size = path.stat().st_size
         except OSError:
             return [Outcome("failed", f"{shown}: the upload did not arrive; try again")]
-        limit = self.settings.max_upload_mb * 1e6
+        limit = self.settings.web.max_upload_mb * 1e6
         if size > limit:
-            return [Outcome("failed", f"{shown}: too large ({size / 1e6:.1f} MB > {self.settings.max_upload_mb:g} MB limit)")]
+            return [Outcome("failed", f"{shown}: too large ({size / 1e6:.1f} MB > {self.settings.web.max_upload_mb:g} MB limit)")]
         if size == 0:
             return [Outcome("failed", f"{shown}: empty file")]
         digest = hashlib.sha256()
@@ -219,7 +219,7 @@ class ArticleService:
         except Exception as error:
             log.exception("deleting %s failed", ids)
             return [Outcome("failed", f"Could not delete: {one_line(error)}")]
-        corpus = Path(self.settings.corpus_dir).resolve()
+        corpus = Path(self.settings.storage.corpus_dir).resolve()
         outcomes = []
         for i in ids:
             info = before.get(i)
@@ -247,7 +247,7 @@ class ArticleService:
 
     def resync(self, on_progress: Progress | None = None) -> list[Outcome]:
         """Re-read the corpus folder: add new and changed files, drop articles whose files are gone."""
-        corpus = Path(self.settings.corpus_dir)
+        corpus = Path(self.settings.storage.corpus_dir)
         if not corpus.is_dir():
             return [Outcome("failed", f"The corpus folder {corpus} does not exist; nothing was changed")]
         try:
@@ -270,7 +270,7 @@ def prepare(assistant, out=None):
 
     Returns the ``IngestReport``, or None when there was nothing to do."""
     out = out or sys.stdout
-    corpus = Path(assistant.settings.corpus_dir)
+    corpus = Path(assistant.settings.storage.corpus_dir)
     if assistant.articles():
         return None
     if not corpus.is_dir() or not expand_sources([corpus]):

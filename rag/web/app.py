@@ -79,7 +79,7 @@ class WebUI:
         """Adding, deleting and re-syncing articles: the assistant's ``articles.ArticleService``."""
         library = self.assistant.library
         # An app reachable from other machines may not fetch private or loopback URLs (fetch_allow_private).
-        library.served_beyond_localhost = not is_local(self.settings.host)
+        library.served_beyond_localhost = not is_local(self.settings.web.host)
         return library
 
     # --- chat ----------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class WebUI:
                                     elem_id="nd-sources-filter",
                                 )
                                 top_k = gr.Slider(
-                                    1, MAX_TOP_K, value=min(s.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
+                                    1, MAX_TOP_K, value=min(s.retrieval.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
                                 )
                 with gr.Tab("Articles", id="articles"):
                     articles = articles_tab(s, feeds)

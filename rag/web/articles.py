@@ -22,7 +22,7 @@ def articles_tab(s, feeds) -> SimpleNamespace:
             with gr.Tabs():
                 with gr.Tab("Upload files"):
                     files = gr.File(
-                        label=f"Articles ({', '.join(UPLOAD_SUFFIXES)}; up to {s.max_upload_mb:g} MB each)",
+                        label=f"Articles ({', '.join(UPLOAD_SUFFIXES)}; up to {s.web.max_upload_mb:g} MB each)",
                         file_count="multiple",
                         type="filepath",
                         elem_id="nd-files",
@@ -47,7 +47,7 @@ def articles_tab(s, feeds) -> SimpleNamespace:
                 search = gr.Textbox(
                     label="Search articles", placeholder="title, source, date or id", scale=4, elem_id="nd-search"
                 )
-                resync = gr.Button(f"Re-sync {Path(s.corpus_dir).name}/", scale=1, elem_id="nd-resync")
+                resync = gr.Button(f"Re-sync {Path(s.storage.corpus_dir).name}/", scale=1, elem_id="nd-resync")
             table = gr.Dataframe(
                 headers=["Title", "Date", "Source", "Chunks", "ID"],
                 datatype=["str", "str", "str", "number", "str"],

@@ -51,7 +51,7 @@ class FeedsPanel:
         except Exception as error:
             return render_outcomes([Outcome("failed", one_line(error))]), gr.update(choices=[], value=None)
         choices = [(f"{s.title or s.url} · {s.url}", s.url) for s in subscriptions]
-        return render_feeds(subscriptions, self.settings.feed_refresh_minutes), gr.update(choices=choices, value=None)
+        return render_feeds(subscriptions, self.settings.news.feed_refresh_minutes), gr.update(choices=choices, value=None)
 
     def _after(self, lines: list[Outcome], search: str):
         return (render_outcomes(lines), *self.feeds_view(), *self.ui.refresh(search))

@@ -40,8 +40,9 @@ def is_local(host: str) -> bool:
 def check_login_settings(settings) -> tuple[str, str] | None:
     """The (user, password) the app must ask for, or None; ``LaunchError`` naming the fix when unsafe.
 
-    A password is required whenever ``host`` is not a loopback address, and then must be at least
-    ``min_password_length`` characters; a password set for a local host is used as given."""
+    ``settings``: the ``WebSettings`` group. A password is required whenever ``host`` is not a loopback
+    address, and then must be at least ``min_password_length`` characters; a password set for a local
+    host is used as given."""
     auth = None
     if settings.auth_password or settings.auth_user:
         if not (settings.auth_user and settings.auth_password):

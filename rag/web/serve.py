@@ -20,6 +20,7 @@ def launch_options(settings: Settings) -> dict:
     A password (``auth_user`` + ``auth_password``) is required whenever ``host`` is not a loopback
     address (at least ``min_password_length`` characters), and used whenever set; failed logins are
     throttled per client (``LoginGuard``)."""
+    settings = settings.web
     auth = check_login_settings(settings)
     options = {
         "server_name": settings.host,
@@ -42,6 +43,7 @@ def launch_options(settings: Settings) -> dict:
 
 def startup_message(settings: Settings) -> str:
     """What the server prints at start: where it listens, and whether a password protects it."""
+    settings = settings.web
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     where = f"http://{shown}:{settings.port}"
     if is_local(settings.host):

@@ -141,7 +141,7 @@ PIER = "Repairs to the north pier will cost 3 million euros, the port authority 
 
 
 def cheap(claim, sentence):
-    return check_claim(claim, sentence, min_support=load_settings().cite_min_support, names_elsewhere=capitalised_words([sentence]))
+    return check_claim(claim, sentence, min_support=load_settings().citation.cite_min_support, names_elsewhere=capitalised_words([sentence]))
 
 
 @pytest.mark.parametrize(
@@ -278,7 +278,7 @@ def test_the_llm_answerer_passes_the_question_to_the_check(embedding):
 def test_llm_judge_rejects_the_chilean_claim_and_accepts_the_peruvian_one(local_llm, embedding):
     from rag.answer.entail import EntailmentJudge
 
-    judge = EntailmentJudge(local_llm, min_yes=load_settings().cite_judge_min_yes)
+    judge = EntailmentJudge(local_llm, min_yes=load_settings().citation.cite_judge_min_yes)
     verifier = make_verifier(embedding, judge)
     swapped = verifier.check(CHILE_CLAIM, sample_hits())
     assert swapped.citations == [] and swapped.unsupported and "[1]" not in swapped.text

@@ -39,7 +39,7 @@ def test_timeline_lists_the_story_in_date_order_with_a_cited_sentence_each(desk)
         article = desk.article(entry.article_id)
         assert c.number == number and c.article_id == entry.article_id and c.url == entry.url == article.url
         assert article.text[c.start : c.end] == c.quote and c.quote.strip() != entry.title
-        assert entry.relevance >= desk.settings.timeline_min_relevance
+        assert entry.relevance >= desk.settings.news.timeline_min_relevance
     assert "state of emergency" in timeline.entries[2].citation.quote
     as_json = json.loads(json.dumps(timeline.to_dict()))
     assert as_json["entries"][0]["date"] == "2025-11-18" and as_json["entries"][0]["citation"]["quote"] == timeline.entries[0].citation.quote
@@ -73,7 +73,7 @@ def test_no_matching_story_is_a_notice_not_a_list_of_noise(desk, make_settings, 
     off = desk.timeline("Who won the 2022 football World Cup final?")
     assert off.entries == [] and "No article matches" in off.notice
     assert desk.timeline("   ").entries == []
-    empty = Assistant(make_settings(data_dir=desk.settings.data_dir.parent / "empty"), embedding=embedding).timeline(QUERY)
+    empty = Assistant(make_settings(data_dir=desk.settings.storage.data_dir.parent / "empty"), embedding=embedding).timeline(QUERY)
     assert empty.entries == [] and "index is empty" in empty.notice
 
 

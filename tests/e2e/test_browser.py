@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import LIGHTHOUSE, free_port, open_app
+from helpers import BROWSER_WAIT_MS as WAIT_MS
+from helpers import LIGHTHOUSE, PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port, open_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,9 +34,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "corpus" / "000_acb8fec70e58ae20.txt"
-PERU_QUESTION = "Why did Peru declare a state of emergency at its border with Chile?"
-WAIT_MS = 90_000
 LLM_WAIT_MS = 600_000  # a CPU-only LLM answer: seconds when the machine is idle, minutes when it is shared
 
 
@@ -98,12 +96,6 @@ def choose_files(page, *paths: Path) -> None:
         " return names.every(n => t.includes(n)); }",
         arg=[p.name for p in paths],
     )
-
-
-def ask(page, question: str) -> None:
-    box = page.locator("#nd-question textarea")
-    box.fill(question)
-    box.press("Enter")
 
 
 def last_answer(page):

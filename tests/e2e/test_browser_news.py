@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 from newsroom import NewsSite, rss, write_story
-from helpers import free_port, open_app
-from test_browser import PERU_QUESTION, SAMPLE, WAIT_MS, ask
+from helpers import BROWSER_WAIT_MS as WAIT_MS
+from helpers import PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port, open_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
 

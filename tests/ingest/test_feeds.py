@@ -162,7 +162,7 @@ def test_subscriptions_file_is_written_atomically_and_a_damaged_one_is_never_ove
 
     url = site.feed("/rss.xml", rss("Wire", []))
     news.feeds.add(url)
-    path = news.settings.data_dir / "feeds.json"
+    path = news.settings.storage.data_dir / "feeds.json"
     assert json.loads(path.read_text())["feeds"][0]["url"] == url
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".feeds-")]
     path.write_text("{ not json", encoding="utf-8")

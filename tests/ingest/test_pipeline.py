@@ -105,7 +105,7 @@ CHILD = textwrap.dedent(
     from rag.ingest.pipeline import Ingestor
     ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, assistant.settings.ingest, batch_passages=8)
     print("started", flush=True)
-    ingestor.ingest([settings.corpus_dir])
+    ingestor.ingest([settings.storage.corpus_dir])
     print("finished", flush=True)
     """
 )

@@ -138,7 +138,7 @@ def test_bm25_cache_is_reused_until_the_store_changes(make_settings, embedding, 
     """A second process over an unchanged store loads BM25 from disk; a write makes it rebuild."""
     question = "Which rocket carried the weather satellite?"
     first = news.retrieve(question)
-    cache = make_settings().data_dir / "cache" / "bm25"
+    cache = make_settings().storage.data_dir / "cache" / "bm25"
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
 
     reopened = Assistant(make_settings(), embedding=embedding, store=news.store)
@@ -163,7 +163,7 @@ def test_bm25_cache_is_reused_until_the_store_changes(make_settings, embedding, 
 
 def test_bm25_cache_survives_a_damaged_entry(make_settings, embedding, news):
     news.retrieve("harbour fees")
-    cache = make_settings().data_dir / "cache" / "bm25"
+    cache = make_settings().storage.data_dir / "cache" / "bm25"
     (entry,) = cache.iterdir()
     (entry / "passages.json").write_text("{not json", encoding="utf-8")
     reopened = Assistant(make_settings(), embedding=embedding, store=news.store)

@@ -614,7 +614,7 @@ def test_deleting_a_corpus_article_says_a_resync_brings_it_back(ui: WebUI) -> No
 
 
 def test_resync_adds_new_files_and_drops_removed_ones(ui: WebUI) -> None:
-    corpus = Path(ui.settings.corpus_dir)
+    corpus = Path(ui.settings.storage.corpus_dir)
     (corpus / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
     outcomes = ui.library.resync()
     assert outcomes[0].kind == "info" and "added 1" in outcomes[0].text

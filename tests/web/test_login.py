@@ -29,15 +29,15 @@ def settings_for(tmp_path: Path, **overrides):
 @pytest.mark.parametrize("password", ["x", "short-pass1"])
 def test_an_exposed_host_refuses_a_short_password(tmp_path: Path, password: str) -> None:
     with pytest.raises(LaunchError, match="at least 12") as caught:
-        check_login_settings(settings_for(tmp_path, host="0.0.0.0", auth_user="editor", auth_password=password))
+        check_login_settings(settings_for(tmp_path, host="0.0.0.0", auth_user="editor", auth_password=password).web)
     assert "RAG_AUTH_PASSWORD" in str(caught.value)
 
 
 def test_a_long_enough_password_or_a_local_host_is_accepted(tmp_path: Path) -> None:
     exposed = settings_for(tmp_path, host="0.0.0.0", auth_user="editor", auth_password=PASSWORD)
-    assert check_login_settings(exposed) == ("editor", PASSWORD)
+    assert check_login_settings(exposed.web) == ("editor", PASSWORD)
     local = settings_for(tmp_path, host="127.0.0.1", auth_user="editor", auth_password="x")
-    assert check_login_settings(local) == ("editor", "x")  # only this machine can try it
+    assert check_login_settings(local.web) == ("editor", "x")  # only this machine can try it
 
 
 def test_app_exits_with_one_clear_line_for_a_short_password(tmp_path: Path) -> None:
