@@ -26,7 +26,6 @@ from rag.ingest.corpus import SUPPORTED_SUFFIXES, expand_sources, is_url, origin
 log = logging.getLogger("newsdesk.articles")
 
 UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # an upload is read like any file (corpus.py)
-upload_suffix = supported_suffix
 MAX_NAME_BYTES = 160  # an upload's stored name, in UTF-8 bytes: file systems allow 255, and a 13-byte prefix is added
 Progress = Callable[[int, str], None]  # (articles read so far, what happened last), as ``Ingestor`` reports it
 
@@ -54,7 +53,7 @@ def safe_filename(name: str) -> str:
     base = unicodedata.normalize("NFC", base)
     base = re.sub(r"[^\w.-]+", "_", base)  # \w is Unicode-aware: letters and digits of every script
     base = re.sub(r"\.{2,}", ".", base)
-    suffix = upload_suffix(base) or "".join(Path(base).suffixes[-2:])[-20:]
+    suffix = supported_suffix(base) or "".join(Path(base).suffixes[-2:])[-20:]
     stem = base[: len(base) - len(suffix)] if suffix else base
     stem = stem.lstrip("._-")
     if not stem.strip("._-"):
@@ -119,7 +118,7 @@ class ArticleService:
         """
         path = Path(path)
         shown = safe_filename(name or path.name)
-        if not upload_suffix(shown):
+        if not supported_suffix(shown):
             return [Outcome("failed", f"{shown}: unsupported file type; use one of {' '.join(UPLOAD_SUFFIXES)}")]
         try:
             size = path.stat().st_size
@@ -130,10 +129,8 @@ class ArticleService:
             return [Outcome("failed", f"{shown}: too large ({size / 1e6:.1f} MB > {self.settings.max_upload_mb:g} MB limit)")]
         if size == 0:
             return [Outcome("failed", f"{shown}: empty file")]
-        digest = hashlib.sha256()
         with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+            digest = hashlib.file_digest(handle, "sha256")
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         uploads = self.uploads_dir.resolve()
         target = (uploads / f"{digest.hexdigest()[:12]}_{shown}").resolve()
@@ -284,4 +281,4 @@ def prepare(assistant, out=None):
     return report
 
 
-__all__ = ["ArticleService", "Outcome", "UPLOAD_SUFFIXES", "one_line", "origin_file", "prepare", "safe_filename", "upload_suffix"]
+__all__ = ["ArticleService", "Outcome", "UPLOAD_SUFFIXES", "one_line", "origin_file", "prepare", "safe_filename"]

@@ -244,9 +244,4 @@ class Ingestor:
         return gone
 
 
-def default_sources(corpus_dir: Path) -> list[Path]:
-    """What ``ingest`` reads when given nothing: the corpus folder."""
-    return [corpus_dir]
-
-
-__all__ = ["IngestReport", "Ingestor", "default_sources", "embed_text", "expand_sources"]
+__all__ = ["IngestReport", "Ingestor", "embed_text", "expand_sources"]
