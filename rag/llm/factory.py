@@ -159,6 +159,8 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
             from llama_index.llms.openai_like import OpenAILike
         except ImportError as err:
             raise _extra_missing("openai", err) from err
+        from rag.deadline import deadline_client
+
         return OpenAILike(
             model=s.openai_model,
             api_base=s.openai_base_url,
@@ -189,20 +191,11 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
     raise ValueError(f"Unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def deadline_client(total_s: float):
-    """An ``httpx.Client`` whose every request ends within ``total_s`` seconds, headers and body together.
-
-    httpx's timeouts are per operation: a server that sends one byte every few seconds never trips
-    a read timeout, so an answer could take forever. ``deadline.DeadlineTransport`` enforces the total.
-    """
-    from rag.deadline import deadline_client as client
-
-    return client(total_s)
-
-
 def _get(url: str, setting: str, what: str, timeout_s: float, key_setting: str = "", api_key: str = "") -> Any:
     """GET ``url``; an unreachable server or an HTTP error becomes :class:`LLMUnavailable` naming ``setting``."""
     import httpx
+
+    from rag.deadline import deadline_client
 
     try:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
