@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from rag.ingest.library import one_line
-from rag.ingest.corpus import domain, is_url
+from rag.ingest.articles import domain
+from rag.ingest.sources import is_url
 
 _FEED_TYPES = ("rss", "atom", "xml")
 

@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from rag.ingest.library import Outcome, one_line
-from rag.ingest.corpus import domain, is_url
+from rag.ingest.articles import domain
+from rag.ingest.sources import is_url
 from rag.ingest.feed_parse import FeedError, FeedItem, ParsedFeed, looks_like_feed, parse_feed
 from rag.types import Article
 
@@ -262,7 +263,8 @@ class FeedService:
 
     def _load_item(self, feed: ParsedFeed, item: FeedItem) -> tuple[Article | None, Outcome | None]:
         """The item's article (its page, else its summary) and a line when something is worth saying."""
-        from rag.ingest.corpus import LoadFailure, load_sources
+        from rag.ingest.articles import LoadFailure
+        from rag.ingest.corpus import load_sources
 
         name = item.title or item.link or "untitled item"
         reason = "the item has no link"
@@ -287,7 +289,7 @@ class FeedService:
         return None, Outcome("failed", f"“{name}” ({item.link or feed.url}): {reason}")
 
     def _summary_article(self, feed: ParsedFeed, item: FeedItem) -> Article | None:
-        from rag.ingest.corpus import BadSource, make_article, make_id
+        from rag.ingest.articles import BadSource, make_article, make_id
 
         origin = _item_origin(feed, item)
         try:
@@ -311,7 +313,8 @@ class FeedService:
 
         A URL is fetched once: a feed is ingested item by item, a page becomes its ``Article`` for the
         normal ingest. Files and folders pass through untouched."""
-        from rag.ingest.corpus import BadSource, article_from_fetched
+        from rag.ingest.articles import BadSource
+        from rag.ingest.readers import article_from_fetched
         from rag.ingest.fetch import FetchError
 
         rest, results, failed = [], [], []

@@ -11,7 +11,7 @@
   answer that changes between the check and the connect cannot slip through; each redirect hop is
   resolved and checked again.
 
-Turning the bytes into an article (HTML extraction, decoding) is ``corpus.py``'s; whether private
+Turning the bytes into an article (HTML extraction, decoding) is ``readers.py``'s; whether private
 addresses are allowed (the ``fetch_allow_private`` setting, and whether the app is served beyond
 localhost) is decided by the caller with :func:`allow_private`.
 """

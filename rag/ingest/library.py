@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rag.ingest.clean import parse_date
 from rag.ingest.fetch import allow_private
-from rag.ingest.corpus import SUPPORTED_SUFFIXES, expand_sources, is_url, origin_file, supported_suffix
+from rag.ingest.sources import SUPPORTED_SUFFIXES, expand_sources, is_url, origin_file, supported_suffix
 
 log = logging.getLogger("newsdesk.articles")
 

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.ingest.corpus import LoadFailure, expand_sources, is_url, load_sources, origin_file
+from rag.ingest.articles import LoadFailure
+from rag.ingest.corpus import load_sources
+from rag.ingest.sources import expand_sources, is_url, origin_file
 from rag.store import COMPLETE
 from rag.types import Article, Passage
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rag.ingest.library import Outcome
-from rag.ingest.corpus import is_url
+from rag.ingest.sources import is_url
 from rag.answer.cite import MARKER, marker_numbers
 from rag.types import Answer, Citation
 

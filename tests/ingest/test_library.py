@@ -12,7 +12,7 @@ import pytest
 
 from helpers import LIGHTHOUSE
 
-from rag.ingest.corpus import supported_suffix
+from rag.ingest.sources import supported_suffix
 from rag.ingest.library import UPLOAD_SUFFIXES, origin_file, safe_filename
 
 
