@@ -6,7 +6,8 @@ over a queue; the caller takes each item only until the deadline, after which it
 per-operation timeout). Written by hand because neither the standard library nor httpx has a total
 timeout: httpx's timeouts are per operation (a server sending one byte every few seconds never trips a
 read timeout), a DNS look-up has no timeout at all, and closing a socket from another thread does not
-reliably wake a blocked read.
+reliably wake a blocked read. (``concurrent.futures`` would give ``result(timeout=...)``, but its worker
+threads are joined at interpreter exit, so one hung look-up would hold the process; these are daemons.)
 
 Two users: the URL fetcher (``rag.ingest.fetch``: DNS, connects, redirects and body under one deadline;
 what may be fetched is its business) and the LLM server client, :func:`deadline_client` here (an
