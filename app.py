@@ -36,7 +36,6 @@ def main() -> int:
         print(f"newsdesk: {error}", file=sys.stderr)
         return 2
     demo = webui.build_ui(assistant)
-    assistant.library.served_beyond_localhost = not webui.is_local(settings.web.host)  # also for the feeds' background refresh
     feeds.start_refresher(assistant)  # every feed_refresh_minutes (0: off), through the writer queue
     print(webui.startup_message(settings), flush=True)
     try:

@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from rag.ingest.chunk import Chunker
-    from rag.ingest.corpus import LoadFailure, load_sources
+    from rag.ingest.articles import LoadFailure
+    from rag.ingest.corpus import load_sources
     from rag.embed import make_embedding, word_piece_counter
     from rag.ingest.pipeline import embed_text
     from rag.settings import load_settings

@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsdesk done: {ours['summary']}; peak RSS {ours['peak_mb']:,.0f} MB", file=sys.stderr, flush=True)
         articles = None
         if not args.skip_stock:
-            from rag.ingest.corpus import LoadFailure, load_sources
+            from rag.ingest.articles import LoadFailure
+            from rag.ingest.corpus import load_sources
 
             items = itertools.islice(load_sources([CORPUS], max_bytes=int(settings.ingest.max_file_mb * 1e6), fetch_timeout_s=settings.ingest.fetch_timeout_s), args.limit)
             articles = [a for a in items if not isinstance(a, LoadFailure)]

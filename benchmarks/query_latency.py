@@ -42,7 +42,8 @@ def base_set(settings, embedding, limit: int):
     import numpy as np
 
     from rag.ingest.chunk import Chunker
-    from rag.ingest.corpus import LoadFailure, load_sources
+    from rag.ingest.articles import LoadFailure
+    from rag.ingest.corpus import load_sources
     from rag.embed import word_piece_counter
     from rag.ingest.pipeline import embed_text
 

@@ -137,7 +137,7 @@ class Outcome:
 def run(llm, patterns=PATTERNS, *, embedding=None, workdir: Path | None = None) -> list[Outcome]:
     """Index one article per pattern and ask the question about each with ``llm`` (a LlamaIndex LLM)."""
     from rag.assistant import Assistant
-    from rag.ingest.corpus import make_article
+    from rag.ingest.articles import make_article
     from rag.embed import make_embedding
     from rag.settings import load_settings
 

@@ -4,7 +4,7 @@ Hypothesis generates inputs for every way an article comes in: ``.txt``, ``.md``
 ``.html``, ``.pdf``, ``.json``, ``.jsonl``, ``.jsonl.gz`` and pasted text. Each input is well formed,
 damaged or hostile (random bytes, legacy encodings, NUL bytes, wrong JSON types, truncated gzip and
 PDF, nested JSON, huge numbers...). Each goes through ``corpus.load_sources`` (pasted text through
-``corpus.make_article``, as ``Assistant.ingest_text`` does), and counts:
+``articles.make_article``, as ``Assistant.ingest_text`` does), and counts:
 
 * **unhandled**: an exception escaping the loader, or anything but an ``Article`` / one-line
   ``LoadFailure`` coming out (must be 0);
@@ -178,7 +178,7 @@ def minimal_pdf(text: str, info: str = "") -> bytes:
 
 def _check_items(items, row: dict, problems: list[str], label: str) -> int:
     """Count articles and failures of one input; anything else is an unhandled problem."""
-    from rag.ingest.corpus import LoadFailure
+    from rag.ingest.articles import LoadFailure
     from rag.types import Article
 
     articles = 0
@@ -238,7 +238,8 @@ def run(examples: int = 1250, *, seed: int | None = 0, workdir: Path | None = No
 
 def _checker(kind: str, row: dict, workdir: Path, rejected_dir: Path, rejected_pastes: list, problems: list[str]):
     """The function Hypothesis calls with each generated input of ``kind``; it never raises."""
-    from rag.ingest.corpus import BadSource, load_sources, make_article
+    from rag.ingest.articles import BadSource, make_article
+    from rag.ingest.corpus import load_sources
 
     def one(value) -> None:
         number = row["examples"]

@@ -31,7 +31,7 @@ from rag.answer.extractive import ExtractiveAnswerer, refusal
 from rag.ingest.library import ArticleService
 from rag.ingest.chunk import Chunker
 from rag.answer.cite import CitationVerifier
-from rag.ingest.corpus import BadSource, make_article
+from rag.ingest.articles import BadSource, make_article
 from rag.embed import make_embedding, word_piece_counter
 from rag.answer.entail import EntailmentJudge
 from rag.ingest.fetch import allow_private

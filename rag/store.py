@@ -99,10 +99,6 @@ class Store:
             infos.extend(_info(article_id, meta) for article_id, meta in zip(ids, metas))
         return sorted(infos, key=lambda a: (a.date or dt.date.min, a.title), reverse=True)
 
-    def article_text(self, article_id: str) -> str | None:
-        found = self._articles.get(ids=[article_id], include=["documents"])
-        return found["documents"][0] if found["ids"] else None
-
     def article(self, article_id: str) -> Article | None:
         """The whole complete article with this id (the text its passages' offsets index), or None."""
         found = self._articles.get(ids=[str(article_id)], include=["documents", "metadatas"])

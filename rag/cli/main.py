@@ -80,7 +80,7 @@ INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGIN
 
 
 def _ingest(assistant, args) -> int:
-    from rag.ingest.corpus import is_url
+    from rag.ingest.sources import is_url
     from rag.ingest.pipeline import IngestReport
 
     before = len(assistant.articles())

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from rag.ingest.library import one_line
-from rag.ingest.corpus import domain, is_url
+from rag.ingest.articles import domain
+from rag.ingest.sources import is_url
 
 _FEED_TYPES = ("rss", "atom", "xml")
 
@@ -23,7 +24,10 @@ class FeedError(ValueError):
 
 @dataclass(frozen=True)
 class FeedItem:
-    """One entry of a feed: its link, title, date and summary (plain text)."""
+    """One entry of a feed: its link, title, date and summary (plain text).
+
+    Not an ``Article``: an entry is a pointer to one (its page at ``link`` is fetched and read into
+    the article), and the feed's own fields only fill in what the page lacks (``feeds.py``)."""
 
     link: str
     title: str = ""
@@ -34,6 +38,8 @@ class FeedItem:
 
 @dataclass(frozen=True)
 class ParsedFeed:
+    """A whole feed as read: its URL, title, format and entries in feed order."""
+
     url: str
     title: str
     kind: str  # feedparser's version, e.g. "rss20", "atom10"

@@ -1,6 +1,6 @@
 """Feeds: RSS 2.0 and Atom subscriptions that keep the index current.
 
-A feed is read into items by ``feedread.py`` (feedparser); each new item's linked page is fetched and cleaned like any URL
+A feed is read into items by ``feed_parse.py`` (feedparser); each new item's linked page is fetched and cleaned like any URL
 (``corpus.load_sources``: ``fetch.py``'s total deadline, size cap and private-address rules, trafilatura
 for the page), and the feed's title, date and link fill in what the page lacks. A page that cannot be
 fetched falls back to the item's own summary or content when that is an article's worth of text (and
@@ -10,48 +10,34 @@ stops the feed; a feed that cannot be read changes nothing in the index.
 
 Pages are fetched outside the writer queue; only the indexing of the loaded articles goes through
 ``Assistant.ingest`` (one writer at a time, questions answered meanwhile). Subscriptions live in
-``data_dir/feeds.json`` (written atomically), with each feed's last refresh and its outcome.
+``data_dir/feeds.json`` (``subscriptions.py``), with each feed's last refresh and its outcome.
 ``FeedRefresher`` refreshes them on the ``feed_refresh_minutes`` interval on a background thread.
 Parsing pages, chunking and storage are the other stages'; the Feeds section of the web app is
-``webui_news.py``'s.
+``rag/web/news.py``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.ingest.library import Outcome, one_line
-from rag.ingest.corpus import domain, is_url
+from rag.ingest.articles import domain
+from rag.ingest.sources import is_url
 from rag.ingest.feed_parse import FeedError, FeedItem, ParsedFeed, looks_like_feed, parse_feed
+from rag.ingest.subscriptions import FEEDS_FILE, FeedList, Subscription
 from rag.types import Article
 
 log = logging.getLogger("newsdesk.feeds")
 
-FEEDS_FILE = "feeds.json"
 MIN_SUMMARY_WORDS = 40  # an item summary shorter than this is a teaser, not an article to index
 PAGE_WORKERS = 4  # item pages fetched at once (network-bound; the deadline applies to each)
-
-
-@dataclass
-class Subscription:
-    """A subscribed feed and how its last refresh went (``last_ok`` None: never refreshed)."""
-
-    url: str
-    title: str = ""
-    added: str = ""
-    last_refresh: str = ""
-    last_outcome: str = ""
-    last_ok: bool | None = None
 
 
 @dataclass
@@ -75,51 +61,6 @@ class FeedResult:
         return f"{self.items} items: {self.added} added, {self.skipped} already indexed, {self.failed} failed"
 
 
-# --- subscriptions on disk ---------------------------------------------------------------------------
-
-
-class FeedList:
-    """The subscriptions in ``data_dir/feeds.json``: read whole, written whole and atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def load(self) -> list[Subscription]:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as error:
-            raise FeedError(f"cannot read the feed list {self.path} ({one_line(error)}); fix or delete the file") from None
-        known = Subscription.__dataclass_fields__
-        try:
-            return [Subscription(**{k: v for k, v in row.items() if k in known}) for row in raw.get("feeds", [])]
-        except (AttributeError, TypeError) as error:
-            raise FeedError(f"the feed list {self.path} is damaged ({one_line(error)}); fix or delete the file") from None
-
-    def save(self, subscriptions: list[Subscription]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".feeds-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"feeds": [asdict(s) for s in subscriptions]}, out, ensure_ascii=False, indent=2)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-
-    def update(self, change) -> list[Subscription]:
-        """Apply ``change(subscriptions)`` (in place) under the lock and save; the new list."""
-        with self._lock:
-            subscriptions = self.load()
-            change(subscriptions)
-            self.save(subscriptions)
-            return subscriptions
-
-
 # --- the service ---------------------------------------------------------------------------------------
 
 
@@ -132,17 +73,11 @@ class FeedService:
         self.feeds = FeedList(Path(self.settings.storage.data_dir) / FEEDS_FILE)
         self._refreshing = threading.Lock()  # one refresh at a time (background and "refresh now")
 
-    def _allow_private(self) -> bool:
-        from rag.ingest.fetch import allow_private
-
-        served = getattr(self.assistant.library, "served_beyond_localhost", False)
-        return allow_private(self.settings.ingest.fetch_allow_private, served_beyond_localhost=served)
-
     def _fetch(self, url: str):
         from rag.ingest.fetch import fetch
 
         s = self.settings.ingest
-        return fetch(url, max_bytes=int(s.max_file_mb * 1e6), deadline_s=s.fetch_timeout_s, allow_private=self._allow_private())
+        return fetch(url, max_bytes=int(s.max_file_mb * 1e6), deadline_s=s.fetch_timeout_s, allow_private=self.assistant.library.allow_private)
 
     def read(self, url: str) -> ParsedFeed:
         """Fetch and parse the feed at ``url``; ``FeedError`` (one line) when that fails."""
@@ -197,7 +132,7 @@ class FeedService:
             try:
                 subscriptions = self.subscriptions()
             except FeedError as error:
-                return [FeedResult(url="feeds.json", ok=False, error=str(error))]
+                return [FeedResult(url=FEEDS_FILE, ok=False, error=str(error))]
             wanted = [s for s in subscriptions if urls is None or s.url in urls]
             results = []
             for number, subscription in enumerate(wanted, 1):
@@ -268,7 +203,8 @@ class FeedService:
 
     def _load_item(self, feed: ParsedFeed, item: FeedItem) -> tuple[Article | None, Outcome | None]:
         """The item's article (its page, else its summary) and a line when something is worth saying."""
-        from rag.ingest.corpus import LoadFailure, load_sources
+        from rag.ingest.articles import LoadFailure
+        from rag.ingest.corpus import load_sources
 
         name = item.title or item.link or "untitled item"
         reason = "the item has no link"
@@ -277,7 +213,7 @@ class FeedService:
             try:
                 loaded = next(
                     load_sources(
-                        [item.link], max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s, allow_private=self._allow_private()
+                        [item.link], max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s, allow_private=self.assistant.library.allow_private
                     ),
                     None,
                 )
@@ -293,7 +229,7 @@ class FeedService:
         return None, Outcome("failed", f"“{name}” ({item.link or feed.url}): {reason}")
 
     def _summary_article(self, feed: ParsedFeed, item: FeedItem) -> Article | None:
-        from rag.ingest.corpus import BadSource, make_article, make_id
+        from rag.ingest.articles import BadSource, make_article, make_id
 
         origin = _item_origin(feed, item)
         try:
@@ -317,7 +253,8 @@ class FeedService:
 
         A URL is fetched once: a feed is ingested item by item, a page becomes its ``Article`` for the
         normal ingest. Files and folders pass through untouched."""
-        from rag.ingest.corpus import BadSource, article_from_fetched
+        from rag.ingest.articles import BadSource
+        from rag.ingest.readers import article_from_fetched
         from rag.ingest.fetch import FetchError
 
         rest, results, failed = [], [], []

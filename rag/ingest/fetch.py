@@ -11,7 +11,7 @@
   answer that changes between the check and the connect cannot slip through; each redirect hop is
   resolved and checked again.
 
-Turning the bytes into an article (HTML extraction, decoding) is ``corpus.py``'s; whether private
+Turning the bytes into an article (HTML extraction, decoding) is ``readers.py``'s; whether private
 addresses are allowed (the ``fetch_allow_private`` setting, and whether the app is served beyond
 localhost) is decided by the caller with :func:`allow_private`.
 """
@@ -66,34 +66,26 @@ def is_public_address(address: str) -> bool:
 def fetch(url: str, *, max_bytes: int, deadline_s: float, allow_private: bool) -> Fetched:
     """GET ``url`` under the rules in the module docstring; raises ``FetchError`` with the reason.
 
-    The download runs in a worker thread so that the deadline holds even while a read, a connect or
-    a DNS look-up (which has no timeout of its own) is blocked: at the deadline the caller gets its
-    error, the worker's connection is closed and the worker ends on its own.
+    The download runs in a ``rag.deadline`` worker thread so that the deadline holds even while a read,
+    a connect or a DNS look-up (which has no timeout of its own) is blocked: at the deadline the caller
+    gets its error, the worker's connection is closed and the worker ends on its own.
     """
-    outcome: dict[str, object] = {}
-    cancelled = threading.Event()
+    from rag.deadline import DeadlineExceeded, call_within
+
     clients: list = []
-
-    def work() -> None:
-        try:
-            outcome["result"] = _fetch(url, max_bytes, time.monotonic() + deadline_s, allow_private, cancelled, clients)
-        except BaseException as error:  # handed to the caller's thread, which re-raises it
-            outcome["error"] = error
-
-    worker = threading.Thread(target=work, name="newsdesk-fetch", daemon=True)
-    worker.start()
-    worker.join(deadline_s)
-    if worker.is_alive():
-        cancelled.set()
+    try:
+        return call_within(
+            deadline_s,
+            lambda worker: _fetch(url, max_bytes, worker.deadline, allow_private, worker.stopped, clients),
+            name="newsdesk-fetch",
+        )
+    except DeadlineExceeded:
         for client in clients:
             try:
                 client.close()  # unblocks a read in progress; the worker then exits
             except Exception:
                 pass
-        raise FetchError(f"no complete answer within {deadline_s:g} s (setting fetch_timeout_s)")
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["result"]  # type: ignore[return-value]
+        raise FetchError(f"no complete answer within {deadline_s:g} s (setting fetch_timeout_s)") from None
 
 
 def _fetch(url: str, max_bytes: int, deadline: float, allow_private: bool, cancelled: threading.Event, clients: list) -> Fetched:

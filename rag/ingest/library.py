@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.ingest.clean import parse_date
-from rag.ingest.corpus import SUPPORTED_SUFFIXES, expand_sources, is_url, origin_file, supported_suffix
+from rag.ingest.fetch import allow_private
+from rag.ingest.sources import SUPPORTED_SUFFIXES, expand_sources, is_url, origin_file, supported_suffix
 
 log = logging.getLogger("newsdesk.articles")
 
 UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # an upload is read like any file (corpus.py)
-upload_suffix = supported_suffix
 MAX_NAME_BYTES = 160  # an upload's stored name, in UTF-8 bytes: file systems allow 255, and a 13-byte prefix is added
 Progress = Callable[[int, str], None]  # (articles read so far, what happened last), as ``Ingestor`` reports it
 
@@ -54,7 +54,7 @@ def safe_filename(name: str) -> str:
     base = unicodedata.normalize("NFC", base)
     base = re.sub(r"[^\w.-]+", "_", base)  # \w is Unicode-aware: letters and digits of every script
     base = re.sub(r"\.{2,}", ".", base)
-    suffix = upload_suffix(base) or "".join(Path(base).suffixes[-2:])[-20:]
+    suffix = supported_suffix(base) or "".join(Path(base).suffixes[-2:])[-20:]
     stem = base[: len(base) - len(suffix)] if suffix else base
     stem = stem.lstrip("._-")
     if not stem.strip("._-"):
@@ -71,9 +71,15 @@ class ArticleService:
         self.assistant = assistant
         self.settings = assistant.settings
         self.uploads_dir = Path(self.settings.storage.data_dir) / "uploads"
-        # Set by a web app reachable from other machines: then "Add URL" may not fetch private or
-        # loopback addresses unless the fetch_allow_private setting says so (the CLI and a local app may).
+        # Set once, by a web app reachable from other machines (``WebUI``): then "Add URL" and the feeds
+        # may not fetch private or loopback addresses unless the fetch_allow_private setting says so
+        # (the CLI and a local app may). ``allow_private`` is the decision every fetch here uses.
         self.served_beyond_localhost = False
+
+    @property
+    def allow_private(self) -> bool:
+        """Whether URLs added through this service (and its ``Assistant``'s feeds) may reach private addresses."""
+        return allow_private(self.settings.ingest.fetch_allow_private, served_beyond_localhost=self.served_beyond_localhost)
 
     # --- for any face --------------------------------------------------------------------------------
 
@@ -119,7 +125,7 @@ class ArticleService:
         """
         path = Path(path)
         shown = safe_filename(name or path.name)
-        if not upload_suffix(shown):
+        if not supported_suffix(shown):
             return [Outcome("failed", f"{shown}: unsupported file type; use one of {' '.join(UPLOAD_SUFFIXES)}")]
         try:
             size = path.stat().st_size
@@ -130,10 +136,8 @@ class ArticleService:
             return [Outcome("failed", f"{shown}: too large ({size / 1e6:.1f} MB > {self.settings.web.max_upload_mb:g} MB limit)")]
         if size == 0:
             return [Outcome("failed", f"{shown}: empty file")]
-        digest = hashlib.sha256()
         with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+            digest = hashlib.file_digest(handle, "sha256")
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         uploads = self.uploads_dir.resolve()
         target = (uploads / f"{digest.hexdigest()[:12]}_{shown}").resolve()
@@ -284,4 +288,4 @@ def prepare(assistant, out=None):
     return report
 
 
-__all__ = ["ArticleService", "Outcome", "UPLOAD_SUFFIXES", "one_line", "origin_file", "prepare", "safe_filename", "upload_suffix"]
+__all__ = ["ArticleService", "Outcome", "UPLOAD_SUFFIXES", "one_line", "origin_file", "prepare", "safe_filename"]

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.ingest.corpus import LoadFailure, expand_sources, is_url, load_sources, origin_file
+from rag.ingest.articles import LoadFailure
+from rag.ingest.corpus import load_sources
+from rag.ingest.sources import expand_sources, is_url, origin_file
 from rag.store import COMPLETE
 from rag.types import Article, Passage
 
@@ -244,9 +246,4 @@ class Ingestor:
         return gone
 
 
-def default_sources(corpus_dir: Path) -> list[Path]:
-    """What ``ingest`` reads when given nothing: the corpus folder."""
-    return [corpus_dir]
-
-
-__all__ = ["IngestReport", "Ingestor", "default_sources", "embed_text", "expand_sources"]
+__all__ = ["IngestReport", "Ingestor", "embed_text", "expand_sources"]

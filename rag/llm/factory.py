@@ -104,6 +104,8 @@ def make_llm(backend: str, settings: GenerationSettings, *, cache_dir: Path) -> 
 
 
 def _openai_options(s: GenerationSettings) -> dict[str, Any]:
+    from rag.deadline import deadline_client
+
     return dict(
         model=s.openai_model,
         api_base=s.openai_base_url,
@@ -130,20 +132,11 @@ _SERVERS = {
 }
 
 
-def deadline_client(total_s: float):
-    """An ``httpx.Client`` whose every request ends within ``total_s`` seconds, headers and body together.
-
-    httpx's timeouts are per operation: a server that sends one byte every few seconds never trips
-    a read timeout, so an answer could take forever. ``deadline.DeadlineTransport`` enforces the total.
-    """
-    from rag.deadline import deadline_client as client
-
-    return client(total_s)
-
-
 def _get(url: str, setting: str, what: str, timeout_s: float, key_setting: str = "", api_key: str = "") -> Any:
     """GET ``url``; an unreachable server or an HTTP error becomes :class:`LLMUnavailable` naming ``setting``."""
     import httpx
+
+    from rag.deadline import deadline_client
 
     try:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None

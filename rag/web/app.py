@@ -73,14 +73,13 @@ class WebUI:
         self.assistant = assistant
         self.settings: Settings = assistant.settings
         self.examples = list(EXAMPLES if examples is None else examples)
+        if not is_local(self.settings.web.host):  # decided once: an exposed app's URLs and feeds reach nothing private
+            assistant.library.served_beyond_localhost = True
 
     @property
     def library(self):
         """Adding, deleting and re-syncing articles: the assistant's ``articles.ArticleService``."""
-        library = self.assistant.library
-        # An app reachable from other machines may not fetch private or loopback URLs (fetch_allow_private).
-        library.served_beyond_localhost = not is_local(self.settings.web.host)
-        return library
+        return self.assistant.library
 
     # --- chat ----------------------------------------------------------------------------------------
 

@@ -41,7 +41,6 @@ class FeedsPanel:
 
     @property
     def feeds(self):
-        self.ui.library  # sets served_beyond_localhost: an exposed app fetches no private feed
         return self.assistant.feeds
 
     def feeds_view(self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-from rag.ingest.corpus import is_url
+from rag.ingest.sources import is_url
 from rag.present.text import parse_span
 
 READ_PREFIX = "#nd-read/"  # a link to the article reader

@@ -20,7 +20,7 @@ injection = load_benchmark("reliability_injection")
 @pytest.mark.parametrize("scenario", ["trickle", "hang"])
 def test_deadline_client_ends_a_trickling_or_hanging_response_at_the_deadline(scenario):
     httpx = pytest.importorskip("httpx")
-    from rag.llm.factory import deadline_client
+    from rag.deadline import deadline_client
 
     with down.MisbehavingServer(scenario, trickle_s=0.2) as server, deadline_client(1.0) as client:
         started = time.monotonic()
@@ -30,7 +30,7 @@ def test_deadline_client_ends_a_trickling_or_hanging_response_at_the_deadline(sc
 
 
 def test_deadline_client_passes_a_healthy_response():
-    from rag.llm.factory import deadline_client
+    from rag.deadline import deadline_client
 
     with down.MisbehavingServer("healthy") as server, deadline_client(2.0) as client:
         response = client.get(server.base_url + "/models")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from helpers import SAMPLE_ARTICLE, minimal_pdf
 
-from rag.ingest.corpus import LoadFailure, load_sources
+from rag.ingest.articles import LoadFailure
+from rag.ingest.corpus import load_sources
 from rag.types import Article
 
 MB = 1_000_000

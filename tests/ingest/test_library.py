@@ -12,7 +12,8 @@ import pytest
 
 from helpers import LIGHTHOUSE
 
-from rag.ingest.library import UPLOAD_SUFFIXES, origin_file, safe_filename, upload_suffix
+from rag.ingest.sources import supported_suffix
+from rag.ingest.library import UPLOAD_SUFFIXES, origin_file, safe_filename
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ def test_safe_filename_keeps_letters_of_every_script(given: str, expected: str) 
 def test_safe_filename_caps_the_name_in_bytes_and_keeps_the_extension() -> None:
     name = safe_filename("新" * 300 + ".jsonl.gz")
     assert name.endswith(".jsonl.gz") and len(name.encode()) <= 160
-    assert upload_suffix(name) == ".jsonl.gz"
+    assert supported_suffix(name) == ".jsonl.gz"
 
 
 def test_non_ascii_upload_names_are_indexed(assistant, tmp_path: Path) -> None:
@@ -67,7 +68,7 @@ def test_non_ascii_upload_names_are_indexed(assistant, tmp_path: Path) -> None:
 
 def test_every_advertised_upload_type_is_recognised() -> None:
     for suffix in UPLOAD_SUFFIXES:
-        assert upload_suffix(f"статья{suffix.upper()}") == suffix
+        assert supported_suffix(f"статья{suffix.upper()}") == suffix
 
 
 def test_origin_file_strips_record_numbers_and_ignores_urls() -> None:

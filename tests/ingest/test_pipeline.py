@@ -184,7 +184,7 @@ def test_same_article_id_twice_in_one_run(assistant, corpus_dir, tmp_path):
     report = assistant.ingest([live, sample, sample, corpus_dir, sample])
     assert len(report.added) == 5 and not report.failed, report.summary()
     assert len(report.duplicates) == 4, report.duplicates  # the repeated live record, the sample 3 more times
-    texts = {assistant.store.article_text(a.id) for a in assistant.articles()}
+    texts = {assistant.store.article(a.id).text for a in assistant.articles()}
     assert {"10:00 Ferries were cancelled for the day.", "The council also named a new harbour master."} <= texts
     consistent(assistant)
 
@@ -209,7 +209,7 @@ def test_different_story_with_same_title_and_date_is_kept(assistant, tmp_path):
     assert len(assistant.ingest([first]).added) == 1
     report = assistant.ingest([second])
     assert len(report.added) == 1 and not report.updated, report.summary()
-    texts = {assistant.store.article_text(a.id) for a in assistant.articles()}
+    texts = {assistant.store.article(a.id).text for a in assistant.articles()}
     assert {"The council approved the budget.", "Another council rejected the tram plan."} <= texts
 
 
