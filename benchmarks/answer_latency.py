@@ -38,7 +38,7 @@ def percentile(values: list[float], q: float) -> float:
 def ask(assistant, question: str) -> dict[str, float]:
     import llama_cpp
 
-    llm = assistant._llm
+    llm = assistant.llm
     ctx = getattr(getattr(llm, "llama", None), "ctx", None)
     if ctx is not None:
         llama_cpp.llama_perf_context_reset(ctx)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         load_s = time.perf_counter() - t
         for context in (int(c) for c in args.contexts.split(",")):
             settings = base.model_copy(update={"llm_context_sentences": context})
-            assistant = Assistant(settings, embedding=extractive.embedding, store=extractive.store, llm=loaded._llm)
+            assistant = Assistant(settings, embedding=extractive.embedding, store=extractive.store, llm=loaded.llm)
             ask(assistant, questions[0])  # warm-up
             results = [ask(assistant, q) for _ in range(args.runs) for q in questions]
             generated = [r for r in results if r["mode"] == "llm" or r["gen_tokens"]]

@@ -48,13 +48,7 @@ def features(assistant, questions, gold, candidates: int):
     retriever.refresh()
     lex = retriever.lexical
     ids = [p.id for p in lex.passages]
-    vectors = np.zeros((len(ids), 384), dtype=np.float32)
-    collection = assistant.store._passages
-    for start in range(0, len(ids), 5000):  # the stored embeddings, read once
-        page = collection.get(ids=ids[start : start + 5000], include=["embeddings"])
-        where = {pid: k for k, pid in enumerate(page["ids"])}
-        block = np.asarray(page["embeddings"], dtype=np.float32)
-        vectors[start : start + len(page["ids"])] = block[[where[pid] for pid in ids[start : start + 5000]]]
+    vectors = assistant.store.passage_vectors(ids)  # the stored embeddings, read once
     code = {a: i for i, a in enumerate(lex.article_ids)}
     rows = []
     for q in questions:

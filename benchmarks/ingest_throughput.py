@@ -144,7 +144,7 @@ def bench_ceiling(embedding, batches: int, batch_size: int = 32, pieces: int = M
     """ONNX Runtime alone on batches of ``pieces``-long inputs (no tokenising, pooling or Python per text)."""
     import numpy as np
 
-    session = getattr(embedding, "_session", None)
+    session = getattr(embedding, "session", None)
     name = f"model alone, uniform {pieces}-piece inputs"
     if session is None:
         return [name + " (onnx backend only)", "-", "-", "-", "-"], 0.0
@@ -164,11 +164,11 @@ def bench_ceiling_same(embedding, texts: list[str], batch_size: int = 32, group:
     ``group`` (as ingest sends them), padded per batch. The ceiling for exactly these passages."""
     import numpy as np
 
-    session = getattr(embedding, "_session", None)
+    session = getattr(embedding, "session", None)
     name = f"model alone, {len(texts):,} of the same passages"
     if session is None:
         return [name + " (onnx backend only)", "-", "-", "-", "-"], 0.0
-    encoded = [e.ids for e in embedding._tokenizer.encode_batch(texts)]
+    encoded = [e.ids for e in embedding.tokenizer.encode_batch(texts)]
     feeds = []
     for g in range(0, len(encoded), group):
         ordered = sorted(encoded[g : g + group], key=len)

@@ -177,6 +177,12 @@ class Assistant:
                     self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.answer.llm_context_sentences)
             return self._generator
 
+    @property
+    def llm(self):
+        """The LlamaIndex LLM that writes answers, or None in extractive mode (``llm_status`` says why)."""
+        self.generator  # builds it (and the LLM) on first use
+        return self._llm
+
     def llm_status(self) -> str:
         """One line saying which LLM answers, or that the extractive mode is on and why."""
         generator = self.generator

@@ -96,6 +96,16 @@ def _onnx_class():
             self._session = session
             self._tokenizer = tokenizer
 
+        @property
+        def session(self) -> Any:
+            """The ONNX Runtime session (benchmarks time the model alone with it)."""
+            return self._session
+
+        @property
+        def tokenizer(self) -> Any:
+            """The model's ``tokenizers`` tokenizer."""
+            return self._tokenizer
+
         @classmethod
         def class_name(cls) -> str:
             return "OnnxMiniLMEmbedding"

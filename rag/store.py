@@ -173,6 +173,20 @@ class Store:
             passages.extend(passage_from(pid, meta, doc) for pid, meta, doc in zip(ids, metas, docs))
         return passages
 
+    def passage_vectors(self, ids: Sequence[str], page: int = 5000):
+        """The stored embeddings of passages ``ids``, one row each in that order (a float32 array)."""
+        import numpy as np
+
+        vectors = np.zeros((len(ids), 0), dtype=np.float32)
+        blocks = []
+        for start in range(0, len(ids), page):
+            wanted = list(ids[start : start + page])
+            got = self._passages.get(ids=wanted, include=["embeddings"])
+            row = {pid: k for k, pid in enumerate(got["ids"])}
+            block = np.asarray(got["embeddings"], dtype=np.float32)
+            blocks.append(block[[row[pid] for pid in wanted]])
+        return np.concatenate(blocks) if blocks else vectors
+
     def dense_search(self, query_vector: list[float], k: int, where: dict | None) -> list[ScoredPassage]:
         """Nearest passages by cosine similarity, restricted by a Chroma ``where`` filter."""
         # Queried on the collection directly, not through ChromaVectorStore.query: its result

@@ -77,13 +77,10 @@ def test_no_matching_story_is_a_notice_not_a_list_of_noise(desk, make_settings, 
     assert empty.entries == [] and "index is empty" in empty.notice
 
 
-def test_timeline_is_fast_and_needs_no_llm(desk):
-    import time
-
-    desk.timeline(QUERY)  # warm: models loaded, BM25 built
-    started = time.perf_counter()
+def test_timeline_needs_no_llm(desk):
+    # Its speed is benchmarked, not asserted; here: building it never resolves (so never loads) an LLM.
     timeline = desk.timeline(QUERY)
-    assert time.perf_counter() - started < 5 and desk._llm is None and timeline.entries
+    assert timeline.entries and desk._llm is None
 
 
 def test_cli_timeline_and_json(tmp_path, corpus_dir):
