@@ -30,10 +30,8 @@ from pathlib import Path
 from rag.answer.extractive import ExtractiveAnswerer, refusal
 from rag.ingest.library import ArticleService
 from rag.ingest.chunk import Chunker
-from rag.answer.cite import CitationVerifier
 from rag.ingest.articles import BadSource, make_article
 from rag.embed import make_embedding, word_piece_counter
-from rag.answer.entail import EntailmentJudge
 from rag.ingest.fetch import allow_private
 from rag.answer.generate import LLMAnswerer
 from rag.answer.steps import refusal_for, stream_llm_answer
@@ -170,11 +168,8 @@ class Assistant:
                 if llm is None:
                     llm, self._llm_notice = shared_llm(self.settings)
                 if llm is not None:
-                    s = self.settings
                     self._llm = llm
-                    judge = EntailmentJudge(llm, min_yes=s.citation.cite_judge_min_yes) if s.citation.cite_judge else None
-                    verifier = CitationVerifier(self.embedding, s.citation, judge=judge)
-                    self._generator = LLMAnswerer(llm, verifier, self.answerer, context_sentences=s.answer.llm_context_sentences)
+                    self._generator = LLMAnswerer.build(llm, self.answerer, self.settings)
             return self._generator
 
     @property
@@ -331,11 +326,13 @@ class Assistant:
         return final
 
     def stream(self, question: str, *, llm: bool = True, **options) -> Iterator[StreamEvent]:
-        """Like ``query``, but yields ``token`` events while the LLM writes, then the ``answer`` event.
+        """Like ``query``, but with an LLM yields the ``evidence`` event as soon as it is ready, the LLM's
+        ``token`` events while it writes the short answer, then the ``answer`` event; without one (or for
+        a refusal) the ``answer`` event alone.
 
         In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``, before
         any work); retrieval; a refusal when it found nothing to answer from (``refusal_for`` says which
-        kind); else the LLM's answer, streamed (``stream_llm_answer``), or the extractive one. A notice says why
+        kind); else the evidence and the LLM's short answer (``stream_llm_answer``), or the evidence alone. A notice says why
         the LLM did not answer when it was wanted; the answerer's own notice wins over it.
         """
         question = check_question(question)
@@ -361,6 +358,7 @@ class Assistant:
             t = time.perf_counter()
             answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
             timings["answer"] = (time.perf_counter() - t) * 1000
+            timings["evidence"] = (time.perf_counter() - started) * 1000  # the evidence is the whole answer here
         if notice and not answer.notice:
             answer.notice = notice
         if answer.refused:  # nothing answered: "extractive" or "llm" would claim a backend did

@@ -27,7 +27,7 @@ class Conversation:
         return [(a.question, a.text) for a in self.turns[-self.max_turns :]]
 
     def stream(self, question: str, **options) -> Iterator[StreamEvent]:
-        """Token events, then the ``answer`` event; the turn is recorded when the answer is complete."""
+        """The assistant's events (evidence, tokens, answer); the turn is recorded when the answer is complete."""
         standalone = self.assistant.rewrite_followup(question, self.history())
         for event in self.assistant.stream(standalone, **options):
             if event.answer is not None:
@@ -36,14 +36,15 @@ class Conversation:
                     question=question,
                     standalone_question=standalone if standalone != question else "",
                 )
-                self.turns.append(answer)
-                event = StreamEvent("answer", answer=answer)
+                if event.kind == "answer":
+                    self.turns.append(answer)
+                event = StreamEvent(event.kind, answer=answer)
             yield event
 
     def ask(self, question: str, **options) -> Answer:
         final = None
         for event in self.stream(question, **options):
-            final = event.answer or final
+            final = event.answer if event.kind == "answer" else final
         return final
 
     def reset(self) -> None:

@@ -99,11 +99,12 @@ class AnswerSettings(_Group):
     """Composing answers: which backend answers, the extractive answerer, what the LLM is shown."""
 
     llm: Literal["auto", "local", "openai", "ollama", "extractive"] = Field(description="Answer backend")
-    answer_sentences: int = Field(gt=0, description="Sentences in an extractive answer")
+    answer_sentences: int = Field(gt=0, description="Evidence sentences quoted (the whole extractive answer)")
     sentence_overlap_weight: float = Field(
         ge=0, description="Extractive sentence score: weight of the share of question words, beside cosine similarity"
     )
-    llm_context_sentences: int = Field(ge=0, description="Best-matching sentences shown to the LLM (0: whole passages)")
+    llm_context_tokens: int = Field(gt=0, description="Prompt tokens of sentences the short answer reads (evidence first)")
+    short_answer_max_tokens: int = Field(gt=0, description="Longest short answer the LLM writes (tokens)")
     rewrite_followups: bool = Field(description="Rewrite follow-up questions using the chat history")
 
 

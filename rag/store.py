@@ -13,7 +13,7 @@ Two collections live side by side, in an embedded ``PersistentClient`` (default)
 
 Why not LlamaIndex's docstore-backed ``IngestionPipeline`` de-duplication: its ``SimpleDocumentStore``
 is a local JSON file written only when a run ends, so it is neither crash-safe nor shared with a Chroma
-server; keeping the registry in Chroma itself gives both. Deciding what to (re)index is ``ingest.py``'s.
+server; keeping the registry in Chroma itself gives both. Deciding what to (re)index is ``rag.ingest.pipeline``'s.
 """
 
 from __future__ import annotations

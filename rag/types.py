@@ -91,6 +91,10 @@ class Citation:
 class Answer:
     """The result of a question: text with ``[n]`` markers and the citations they refer to.
 
+    ``evidence`` holds the sentences quoted from the articles as the evidence (what every face shows
+    first), each its own numbered ``Citation``; ``text`` is the answer: the LLM's short answer with the
+    ``[n]`` of the evidence sentence that states it (``mode`` "llm"), or the evidence itself, quoted
+    (``mode`` "extractive"). ``citations`` is every citation ``text`` and ``evidence`` refer to.
     ``refused`` is True when the articles do not contain the answer; then ``citations`` is empty.
     ``unsupported`` lists answer sentences that no cited passage supports (LLM answers only).
     """
@@ -105,6 +109,7 @@ class Answer:
     notice: str = ""  # e.g. why the extractive mode answered instead of the configured LLM
     standalone_question: str = ""  # the question after follow-up rewriting, when it differs
     timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings)."""
@@ -137,11 +142,12 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One step of a streamed answer: ``token`` events carry text as it is generated; the last event
-    is ``answer`` and carries the final, citation-checked ``Answer`` (whose text may differ from the
-    streamed tokens: unknown ``[n]`` markers removed, citations renumbered)."""
+    """One step of a streamed answer, in order: ``evidence`` (an ``Answer`` holding the evidence, quoted
+    and cited, before the LLM is asked), ``token`` events carrying the LLM's short answer as it is
+    written (unchecked: the faces show the final answer, not these), and last ``answer``, the final,
+    checked ``Answer``. A refusal is a single ``answer`` event."""
 
-    kind: str  # "token" | "answer"
+    kind: str  # "evidence" | "token" | "answer"
     text: str = ""
     answer: Answer | None = None
 

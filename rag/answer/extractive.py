@@ -1,20 +1,49 @@
-"""The extractive answerer: the retrieved sentences that best answer the question, each cited.
+"""The evidence: the retrieved sentences that best answer the question, each quoted and cited.
 
 No LLM, so it is fast and never invents: it splits the retrieved passages into sentences
 (``sentences.py``), scores each by embedding similarity to the question plus
-``sentence_overlap_weight`` times the share of the question's content words it contains, keeps the
-best ``answer_sentences`` (skipping repeats from overlapping passages) and cites each one ``[n]``.
+``sentence_overlap_weight`` times the share of the question's content words it contains, and keeps
+the best ``answer_sentences`` that tell the reader something (``informative``: no headline, no
+sentence that only restates the question; no repeat from overlapping passages), each its own ``[n]``.
+That evidence is what every face shows first, and the extractive answer when no LLM answers.
 Also builds the calm "the articles don't say" answer used whenever retrieval found only weak evidence.
-Retrieval is ``retrieve.py``'s; generated answers and citation checking are ``generate.py``'s.
+Retrieval is ``rag.retrieval``'s; generated answers and citation checking are ``generate.py``'s.
 """
 
 from __future__ import annotations
 
-from rag.answer.sentences import Sentence, content_words, number_citations, same_span, split_sentences
+import re
+
+from rag.answer.sentences import Sentence, cite_sentence, content_words, same_span, split_sentences
 from rag.present.text import DONT_SAY
 from rag.types import Answer, ScoredPassage
 
 NOT_IN_ARTICLES = f"{DONT_SAY} None of the indexed articles contains an answer to this question."
+
+
+# A sentence must add this many content words to the question's to be evidence: "Port Vell ferry
+# terminal construction begins" adds two to "When will the Port Vell ferry terminal open?", and is a
+# headline besides; "The terminal is due to open in March 2027" adds three.
+MIN_NEW_WORDS = 2
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def is_headline(sentence: Sentence) -> bool:
+    """The article's title, or a line of its own without a sentence's ending (a headline, a sub-head)."""
+    passage = sentence.passage.passage
+    if passage.title and _folded(sentence.text) == _folded(passage.title):
+        return True
+    line_start = sentence.start == passage.start or passage.text[sentence.start - passage.start - 1 : sentence.start - passage.start] == "\n"
+    return line_start and not _SENTENCE_END.search(sentence.text.strip())
+
+
+def informative(sentence: Sentence, question_words: set[str]) -> bool:
+    """Whether ``sentence`` can be evidence: not a headline, and more than a restatement of the question."""
+    return not is_headline(sentence) and len(content_words(sentence.text) - question_words) >= MIN_NEW_WORDS
 
 
 def refusal(question: str, **fields) -> Answer:
@@ -51,16 +80,23 @@ class ExtractiveAnswerer:
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored
 
-    def answer(self, question: str, hits: list[ScoredPassage], **fields) -> Answer:
+    def evidence(self, question: str, ranked: list[tuple[Sentence, float]], limit: int | None = None) -> list[tuple[Sentence, float]]:
+        """The best ``limit`` (default ``answer_sentences``) informative sentences of ``ranked``, no repeats."""
+        limit = self.answer_sentences if limit is None else limit
+        question_words = content_words(question)
         chosen: list[tuple[Sentence, float]] = []
-        for sentence, score in self.rank_sentences(question, hits):
-            if any(same_span(sentence, other) for other, _ in chosen):
-                continue  # overlapping passages repeat sentences
-            chosen.append((sentence, score))
-            if len(chosen) == self.answer_sentences:
+        for sentence, score in ranked:
+            if len(chosen) == limit:
                 break
+            if informative(sentence, question_words) and not any(same_span(sentence, other) for other, _ in chosen):
+                chosen.append((sentence, score))
+        return chosen
+
+    def answer(self, question: str, hits: list[ScoredPassage], ranked: list[tuple[Sentence, float]] | None = None, **fields) -> Answer:
+        """The evidence as the answer (``ranked``: ``rank_sentences``' result, when already computed)."""
+        chosen = self.evidence(question, self.rank_sentences(question, hits) if ranked is None else ranked)
         if not chosen:
             return refusal(question, mode="extractive", **fields)
-        numbers, citations = number_citations(chosen)
-        text = " ".join(f"{sentence.text.strip()} [{n}]" for (sentence, _), n in zip(chosen, numbers))
-        return Answer(question=question, text=text, citations=citations, mode="extractive", **fields)
+        citations = [cite_sentence(sentence, n, score) for n, (sentence, score) in enumerate(chosen, 1)]
+        text = " ".join(f"{c.quote.strip()} [{c.number}]" for c in citations)
+        return Answer(question=question, text=text, citations=citations, mode="extractive", evidence=list(citations), **fields)

@@ -1,7 +1,7 @@
 """The sentences of retrieved passages: splitting them, their content words, and citing the chosen ones.
 
-Shared by the extractive answerer (``answer.py``), the citation check (``cite.py``, ``claims.py``),
-the LLM's excerpts (``generate.py``), refusal by question parts (``retrieve.py``) and the evaluator's
+Shared by the extractive answerer (``extractive.py``), the citation check (``cite.py``, ``claims.py``),
+the LLM's excerpts (``generate.py``), refusal by question parts (``rag.retrieval.refusal``) and the evaluator's
 answer lead (``metrics.py``): NLTK's Punkt (the sentence splitter LlamaIndex uses) taught news
 abbreviations, the stop-word rule for content words, when two sentences are the same stretch of an
 article, and numbering citations ``[n]`` in order of first use. Scoring sentences is left to the

@@ -2,7 +2,7 @@
 
 ``refusal_for`` is the refusal decision: the answer when retrieval found nothing to answer from
 (no passage, too weak evidence, a question in another language), saying which kind; ``stream_llm_answer``
-streams an LLM answerer's tokens and falls back to the extractive answer when the LLM fails
+streams an LLM answerer's evidence and tokens and falls back to the extractive answer when the LLM fails
 mid-answer. Retrieving, and composing the answer itself, are the retriever's and the answerers'
 (``extractive.py``, ``generate.py``); running the steps in order is ``Assistant.stream``'s.
 """
@@ -35,20 +35,22 @@ def refusal_for(question: str, options, retrieval, timings: dict, articles: Call
 
 
 def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float):
-    """Stream the LLM's answer (yields its token events); returns (answer, notice).
+    """Stream the LLM answerer's events (evidence, then tokens); returns (answer, notice).
 
     A server gone away mid-answer does not fail the question: ``fallback`` (the extractive answerer)
-    answers, with a notice saying why.
+    answers, with a notice saying why; the evidence already shown stays what it was.
     """
     t = time.perf_counter()
     answer, notice = None, ""
     try:
         for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings):
-            if event.kind == "token":
-                timings.setdefault("first_token", (time.perf_counter() - started) * 1000)
-                yield event
-            else:
+            since_start = (time.perf_counter() - started) * 1000  # the face's view: from the question
+            if event.kind == "answer":
                 answer = event.answer
+                timings["short_answer"] = since_start
+                continue
+            timings.setdefault("evidence" if event.kind == "evidence" else "first_token", since_start)
+            yield event
     except Exception as error:
         notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"
         answer = fallback.answer(question, passages, as_of=as_of, timings_ms=timings)

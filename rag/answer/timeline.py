@@ -1,12 +1,12 @@
 """Story timelines: the articles that match a query, in date order, each with its best sentence, cited.
 
-Deterministic and without an LLM: the hybrid retriever (``retrieve.py``) ranks articles on their
+Deterministic and without an LLM: the hybrid retriever (``rag.retrieval.hybrid``) ranks articles on their
 evidence alone (no time prior: a story's first days matter as much as its last), at most
-``timeline_max_articles`` of them; the extractive answerer's sentence scoring (``answer.py``: cosine
+``timeline_max_articles`` of them; the extractive answerer's sentence scoring (``extractive.py``: cosine
 similarity to the query plus half the share of its content words) picks each article's best
 sentence from its best passage, and articles whose best sentence scores under
 ``timeline_min_relevance`` are dropped (the best article is kept whenever retrieval found evidence).
-Filters (dates, sources) are validated like a question's (``options.py``). Rendering is the faces'
+Filters (dates, sources) are validated like a question's (``rag.retrieval.options``). Rendering is the faces'
 (``web.timeline``, the CLI); Markdown export is ``present.markdown``'s.
 """
 

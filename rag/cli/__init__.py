@@ -1,2 +1,5 @@
-"""The ``rag`` command line: a thin shell over ``Assistant`` (``main``; feeds, timeline and show in ``news``).
+"""The ``rag`` command line: a thin shell over ``Assistant``, parsing and printing only.
+
+Modules: ``main`` (``ingest``, ``ask``, ``list``, ``remove``, ``eval``), ``stories`` (``feeds``, ``show``,
+``timeline``).
 """

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag ingest|ask|list|remove|eval`` (and ``feeds``, ``show``, ``timeline``: ``cli_news.py``). Parsing and printing only; the work is the Assistant's."""
+"""Command line: ``python -m rag ingest|ask|list|remove|eval`` (and ``feeds``, ``show``, ``timeline``: ``stories.py``). Parsing and printing only; the work is the Assistant's."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from rag.cli import news as cli_news
+from rag.cli import stories
 from rag.present.text import date_label
 
 EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--gold-context-only", action="store_true", help="reading accuracy only: answer from the gold passages, skip the normal answers"
     )
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
-    cli_news.add_parsers(commands)
+    stories.add_parsers(commands)
     return parser
 
 
@@ -88,7 +88,7 @@ def _ingest(assistant, args) -> int:
     if sources and any(is_url(s) for s in sources):  # each URL fetched once: a feed is ingested item by item
         sources, feeds, failed = assistant.feeds.expand(sources)
     for result in feeds:
-        cli_news.print_feed_result(result)
+        stories.print_feed_result(result)
     try:
         report = assistant.library.ingest(sources, sync=args.sync, show_progress=not args.quiet) if sources or not feeds + failed else IngestReport()
         report.failed[:0] = failed
@@ -122,7 +122,15 @@ def _ask(assistant, args) -> int:
     except (TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    answer = assistant.query(args.question, **options.given())
+    live = sys.stdout.isatty() and not (args.json or args.markdown)
+    answer, shown = None, False
+    for event in assistant.stream(args.question, **options.given()):
+        if event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
+            _print_evidence(event.answer)
+            print("\nwriting the short answer…", file=sys.stderr, flush=True)
+            shown = True
+        elif event.kind == "answer":
+            answer = event.answer
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -133,13 +141,24 @@ def _ask(assistant, args) -> int:
         return 0
     if answer.notice:
         print(f"({answer.notice})")
-    print(answer.text)
-    if answer.citations:
-        print("\nSources:")
-    for c in answer.citations:
-        print(f"[{c.number}] {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
-        print(f'    "{c.quote.strip()}"')
+    if answer.mode == "llm":
+        print(f"Answer: {answer.text}")
+    elif not answer.evidence:  # a refusal or a message
+        print(answer.text)
+    if answer.evidence and not shown:
+        _print_evidence(answer)
     return 0
+
+
+def _print_evidence(answer) -> None:
+    """The evidence, quoted, each with its source (the checked short answer is printed apart)."""
+    print("\nEvidence, quoted from the articles:")
+    for c in answer.evidence:
+        print(f'[{c.number}] "{c.quote.strip()}"')
+        print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
+    extra = [c for c in answer.citations if c.number > len(answer.evidence)]
+    for c in extra:  # the short answer's sentence, when it is not among the evidence
+        print(f'[{c.number}] "{c.quote.strip()}"\n    {c.title} — {date_label(c.date)}  (show {c.article_id})')
 
 
 def _list(assistant, args) -> int:
@@ -168,4 +187,4 @@ def _eval(assistant, args) -> int:
     return evaluate(assistant.settings, args)
 
 
-COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "eval": _eval, **cli_news.COMMANDS}
+COMMANDS = {"ingest": _ingest, "ask": _ask, "list": _list, "remove": _remove, "eval": _eval, **stories.COMMANDS}

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 PLOT_HINT = 'comparison.png not written: matplotlib is not installed (pip install -e ".[eval]")'
 
-# Answer.timings_ms names a stage "answer" for extractive answers and "generation" for LLM ones.
-STAGES = {"retrieval": ("retrieval",), "answer": ("answer", "generation"), "first_token": ("first_token",), "total": ("total",)}
+# Answer.timings_ms names a stage "answer" for extractive answers and "generation" for LLM ones;
+# "evidence" (shown) and "short_answer" (the checked short answer) count from the question's start.
+STAGES = {
+    "retrieval": ("retrieval",), "answer": ("answer", "generation"), "evidence": ("evidence",),
+    "first_token": ("first_token",), "short_answer": ("short_answer",), "total": ("total",),
+}  # fmt: skip
 
 
 def stage_ms(timings: dict[str, float], stage: str) -> float | None:
@@ -151,6 +155,10 @@ _TABLE = [  # (header, summary key, format)
     ("verified", "verified_rate", "{:.3f}"),
     ("refuse:ans", "refusal_answerable", "{:.3f}"),
     ("refuse:unans", "refusal_unanswerable", "{:.3f}"),
+    ("evidence p50 ms", "evidence_p50_ms", "{:.0f}"),
+    ("evidence p95 ms", "evidence_p95_ms", "{:.0f}"),
+    ("short p50 ms", "short_answer_p50_ms", "{:.0f}"),
+    ("short p95 ms", "short_answer_p95_ms", "{:.0f}"),
     ("p50 ms", "p50_ms", "{:.0f}"),
     ("p95 ms", "p95_ms", "{:.0f}"),
 ]
@@ -232,7 +240,7 @@ def plot_comparison(summaries: Sequence[dict[str, Any]], path: Path) -> Path:
 
     quality = ["hit@1", "hit@5", "hit@10", "mrr", "answer_accuracy", "answer_f1", "reading_accuracy", "citation_precision",
                "refusal_answerable", "refusal_unanswerable"]  # fmt: skip
-    latency = ["retrieval_p50_ms", "answer_p50_ms", "first_token_p50_ms", "p50_ms", "p95_ms"]
+    latency = ["retrieval_p50_ms", "evidence_p50_ms", "short_answer_p50_ms", "p50_ms", "p95_ms"]
     names = [s["config"] for s in summaries]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(10, 1.4 * len(names) + 6), 9), height_ratios=[3, 2])
     for axis, metrics, label in ((top, quality, "share"), (bottom, latency, "ms")):

@@ -97,9 +97,16 @@ def _answer_block(answer: Answer, numbering: _Numbering, heading: str) -> str:
         lines.append(_escape_keep(answer.text or DONT_SAY))
         return "\n".join(lines)
     cited = {n for group in MARKER.findall(answer.text or "") for n in marker_numbers(group)}
+    cited |= {c.number for c in answer.evidence}
     citations = [c for c in answer.citations if c.number in cited] or list(answer.citations)
     keys = numbering.assign(citations)
-    lines.append(_body(answer, keys))
+    if answer.mode == "llm":
+        lines.append(f"**Answer:** {_body(answer, keys)}")
+    elif not answer.evidence:
+        lines.append(_body(answer, keys))
+    if answer.evidence:  # quoted, never paraphrased: the detail under the short answer
+        lines += ["", "Evidence, quoted from the articles:", ""]
+        lines += [f"- “{escape(c.quote.strip())}”[^{keys[c.number]}]" for c in answer.evidence if c.number in keys]
     if answer.notice:
         lines += ["", f"*{escape(answer.notice)}*"]
     if citations:

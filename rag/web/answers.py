@@ -122,18 +122,28 @@ def source_card(citation: Citation, prefix: str, read_spans=None) -> Markup:
     )
 
 
-def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "") -> str:
-    """An ``Answer`` as one HTML block for the chatbot: linked markers, marked unsupported
+def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "", writing: bool = False) -> str:
+    """An ``Answer`` as one HTML block for the chatbot: the short answer (or, with ``writing``, a
+    "writing the short answer…" state), the evidence quoted with linked markers, marked unsupported
     sentences, a calm "don't say" state, notices and the cards of the cited sources only.
 
     ``prefix`` makes the source anchors unique in the page; a notice equal to ``known_notice`` (the
     backend status the page already shows) is not repeated under every answer."""
     head, _, rest = (answer.text or DONT_SAY).partition(". ")
-    body, cards = Markup(), []
+    body, cards, short, evidence = Markup(), [], Markup(), []
     if not answer.refused:
         by_number = {c.number: c for c in answer.citations}
-        used = [n for n in cited_numbers(answer.text) if n in by_number] or sorted(by_number)
-        body = _answer_body(answer.text, list(answer.unsupported), set(by_number), prefix)
+        quoted = [c.number for c in answer.evidence]
+        used = [n for n in [*cited_numbers(answer.text), *quoted] if n in by_number] or sorted(by_number)
+        used = list(dict.fromkeys(used))
+        if answer.mode == "llm":
+            short = _answer_body(answer.text, list(answer.unsupported), set(by_number), prefix)
+        elif not answer.evidence:
+            body = _answer_body(answer.text, list(answer.unsupported), set(by_number), prefix)
+        evidence = [
+            dict(quote=c.quote.strip(), cite=render("answer.html", "cite", numbers=[c.number], prefix=prefix), title=c.title or "Untitled article", date=date_label(c.date), source=c.source)
+            for c in answer.evidence
+        ]
         spans: dict[str, list] = {}  # every span this answer cites in each article, highlighted together
         for n in used:
             spans.setdefault(by_number[n].article_id, []).append((by_number[n].start, by_number[n].end))
@@ -150,13 +160,11 @@ def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "
             cards=cards,
             searched=answer.standalone_question or "",
             notice=answer.notice if answer.notice and answer.notice != known_notice else "",
+            short=short,
+            evidence=evidence,
+            writing=writing and not short,
         )
     )
-
-
-def render_streaming(text: str) -> str:
-    """The partial answer while an LLM writes (markers are linked once the answer is checked)."""
-    return str(render("chat.html", "streaming", text=text))
 
 
 def render_pending() -> str:

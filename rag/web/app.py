@@ -35,7 +35,6 @@ from rag.web.answers import (  # noqa: E402,F401  (render_answer re-exported)
     render_outcomes,
     render_pending,
     render_question,
-    render_streaming,
 )
 from rag.web.downloads import Downloads  # noqa: E402
 from rag.web.feeds import FeedsPanel  # noqa: E402
@@ -124,14 +123,14 @@ class WebUI:
         yield "", list(history), session
         try:
             options = self.options(top_k, date_from, date_to, sources)
-            text = ""
             for event in session.conversation.stream(question, **options):
-                if event.answer is not None:
-                    content = render_answer(event.answer, prefix, known_notice=self._backend_notice())
-                    history[-1] = {"role": "assistant", "content": content}
-                elif event.text:
-                    text += event.text
-                    history[-1] = {"role": "assistant", "content": render_streaming(text)}
+                # The LLM's tokens are not shown: only the checked short answer is. Until it comes, the
+                # evidence (already checked: the articles' own sentences) stands under a "writing" line.
+                if event.answer is None:
+                    continue
+                writing = event.kind == "evidence"  # the short answer follows
+                content = render_answer(event.answer, prefix, known_notice=self._backend_notice(), writing=writing)
+                history[-1] = {"role": "assistant", "content": content}
                 yield "", list(history), session
         except OptionError as error:
             history[-1] = {"role": "assistant", "content": render_error(str(error))}

@@ -10,10 +10,8 @@ import re
 
 import pytest
 
-from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.cite import CitationVerifier, split_answer
 from rag.answer.claims import capitalised_words, check_claim
-from rag.answer.generate import NO_DIRECT_ANSWER_NOTICE, UNVERIFIED_NOTICE, LLMAnswerer
 from rag.settings import load_settings
 from rag.types import Passage, ScoredPassage
 
@@ -37,10 +35,6 @@ def hits():
 
 def make_verifier(embedding, judge=None):
     return CitationVerifier(embedding, load_settings().citation, judge=judge)
-
-
-def extractive(embedding):
-    return ExtractiveAnswerer(embedding, load_settings().answer)
 
 
 @pytest.fixture
@@ -82,51 +76,6 @@ def test_unsupported_sentence_is_listed_and_uncited(verifier):
     checked = verifier.check(text, hits())
     assert checked.unsupported == ["The mayor resigned over a corruption scandal in Madrid."]
     assert checked.text.endswith("Madrid.") and checked.text.count("[1]") == 1
-
-
-def test_generated_dont_say_and_unverifiable_text_fall_back_to_the_passages(embedding, verifier):
-    answerer = LLMAnswerer(llm=None, verifier=verifier, fallback=extractive(embedding), context_sentences=0, model_name="test")
-    no_answer = answerer.finish("When did the harbour reopen?", "The articles don't say.", hits())
-    assert not no_answer.refused and no_answer.mode == "extractive" and no_answer.citations
-    assert no_answer.notice == NO_DIRECT_ANSWER_NOTICE
-
-    fallback = answerer.finish("When did the harbour reopen?", "Bananas are an excellent source of potassium [1].", hits())
-    assert fallback.mode == "extractive" and fallback.notice == UNVERIFIED_NOTICE and fallback.citations
-
-    good = answerer.finish("When did the harbour reopen?", "It reopened on Friday after the storm [1].", hits())
-    assert good.mode == "llm" and good.citations[0].verified and good.text.endswith("[1]")
-
-
-def test_llm_reads_the_best_sentences_grouped_under_their_passages(embedding, verifier):
-    """``llm_context_sentences`` shows the LLM only the best-matching sentences, renumbering passages."""
-    answerer = LLMAnswerer(None, verifier, extractive(embedding), context_sentences=1)
-    shown, excerpts = answerer.excerpts("Which rocket launched the weather satellite?", hits())
-    assert [h.passage.id for h in shown] == ["a#1"]  # the harbour passage had no chosen sentence
-    assert excerpts == ["A weather satellite built in Toulouse was launched on Tuesday aboard an Ariane 6 rocket."]
-
-    answerer.context_sentences = 3
-    shown, excerpts = answerer.excerpts("What did the harbour repairs cost after the storm?", hits())
-    assert [h.passage.id for h in shown] == ["a#0", "a#1"]  # reading order of the retrieval ranking
-    assert excerpts[0] == ARTICLE[: ARTICLE.index("\n\n")]  # adjacent sentences joined without a gap mark
-
-    answerer.context_sentences = 0
-    assert answerer.excerpts("anything", hits()) == (hits(), None)
-
-
-def test_excerpts_replace_the_passage_text_in_the_prompt():
-    from rag.answer.prompts import format_passages
-
-    text = format_passages(hits()[:1], ["First sentence. … Third sentence."])
-    assert '[1] Harbour reopens (2025-10-03, coast)\n"""\nFirst sentence. … Third sentence.\n"""' == text
-
-
-def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once(embedding, verifier):
-    first_end = ARTICLE.index("\n\n")
-    overlapping = [*hits(), ScoredPassage(Passage("a#2", "a", ARTICLE[:first_end], 0, first_end, "Harbour reopens", dt.date(2025, 10, 3), "coast"), 0.4)]
-    answerer = LLMAnswerer(None, verifier, extractive(embedding), context_sentences=4)
-    shown, excerpts = answerer.excerpts("What did the harbour repairs cost after the storm?", overlapping)
-    assert sum(e.count("north pier") for e in excerpts) == 1
-    assert "a#2" not in [h.passage.id for h in shown]
 
 
 # --- the cheap checks (rag/answer/claims.py) --------------------------------------------------------------
@@ -264,13 +213,6 @@ def test_short_answer_is_checked_against_the_question(verifier, embedding):
     assert judged.citations == [] and judge.asked[0][2] == question and "Friday" in judge.asked[0][1]
 
 
-def test_the_llm_answerer_passes_the_question_to_the_check(embedding):
-    judge = RecordingJudge(True)
-    answerer = LLMAnswerer(None, make_verifier(embedding, judge), extractive(embedding), context_sentences=0, model_name="test")
-    answer = answerer.finish("When did the harbour reopen?", "Friday [1]. It reopened after a nine-day storm closure [1].", hits())
-    assert answer.mode == "llm" and answer.text.startswith("Friday. [1]") and judge.asked[0][2] == "When did the harbour reopen?"
-
-
 # --- with the bundled 1.5B model ------------------------------------------------------------------
 
 
@@ -305,4 +247,4 @@ def test_peru_chile_follow_up_never_shows_the_swapped_claim_as_verified(make_set
                 continue  # not shown as verified
             chile_declared = re.search(r"\bChile(an|'s)?\b[^.]*\bdeclar", sentence) and not re.search(r"\bPer(u|uvian)\b[^.]*\bdeclar", sentence)
             assert not chile_declared, (answer.text, answer.unsupported)
-        assert all(c.verified for c in answer.citations) or answer.mode == "extractive"
+        assert all(c.verified is not False for c in answer.citations)  # quoted evidence (None) or checked (True)

@@ -4,6 +4,7 @@ Kept few and short: each answer costs seconds of CPU. Skipped, with the install 
 ``local`` extra is not installed.
 """
 
+
 import pytest
 
 from rag.assistant import Assistant
@@ -33,29 +34,31 @@ def llm_assistant(make_settings, embedding, corpus_dir, local_llm):
     return assistant
 
 
-def test_cited_answer_on_the_sample_verifies(llm_assistant):
+def test_evidence_comes_first_then_the_checked_short_answer(llm_assistant):
     assert llm_assistant.llm_status().startswith("LLM: qwen2.5-coder-1.5b")
     events = list(llm_assistant.stream("Why did Peru declare a state of emergency?"))
-    tokens = [e for e in events if e.kind == "token"]
-    answer = events[-1].answer
-    assert len(tokens) > 3 and events[-1].kind == "answer"  # streamed, then the checked answer
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "evidence" and kinds[-1] == "answer" and "token" in kinds  # evidence before any token
+    evidence, answer = events[0].answer, events[-1].answer
+    assert evidence.evidence and all(c.quote in c.passage for c in evidence.evidence)
     assert not answer.refused and answer.mode == "llm", answer
-    assert answer.citations and all(c.verified for c in answer.citations)
-    assert all(c.quote in c.passage for c in answer.citations)
-    assert "first_token" in answer.timings_ms and answer.timings_ms["first_token"] <= answer.timings_ms["total"]
+    assert answer.evidence == answer.citations[: len(answer.evidence)]  # the same numbers as shown first
+    cited = [c for c in answer.citations if c.verified]
+    assert len(cited) == 1 and f"[{cited[0].number}]" in answer.text  # the short answer's own sentence, checked
+    assert len(split_answer(answer.text)) == 1 and len(answer.text.split()) <= 40  # one short answer, no paraphrase
+    t = answer.timings_ms
+    assert t["evidence"] <= t["first_token"] <= t["short_answer"] <= t["total"]
 
 
 @pytest.mark.parametrize(
     "question, short_answer",
     [("Who is Chile's Minister of Security?", "Cordero"), ("How many days did Kast give immigrants to leave Chile voluntarily?", "111")],
 )
-def test_short_factual_question_gets_the_short_answer_first(llm_assistant, question, short_answer):
+def test_short_factual_question_gets_the_short_answer(llm_assistant, question, short_answer):
     answer = llm_assistant.query(question)
-    first = lead(answer.text)  # the first sentence, markers removed
     assert answer.mode == "llm", answer
-    assert short_answer in first and len(first.split()) <= 5, answer.text  # "Luis Cordero [1]." then the detail
-    assert len(split_answer(answer.text)) >= 2, answer.text  # supporting detail follows
-    assert answer.citations and all(c.verified for c in answer.citations)
+    assert short_answer in lead(answer.text) and len(lead(answer.text).split()) <= 5, answer.text
+    assert answer.evidence and any(short_answer in c.quote for c in answer.citations if c.verified)
 
 
 def test_out_of_corpus_question_is_refused_before_generation(llm_assistant):

@@ -106,8 +106,8 @@ def wait_for_turns(page, count: int) -> None:
     """Wait until ``count`` answers are complete (not streaming) in the page's chat."""
     page.wait_for_function(
         """count => {
-            const done = document.querySelectorAll('#nd-chat .nd-msg:not(.nd-streaming):not(.nd-pending)');
-            return done.length >= count && !document.querySelector('#nd-chat .nd-streaming, #nd-chat .nd-pending');
+            const done = document.querySelectorAll('#nd-chat .nd-msg:not(.nd-pending)');
+            return done.length >= count && !document.querySelector('#nd-chat .nd-writing, #nd-chat .nd-pending');
         }""",
         arg=count,
     )
@@ -116,19 +116,48 @@ def wait_for_turns(page, count: int) -> None:
 # --- tests ---------------------------------------------------------------------------------------------
 
 
-def test_streamed_answer_with_citation_and_highlighted_passage(streaming_app, new_page) -> None:
+RECORD_STATES = """() => {
+    window.ndStates = [];
+    const chat = document.querySelector('#nd-chat');
+    new MutationObserver(() => {
+        const all = chat.querySelectorAll('.nd-msg');
+        const last = all[all.length - 1];
+        if (!last) return;
+        const state = {
+            writing: !!last.querySelector('.nd-writing'),
+            short: last.querySelector('.nd-short:not(.nd-writing)')?.innerText || '',
+            quotes: [...last.querySelectorAll('.nd-quotes q')].map(q => q.innerText),
+            text: last.innerText,
+        };
+        const previous = window.ndStates[window.ndStates.length - 1];
+        if (!previous || previous.text !== state.text) window.ndStates.push(state);
+    }).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_evidence_shows_first_then_the_short_answer_in_place(streaming_app, new_page) -> None:
     page = new_page(streaming_app)
     assert "qwen2.5-coder-1.5b" in page.inner_text("#nd-status").lower()
+    page.evaluate(RECORD_STATES)
     ask(page, "Why did Peru declare a state of emergency?")
-    page.wait_for_selector("#nd-chat .nd-streaming", timeout=LLM_WAIT_MS)  # tokens arrive before the checked answer
-    streamed = page.locator("#nd-chat .nd-streaming").inner_text()
+    page.wait_for_selector("#nd-chat .nd-writing", timeout=LLM_WAIT_MS)  # the evidence, while the model writes
+    page.wait_for_selector("#nd-chat .nd-short:not(.nd-writing)", timeout=LLM_WAIT_MS)
     page.wait_for_selector("#nd-chat .nd-source mark", timeout=LLM_WAIT_MS)
-    assert "nd-streaming" not in last_answer(page).get_attribute("class")
+    states = page.evaluate("window.ndStates")
+    writing = next(i for i, s in enumerate(states) if s["writing"])
+    answered = next(i for i, s in enumerate(states) if s["short"])
+    final = states[-1]
+    assert writing < answered and states[writing]["quotes"]  # evidence rendered before the short answer
+    assert states[writing]["quotes"] == final["quotes"]  # and the short answer came in place above it
+    # No state shows text the final answer lacks: no unchecked token, no sentence later withdrawn.
+    shown = {line.strip() for s in states for line in s["text"].splitlines() if line.strip()}
+    final_lines = {line.strip() for line in final["text"].splitlines()}
+    transient = {line for line in shown - final_lines if "writing the short answer" not in line and "Searching the articles" not in line}
+    assert not transient, transient
     # The LLM's own answer, not the extractive fallback: that one always comes with a notice (no
     # direct answer, unverifiable answer, or the LLM failed), and so would pass the checks below too.
     assert last_answer(page).locator(".nd-notice").count() == 0, last_answer(page).inner_text()
-    assert last_answer(page).locator("sup.nd-cite a").count() >= 1
-    assert streamed.strip() and streamed.split()[0] in last_answer(page).inner_text()  # the answer's own words
+    assert last_answer(page).locator(".nd-short sup.nd-cite a").count() == 1
 
     link = last_answer(page).locator("sup.nd-cite a").first
     target = link.get_attribute("href")

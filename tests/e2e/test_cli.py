@@ -40,13 +40,13 @@ def test_ingest_ask_list_remove(run):
     assert "unchanged 1" in run("ingest", "--quiet").stdout
 
     answer = run("ask", "Why did Peru declare a state of emergency?").stdout
-    assert "[1]" in answer and "Sources:" in answer and "state of emergency" in answer
+    assert "[1]" in answer and "Evidence, quoted from the articles:" in answer and "state of emergency" in answer
 
     as_json = json.loads(run("ask", "--json", "Why did Peru declare a state of emergency?").stdout)
     assert as_json["citations"][0]["quote"] in as_json["citations"][0]["passage"]
 
     refused = run("ask", "Who won the 2022 World Cup?").stdout
-    assert "don't say" in refused and "Sources:" not in refused
+    assert "don't say" in refused and "Evidence" not in refused
 
     listing = run("list").stdout
     assert "1 articles" in listing and "2025-11-28" in listing

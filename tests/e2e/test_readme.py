@@ -40,9 +40,9 @@ NOT_RUN = {
 # Tour commands (by their first words after `python -m rag`) and what the README says each gives.
 TOUR_CHECKS = {
     "ingest": lambda out: "added 1" in out,
-    'ask "Why did Peru': lambda out: "state of emergency" in out and "[1]" in out and "Sources:" in out,
+    'ask "Why did Peru': lambda out: "state of emergency" in out and "[1]" in out and "Evidence, quoted from the articles:" in out,
     "ask --json": lambda out: json.loads(out)["refused"] is True and json.loads(out)["mode"] == "refused",
-    "ask --from 2025-11-01 --source apnews.com": lambda out: "Sources:" in out and "apnews.com" in out and "don't say" not in out,
+    "ask --from 2025-11-01 --source apnews.com": lambda out: "Evidence, quoted from the articles:" in out and "apnews.com" in out and "don't say" not in out,
     "list": lambda out: "1 articles" in out and "apnews.com" in out,
     "remove ID": lambda out: "removed 1 of 1" in out,
 }

@@ -7,6 +7,8 @@ article) and an extractive assistant; the embedding model is loaded once for the
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import gzip
 import http.server
@@ -404,15 +406,18 @@ class FakeAssistant:
             raise self.error
 
 
-def test_streamed_tokens_show_before_the_checked_answer(tmp_path: Path) -> None:
+def test_evidence_shows_first_then_the_checked_short_answer_and_no_token(tmp_path: Path) -> None:
     final = unverified_answer()
+    evidence = dataclasses.replace(final, text="", unsupported=[], mode="extractive")
     tokens = [StreamEvent("token", t) for t in ["The bank ", "raised rates [1]. ", "It will cut them next year."]]
-    ui = WebUI(FakeAssistant(settings_for(tmp_path), tokens + [StreamEvent("answer", answer=final)]))
+    events = [StreamEvent("evidence", answer=evidence), *tokens, StreamEvent("answer", answer=final)]
+    ui = WebUI(FakeAssistant(settings_for(tmp_path), events))
     steps, history, _ = run_chat(ui, "What did the bank do?")
     assert "nd-pending" in steps[0][-1]["content"]  # shown while the articles are searched
-    partial = [h[-1]["content"] for h in steps if "nd-streaming" in h[-1]["content"]]
-    assert any("The bank raised rates [1]." in p for p in partial)  # tokens appear as they come
-    assert "nd-streaming" not in history[-1]["content"]
+    shown = [h[-1]["content"] for h in steps[1:]]
+    assert "writing the short answer" in shown[0] and "<mark>" in shown[0]  # the evidence, before any token
+    assert not any("It will cut them next year" in s for s in shown[:-1])  # unchecked tokens are never shown
+    assert len(shown) == 2 and "writing the short answer" not in shown[-1]
     assert "nd-unsupported" in history[-1]["content"] and "<mark>" in history[-1]["content"]
 
 

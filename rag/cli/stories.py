@@ -1,8 +1,8 @@
-"""Command line, the news workflow: ``feeds add|list|remove|refresh``, ``show ID`` and ``timeline "..."``.
+"""Command line, following stories: ``feeds add|list|remove|refresh``, ``show ID`` and ``timeline "..."``.
 
-Subcommands registered by ``__main__.py`` (which keeps ``ingest``, ``ask``, ``list``, ``remove``,
-``eval``); parsing and printing only: the work is ``Assistant.feeds`` (``feeds.py``),
-``Assistant.article`` and ``Assistant.timeline`` (``timeline.py``).
+Subcommands registered by ``main.py`` (which keeps ``ingest``, ``ask``, ``list``, ``remove``, ``eval``);
+parsing and printing only: the work is ``Assistant.feeds`` (``rag.ingest.feeds``), ``Assistant.article``
+and ``Assistant.timeline`` (``rag.answer.timeline``).
 """
 
 from __future__ import annotations

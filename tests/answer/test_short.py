@@ -1,0 +1,125 @@
+"""The short answer's context and check (``rag/answer/short.py``), the evidence rule
+(``rag/answer/extractive.py``) and the final answer built from both (``rag/answer/generate.py``).
+
+No LLM runs here: choosing the sentences and checking a reply are plain functions of the reply's text;
+the bundled model's replies are tested in ``test_generate.py`` (marked ``llm``).
+"""
+
+import datetime as dt
+
+import pytest
+
+from rag.answer.extractive import ExtractiveAnswerer, informative
+from rag.answer.generate import NO_DIRECT_ANSWER_NOTICE, UNVERIFIED_NOTICE, LLMAnswerer
+from rag.answer.sentences import content_words, split_sentences
+from rag.answer.short import ShortAnswerer
+from rag.settings import load_settings
+from rag.types import Passage, ScoredPassage
+
+ARTICLE = (
+    "The harbour of Port Vale reopened on Friday after a storm closed it for nine days. "
+    "Repairs to the north pier will cost 3 million euros, the port authority said.\n\n"
+    "A weather satellite built in Toulouse was launched on Tuesday aboard an Ariane 6 rocket."
+)
+FERRY = (
+    "Port Vell ferry terminal construction begins\n"
+    "Work started on Monday on the new ferry terminal at Port Vell, the harbour board said. "
+    "The terminal is due to open in March 2027."
+)
+
+
+def hits(text=ARTICLE, title="Harbour reopens", article="a"):
+    parts, start, out = text.split("\n\n"), 0, []
+    for k, part in enumerate(parts):
+        out.append(ScoredPassage(Passage(f"{article}#{k}", article, part, start, start + len(part), title, dt.date(2025, 10, 3), "coast"), 0.9 - k / 10))
+        start += len(part) + 2
+    return out
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+class Judge:
+    """Records what it is asked; says ``verdict``. Stands in for the LLM judge's decision only."""
+
+    def __init__(self, verdict: bool) -> None:
+        self.verdict, self.asked = verdict, []
+
+    def states(self, claim, sentence, question=None):
+        self.asked.append((claim, sentence, question))
+        return self.verdict
+
+
+@pytest.fixture
+def evidence(embedding):
+    return ExtractiveAnswerer(embedding, load_settings().answer)
+
+
+def short(judge=None, budget=40) -> ShortAnswerer:
+    return ShortAnswerer(None, token_budget=budget, max_tokens=40, judge=judge, count_tokens=words)
+
+
+def test_headlines_and_restatements_are_never_evidence(evidence):
+    question = "When will the Port Vell ferry terminal open?"
+    sentences = split_sentences(hits(FERRY, title="Port Vell ferry terminal construction begins", article="f")[0])
+    headline, work, due = sentences
+    assert not informative(headline, content_words(question))
+    assert informative(due, content_words(question)) and informative(work, content_words(question))
+    answer = evidence.answer(question, hits(FERRY, title="Port Vell ferry terminal construction begins", article="f"))
+    assert "March 2027" in answer.text and "construction begins" not in answer.text
+    assert [c.number for c in answer.evidence] == list(range(1, len(answer.evidence) + 1))  # one number per sentence
+
+
+def test_the_context_is_the_evidence_then_what_fits_the_budget(evidence):
+    question = "What will the pier repairs cost?"
+    ranked = evidence.rank_sentences(question, hits())
+    chosen = [s for s, _ in evidence.evidence(question, ranked, limit=1)]
+    context, used = short(budget=5).select(chosen, ranked)
+    assert context == chosen and used > 5  # the evidence always, even over the budget
+    context, used = short(budget=60).select(chosen, ranked)
+    assert context[0] is chosen[0] and len(context) == 3 and used <= 60  # then the rest, no sentence twice
+
+
+def test_a_phrase_must_be_worded_in_the_sentence_it_cites(evidence):
+    question = "What will the pier repairs cost?"
+    context = [s for s, _ in evidence.rank_sentences(question, hits())]
+    pier = next(n for n, s in enumerate(context, 1) if "3 million" in s.text)
+    ok = short().verify(f"3 million euros [{pier}]", context, question)
+    assert ok.verified and ok.cited == pier and ok.text == "3 million euros"
+    other = 1 if pier != 1 else 2
+    moved = short().verify(f"3 million euros [{other}]", context, question)
+    assert moved.cited == pier  # re-cited to the sentence that states it
+    assert not short().verify(f"4 million euros [{pier}]", context, question).verified
+    assert not short().verify("Bananas [1]", context, question).verified
+    none = short().verify("The articles don't say.", context, question)
+    assert not none.verified and none.reason.startswith("the model found no")
+
+
+def test_a_reworded_clause_goes_to_the_judge_with_the_question(evidence):
+    question = "Why was the harbour closed?"
+    context = [s for s, _ in evidence.rank_sentences(question, hits())]
+    judge = Judge(True)
+    result = short(judge).verify("a storm shut it down for more than a week [1]", context, question)
+    assert result.verified and judge.asked and judge.asked[0][2] == question
+    assert not short(Judge(False)).verify("a storm shut it down for more than a week [1]", context, question).verified
+
+
+def test_the_final_answer_is_the_checked_short_answer_above_the_evidence(evidence):
+    question = "What will the pier repairs cost?"
+    answerer = LLMAnswerer(short(), evidence, model_name="test")
+    ranked = evidence.rank_sentences(question, hits())
+    shown = evidence.answer(question, hits(), ranked=ranked)
+    context, _ = answerer.short.select([s for s, _ in evidence.evidence(question, ranked)], ranked)
+    pier = next(n for n, s in enumerate(context, 1) if "3 million" in s.text)
+
+    good = answerer.finish(shown, answerer.short.verify(f"3 million euros [{pier}]", context, question), ranked)
+    assert good.mode == "llm" and good.text == f"3 million euros [{pier}]" and good.evidence == good.citations[: len(shown.evidence)]
+    cited = good.citations[pier - 1]
+    assert cited.verified is True and "3 million" in cited.quote
+    assert all(c.verified is None for c in good.citations if c.number != pier)  # the rest are quotes
+
+    wrong = answerer.finish(shown, answerer.short.verify("Bananas [1]", context, question), ranked)
+    assert wrong.mode == "extractive" and wrong.notice == UNVERIFIED_NOTICE and wrong.text == shown.text and not wrong.unsupported
+    none = answerer.finish(shown, answerer.short.verify("The articles don't say.", context, question), ranked)
+    assert none.notice == NO_DIRECT_ANSWER_NOTICE and none.evidence == shown.evidence
