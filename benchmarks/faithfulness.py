@@ -28,7 +28,6 @@ acceptance per supported type, and the time the check adds per answer and per cl
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -65,13 +64,9 @@ def percentile(values, q):
 
 def load_articles(limit: int):
     questions = [json.loads(line) for line in open(SHARED / "questions.dev.jsonl", encoding="utf-8")]
-    wanted = {d for q in questions for d in q["gold_doc_ids"]}
-    articles = {}
-    with gzip.open(SHARED / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            if record["doc_id"] in wanted:
-                articles[record["doc_id"]] = record
+    from realtimeqa import read_articles
+
+    articles = read_articles(SHARED / "corpus.jsonl.gz", {d for q in questions for d in q["gold_doc_ids"]})
     return questions, dict(list(articles.items())[:limit])
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import statistics
@@ -33,16 +32,6 @@ SETS = {"2022": ROOT.parent / "shared" / "eval" / "realtimeqa", "2023": ROOT.par
 def load_questions(folder: Path, limit: int) -> list[dict]:
     rows = [json.loads(line) for line in (folder / "questions.dev.jsonl").read_text().splitlines() if line.strip()]
     return [r for r in rows if r.get("gold_doc_ids") and r.get("answer_text")][:limit]
-
-
-def load_articles(folder: Path, ids: set[str]) -> dict[str, dict]:
-    found = {}
-    with gzip.open(folder / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if row["doc_id"] in ids:
-                found[row["doc_id"]] = row
-    return found
 
 
 def gold_hits(question: dict, articles: dict[str, dict], max_articles: int):
@@ -91,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     questions = load_questions(folder, args.limit)
-    articles = load_articles(folder, {d for q in questions for d in q["gold_doc_ids"][: args.gold_articles]})
+    from realtimeqa import read_articles
+
+    articles = read_articles(folder / "corpus.jsonl.gz", {d for q in questions for d in q["gold_doc_ids"][: args.gold_articles]})
     embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
     ranker = ExtractiveAnswerer(embedding, settings.answer)
     llm = make_llm("local", settings.generation, cache_dir=settings.storage.data_dir)

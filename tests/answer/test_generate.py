@@ -36,7 +36,7 @@ def llm_assistant(make_settings, embedding, corpus_dir, local_llm):
 
 def test_evidence_comes_first_then_the_checked_short_answer(llm_assistant):
     assert llm_assistant.llm_status().startswith("LLM: qwen2.5-coder-1.5b")
-    events = list(llm_assistant.stream("Why did Peru declare a state of emergency?"))
+    events = list(llm_assistant.stream("How many days did Kast give immigrants to leave Chile voluntarily?"))
     kinds = [e.kind for e in events]
     assert kinds[0] == "evidence" and kinds[-1] == "answer" and "token" in kinds  # evidence before any token
     evidence, answer = events[0].answer, events[-1].answer
@@ -48,6 +48,14 @@ def test_evidence_comes_first_then_the_checked_short_answer(llm_assistant):
     assert len(split_answer(answer.text)) == 1 and len(answer.text.split()) <= 40  # one short answer, no paraphrase
     t = answer.timings_ms
     assert t["evidence"] <= t["first_token"] <= t["short_answer"] <= t["total"]
+
+
+def test_a_quote_of_chile_is_never_peru_s_reason(llm_assistant):
+    # Cordero (Chile) says "Our main purpose is to prevent a humanitarian crisis"; the 1.5B model tends to
+    # give it as Peru's reason. That sentence does not bear on the question, so such a reply is never shown.
+    answer = llm_assistant.query("Why did Peru declare a state of emergency?")
+    assert not answer.refused and answer.evidence
+    assert answer.mode == "extractive" or "humanitarian" not in answer.text, answer.text
 
 
 @pytest.mark.parametrize(
