@@ -199,7 +199,7 @@ def run(
             with MisbehavingServer(scenario, trickle_s) as server:
                 settings = load_settings(
                     data_dir=data, corpus_dir=corpus, llm="openai", openai_base_url=server.base_url,
-                    openai_model="m", request_timeout_s=deadline_s, rewrite_followups=False, llm_context_sentences=0,
+                    openai_model="m", request_timeout_s=deadline_s, rewrite_followups=False,
                 )
                 assistant = Assistant(settings, embedding=embedding)
                 # Index, embedding model and the openai client's imports are warmed before the clock

@@ -7,8 +7,8 @@ answer from the best sentences that fit a prompt-token budget. Prints, per budge
 worded in a gold article, the prompt tokens of the context, and time to the short answer (p50 / p95).
 No index is built: only the gold articles are read, so the curve costs minutes, not the 26 of an ingest.
 
-    python benchmarks/short_answer_budget.py --budgets 60,100,150,250,400 --limit 102
-    python benchmarks/short_answer_budget.py --set 2023 --budgets 100,150 --limit 206
+    python benchmarks/short_answer_budget.py --budgets 0,200,300,400 --limit 102
+    python benchmarks/short_answer_budget.py --set 2023 --budgets 0,200,400 --limit 100
 
 Needs ``../shared/eval`` and the ``local`` extra; skips with a message without them.
 """
@@ -56,7 +56,7 @@ def gold_hits(question: dict, articles: dict[str, dict], max_articles: int):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=sorted(SETS), default="2022")
-    parser.add_argument("--budgets", default="60,100,150,250,400", help="context sizes in prompt tokens")
+    parser.add_argument("--budgets", default="0,200,300,400", help="llm_context_tokens values (the evidence always goes in: 0 is the evidence alone)")
     parser.add_argument("--limit", type=int, default=102, help="questions (in file order)")
     parser.add_argument("--gold-articles", type=int, default=1, help="gold articles read per question")
     parser.add_argument("--out", type=Path, help="write one JSON line per question and budget here")
@@ -92,37 +92,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(questions)} questions ({args.set}), {args.gold_articles} gold article(s) each, budgets {budgets}", flush=True)
     out = args.out.open("w") if args.out else None
     rows: dict[int, list[dict]] = {b: [] for b in budgets}
-    for i, question in enumerate(questions, 1):
+    prepared = []  # ranking first (no LLM), then one pass per budget: no prompt shares a prefix with the last
+    for question in questions:
         hits = gold_hits(question, articles, args.gold_articles)
         if not hits:
             continue
-        as_of = dt.date(*map(int, question["question_date"].split("/")))
-        worded = any(normalise(a) in normalise(h.passage.title + " " + h.passage.text) for a in question["answer_text"] for h in hits)
         ranked = ranker.rank_sentences(question["question"], hits)
         evidence = [s for s, _ in ranker.evidence(question["question"], ranked)]
-        lead = " ".join(s.text for s in evidence[:1])
-        for budget in budgets:
-            short.token_budget = budget
+        worded = any(normalise(a) in normalise(h.passage.title + " " + h.passage.text) for a in question["answer_text"] for h in hits)
+        as_of = dt.date(*map(int, question["question_date"].split("/")))
+        prepared.append((question, ranked, evidence, worded, as_of))
+    for budget in budgets:
+        short.token_budget = budget
+        for question, ranked, evidence, worded, as_of in prepared:
             started = time.perf_counter()
             context, tokens = short.select(evidence, ranked)
             raw = "".join(short.stream(question["question"], context, as_of=as_of))
             seconds = time.perf_counter() - started
-            result = short.verify(raw, context, question["question"])
+            result = short.verify(raw, context, question["question"], dict(ranked))
             shown = result.text if result.verified else ""
             row = {
                 "id": question["question_id"], "budget": budget, "raw": raw, "text": shown, "tokens": tokens,
                 "sentences": len(context), "seconds": seconds, "worded": worded, "verified": result.verified,
                 "correct": contains_answer(shown, question["answer_text"]),
                 "correct_raw": contains_answer(raw, question["answer_text"]),
-                "lead_correct": contains_answer(lead, question["answer_text"]),
+                "lead_correct": contains_answer(evidence[0].text if evidence else "", question["answer_text"]),
                 "in_context": contains_answer(" ".join(s.text for s in context), question["answer_text"]),
             }
             rows[budget].append(row)
             if out:
                 out.write(json.dumps(row) + "\n")
                 out.flush()
-        if i % 10 == 0:
-            print(f"  {i} questions", flush=True)
+        print(f"  budget {budget} done", flush=True)
     print("| context budget (prompt tokens) | reading accuracy (checked short answer) | unchecked | on answer-worded-in-gold | evidence lead sentence | answer in context | verified | context tokens p50 | short answer p50 / p95 s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for budget, got in rows.items():

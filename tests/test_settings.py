@@ -97,7 +97,7 @@ def test_stage_constructors_have_no_defaults_for_settings():
     from rag.ingest.corpus import load_sources
     from rag.answer.entail import EntailmentJudge
     from rag.eval.run import parse_configs
-    from rag.answer.generate import LLMAnswerer
+    from rag.answer.short import ShortAnswerer
     from rag.ingest.pipeline import Ingestor
     from rag.retrieval.lexical import LexicalIndex
     from rag.llm.factory import make_llm
@@ -105,10 +105,10 @@ def test_stage_constructors_have_no_defaults_for_settings():
     from rag.settings import KEYS
 
     # Parameter names that stand for a setting under another name.
-    aliases = {"context_sentences", "default_half_life", "max_terms", "min_yes", "max_bytes", "timeout_s"}
+    aliases = {"token_budget", "min_support", "max_tokens", "default_half_life", "max_terms", "min_yes", "max_bytes", "timeout_s"}
     stages = [
         ExtractiveAnswerer.__init__, Chunker.__init__, CitationVerifier.__init__, load_sources, EntailmentJudge.__init__,
-        parse_configs, LLMAnswerer.__init__, Ingestor.__init__, LexicalIndex.coverage, make_llm, HybridRetriever.__init__,
+        parse_configs, ShortAnswerer.__init__, Ingestor.__init__, LexicalIndex.coverage, make_llm, HybridRetriever.__init__,
     ]  # fmt: skip
     for stage in stages:
         for name, parameter in inspect.signature(stage).parameters.items():

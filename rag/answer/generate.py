@@ -59,7 +59,7 @@ class LLMAnswerer:
         for delta in self.short.stream(question, context, as_of=as_of):
             raw += delta
             yield StreamEvent("token", delta)
-        yield StreamEvent("answer", answer=self.finish(shown, self.short.verify(raw, context, question), ranked))
+        yield StreamEvent("answer", answer=self.finish(shown, self.short.verify(raw, context, question, dict(ranked)), ranked))
 
     def finish(self, shown: Answer, short, ranked) -> Answer:
         """The final answer: the checked short answer above the evidence, or the evidence with a notice."""
