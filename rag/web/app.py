@@ -163,9 +163,10 @@ class WebUI:
     ) -> dict:
         """Answer a question from the indexed articles (stateless; no conversation).
 
-        Returns the answer as JSON: `text` with [n] markers, `citations` (number, title, date, source,
-        url, passage, quote, offsets), `refused` (the articles don't say), `unsupported` sentences,
-        `notice` and `mode`.
+        Returns the answer as JSON: `text` (the short answer with its [n] when `mode` is "llm", else the
+        quoted evidence), `evidence` (the sentences quoted first, each a citation), `citations` (number,
+        title, date, source, url, passage, quote, offsets, verified), `refused` (the articles don't say),
+        `unsupported` sentences, `notice` and `mode`.
         """
         try:
             options = self.options(top_k, date_from, date_to, sources, as_of)
