@@ -147,7 +147,7 @@ class FeedService:
         def change(subscriptions: list[Subscription]) -> None:
             for s in subscriptions:
                 if s.url == result.url:
-                    s.last_refresh, s.last_outcome, s.last_ok = _now(), result.summary(), result.ok
+                    s.last_refresh, s.last_outcome, s.last_ok, s.last_failed = _now(), result.summary(), result.ok, result.failed
                     s.title = result.title or s.title
 
         try:

@@ -64,9 +64,11 @@ def from_pdf(data: bytes, origin: str, article_id: str) -> Article:
     except PdfReadError as error:
         raise BadSource(f"damaged or encrypted PDF ({error})") from None
     title = (meta.title if meta else None) or None
-    date = meta.creation_date if meta and meta.get("/CreationDate") else None
     authors = (meta.author,) if meta and meta.author else ()
-    return make_article(text, origin=origin, article_id=article_id, title=title, date=date, authors=authors)
+    # No date from the PDF's /CreationDate: that is when the file was made (often the day it was saved or
+    # exported), not when the article was published. ``make_article`` reads one written near the top of
+    # the text ("2 December 2025"); with none the article is undated.
+    return make_article(text, origin=origin, article_id=article_id, title=title, authors=authors)
 
 
 def article_from_fetched(fetched, url: str) -> Article:

@@ -29,6 +29,7 @@ class Subscription:
     last_refresh: str = ""
     last_outcome: str = ""
     last_ok: bool | None = None
+    last_failed: int = 0  # items of the last refresh that could not be indexed (the feed itself was read)
 
 
 class FeedList:

@@ -49,7 +49,7 @@ def articles_tab(s, feeds) -> SimpleNamespace:
                 )
                 resync = gr.Button(f"Re-sync {Path(s.storage.corpus_dir).name}/", scale=1, elem_id="nd-resync")
             table = gr.Dataframe(
-                headers=["Title", "Date", "Source", "Chunks", "ID"],
+                headers=["Title", "Date", "Source", "Passages", "ID"],
                 datatype=["str", "str", "str", "number", "str"],
                 interactive=False,
                 column_widths=["44%", "15%", "17%", "10%", "14%"],

@@ -15,6 +15,15 @@ from rag.web.answers import render_outcomes
 from rag.web.templating import render
 
 
+def feed_state(subscription) -> str:
+    """The CSS class of a feed's last outcome: never refreshed, failed, some items failed, or fine."""
+    if subscription.last_ok is None:
+        return "nd-feed-never"
+    if not subscription.last_ok:
+        return "nd-feed-failed"
+    return "nd-feed-partial" if subscription.last_failed else "nd-feed-ok"
+
+
 def render_feeds(subscriptions, interval_minutes: float = 0) -> str:
     """The subscribed feeds with their last refresh and its outcome."""
     every = f"refreshed every {interval_minutes:g} min in the background" if interval_minutes else "background refresh off (setting feed_refresh_minutes)"
@@ -23,7 +32,7 @@ def render_feeds(subscriptions, interval_minutes: float = 0) -> str:
             "title": s.title or "—",
             "url": s.url,
             "when": (s.last_refresh or "")[:16].replace("T", " ") or "never",
-            "state": "nd-feed-never" if s.last_ok is None else ("nd-feed-ok" if s.last_ok else "nd-feed-failed"),
+            "state": feed_state(s),
             "outcome": s.last_outcome or "not refreshed yet",
         }
         for s in subscriptions

@@ -72,12 +72,18 @@ def test_html_main_text_and_metadata(tmp_path):
 
 def test_pdf(tmp_path):
     path = tmp_path / "budget.pdf"
-    info = "/Title (Budget vote delayed) /CreationDate (D:20250801120000Z)"
-    path.write_bytes(minimal_pdf("The budget vote was delayed until September by the finance committee.", info))
+    info = "/Title (Budget vote delayed) /CreationDate (D:20261205120000Z)"  # when the file was made
+    path.write_bytes(minimal_pdf("2 December 2025. The budget vote was delayed until September by the finance committee.", info))
     article = only_article(load(path))
     assert article.title == "Budget vote delayed"
-    assert article.date == dt.date(2025, 8, 1)
+    assert article.date == dt.date(2025, 12, 2)  # the date the article's text gives, not the file's
     assert "budget vote was delayed until September" in article.text
+
+
+def test_a_pdf_without_a_date_in_its_text_is_undated(tmp_path):
+    path = tmp_path / "undated.pdf"
+    path.write_bytes(minimal_pdf("The budget vote was delayed until September.", "/CreationDate (D:20261205120000Z)"))
+    assert only_article(load(path)).date is None
 
 
 def test_jsonl_gz_in_the_realtimeqa_shape_and_json_list(tmp_path):
