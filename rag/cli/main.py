@@ -146,19 +146,23 @@ def _ask(assistant, args) -> int:
     elif not answer.evidence:  # a refusal or a message
         print(answer.text)
     if answer.evidence and not shown:
-        _print_evidence(answer)
+        print("\nEvidence, quoted from the articles:")
+        _print_quotes(answer.evidence)
+    _print_quotes([c for c in answer.citations if c.number > len(answer.evidence)])  # the short answer's own, if apart
     return 0
 
 
 def _print_evidence(answer) -> None:
-    """The evidence, quoted, each with its source (the checked short answer is printed apart)."""
+    """The evidence as it is shown first on a terminal (the checked short answer follows it)."""
     print("\nEvidence, quoted from the articles:")
-    for c in answer.evidence:
+    _print_quotes(answer.evidence)
+
+
+def _print_quotes(citations) -> None:
+    """Each citation's quote and source, one entry each."""
+    for c in citations:
         print(f'[{c.number}] "{c.quote.strip()}"')
         print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
-    extra = [c for c in answer.citations if c.number > len(answer.evidence)]
-    for c in extra:  # the short answer's sentence, when it is not among the evidence
-        print(f'[{c.number}] "{c.quote.strip()}"\n    {c.title} — {date_label(c.date)}  (show {c.article_id})')
 
 
 def _list(assistant, args) -> int:
