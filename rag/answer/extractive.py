@@ -92,9 +92,12 @@ class ExtractiveAnswerer:
                 chosen.append((sentence, score))
         return chosen
 
-    def answer(self, question: str, hits: list[ScoredPassage], ranked: list[tuple[Sentence, float]] | None = None, **fields) -> Answer:
-        """The evidence as the answer (``ranked``: ``rank_sentences``' result, when already computed)."""
-        chosen = self.evidence(question, self.rank_sentences(question, hits) if ranked is None else ranked)
+    def answer(self, question: str, hits: list[ScoredPassage], **fields) -> Answer:
+        """The evidence of ``hits`` as the answer."""
+        return self.quote(question, self.evidence(question, self.rank_sentences(question, hits)), **fields)
+
+    def quote(self, question: str, chosen: list[tuple[Sentence, float]], **fields) -> Answer:
+        """An ``Answer`` quoting the ``chosen`` sentences (``evidence``' result), each cited; a refusal for none."""
         if not chosen:
             return refusal(question, mode="extractive", **fields)
         citations = [cite_sentence(sentence, n, score) for n, (sentence, score) in enumerate(chosen, 1)]

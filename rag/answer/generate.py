@@ -47,13 +47,13 @@ class LLMAnswerer:
         """The ``evidence`` event, the short answer's ``token`` events, then the ``answer`` event."""
         timings = timings_ms if timings_ms is not None else {}
         ranked = self.evidence.rank_sentences(question, hits)
-        shown = self.evidence.answer(question, hits, ranked=ranked, as_of=as_of, timings_ms=timings, **fields)
+        chosen = self.evidence.evidence(question, ranked)
+        shown = self.evidence.quote(question, chosen, as_of=as_of, timings_ms=timings, **fields)
         yield StreamEvent("evidence", answer=shown)
         if shown.refused:  # no sentence worth quoting: nothing for the model to read either
             yield StreamEvent("answer", answer=shown)
             return
-        chosen = [sentence for sentence, _ in self.evidence.evidence(question, ranked)]
-        context, tokens = self.short.select(chosen, ranked)
+        context, tokens = self.short.select([sentence for sentence, _ in chosen], ranked)
         timings["context_tokens"] = tokens
         raw = ""
         for delta in self.short.stream(question, context, as_of=as_of):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rag.answer.cite import MARKER
 from rag.present.text import DONT_SAY, date_label
 
 SHORT_SYSTEM = f"""You answer a question from numbered sentences quoted from news articles, and from nothing else.
@@ -77,6 +78,4 @@ def rewrite_messages(question: str, history: list[tuple[str, str]]):
 
 
 def _strip_markers(text: str) -> str:
-    from rag.answer.cite import MARKER
-
     return MARKER.sub("", text).strip()

@@ -112,7 +112,7 @@ def test_the_final_answer_is_the_checked_short_answer_above_the_evidence(evidenc
     question = "What will the pier repairs cost?"
     answerer = LLMAnswerer(short(), evidence, model_name="test")
     ranked = evidence.rank_sentences(question, hits())
-    shown = evidence.answer(question, hits(), ranked=ranked)
+    shown = evidence.quote(question, evidence.evidence(question, ranked))
     context, _ = answerer.short.select([s for s, _ in evidence.evidence(question, ranked)], ranked)
     pier = next(n for n, s in enumerate(context, 1) if "3 million" in s.text)
 
