@@ -127,7 +127,7 @@ class Evaluator:
         if generator is None:
             status = getattr(assistant, "llm_status", None)
             return status() if status else "this Assistant has no LLM answerer"
-        self._llms[backend] = generator.llm
+        self._llms[backend] = assistant.llm  # the LLM it loaded, shared by every configuration
         return None
 
     def gold_ids(self, questions: Sequence[EvalQuestion]) -> dict[str, set[str]]:
