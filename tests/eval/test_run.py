@@ -377,3 +377,17 @@ def test_answer_in_gold_says_whether_the_quiz_answer_is_worded_in_the_gold_artic
     assert results["worded"]["answer_in_gold"] is True and results["quiz"]["answer_in_gold"] is False
     (summary,) = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["answer_in_gold"] == 0.5
+
+
+@pytest.mark.llm
+def test_an_llm_backend_is_loaded_once_and_shared_by_every_configuration(tmp_path, make_settings, embedding, gguf_1_5b):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed: pip install -e '.[local]'")
+    from rag.eval.run import Evaluator
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(next(SAMPLE_CORPUS.glob("000_*.txt")), corpus)
+    evaluator = Evaluator(make_settings(llm_model_path=str(gguf_1_5b)), corpus=corpus, embedding=embedding)
+    assert evaluator.unavailable("local") is None
+    hybrid, bm25 = (evaluator.assistant(RetrievalConfig(mode), "local") for mode in ("hybrid", "bm25"))
+    assert hybrid.llm is not None and hybrid.llm is bm25.llm
