@@ -49,6 +49,26 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     return any((needle := normalise(a)) and f" {needle} " in haystack for a in answers)
 
 
+def names_answer(text: str, answers: Iterable[str], choices: Sequence[str] = ()) -> bool:
+    """Whether a short answer names an accepted answer: contains one (:func:`contains_answer`), or, for a
+    quiz question, picks out the right choice alone among its ``choices``.
+
+    A choice is picked by the share of its words (:func:`answer_tokens`) the answer has; the best share
+    must be the right choice's and no other's. So "Fiona" names "Hurricane Fiona" among four hurricanes,
+    "Tony Awards" names "The Tony Awards", while "space station" names neither "International Space
+    Station" nor "Tiangong Space Station", and "Burmese python" does not name "Snake": no word shared.
+    """
+    if contains_answer(text, answers):
+        return True
+    words = set(answer_tokens(text))
+    if not words or not choices:
+        return False
+    shares = [len(words & set(choice)) / len(set(choice)) if choice else 0.0 for choice in map(answer_tokens, choices)]
+    best = max(shares)
+    right = {normalise(a) for a in answers}
+    return best > 0 and shares.count(best) == 1 and normalise(choices[shares.index(best)]) in right
+
+
 def hit_at_k(ranked_article_ids: Sequence[str], gold: Iterable[str], k: int) -> bool:
     """Whether any of the first ``k`` ranked passages (given by their article ids) is from a gold article."""
     gold = set(gold)

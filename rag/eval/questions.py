@@ -30,6 +30,7 @@ class EvalQuestion:
     gold_origin_names: tuple[str, ...] = ()  # file names, for sets that must not depend on paths
     as_of: dt.date | None = None
     answerable: bool = True
+    choices: tuple[str, ...] = ()  # a quiz's options, for matching a short answer to one (metrics.names_answer)
 
     @property
     def has_gold(self) -> bool:
@@ -40,7 +41,8 @@ def load_questions(path: str | Path, *, answerable: bool = True, limit: int | No
     """Read a JSONL question file.
 
     Fields: ``question``; accepted answers as ``answer_text`` or ``answers`` (a list or one string);
-    optional ``gold_doc_ids``, ``gold_origin_names``, ``question_date`` or ``as_of``, and ``question_id``
+    optional ``gold_doc_ids``, ``gold_origin_names``, ``question_date`` or ``as_of``, ``choices`` (a quiz's
+    options), and ``question_id``
     or ``id``. ``answerable=False`` marks a must-refuse set (its answers, if any, are ignored).
     """
     questions = []
@@ -60,6 +62,7 @@ def load_questions(path: str | Path, *, answerable: bool = True, limit: int | No
                     gold_origin_names=tuple(record.get("gold_origin_names") or ()),
                     as_of=parse_date(record.get("question_date") or record.get("as_of")),
                     answerable=answerable,
+                    choices=tuple(str(c) for c in record.get("choices") or ()) if answerable else (),
                 )
             )
             if limit and len(questions) >= limit:

@@ -43,6 +43,11 @@ class Outcome:
     gold_in_context: bool | None = None  # a gold passage was among the top_k passages the answer was built from
     answer_in_gold: bool | None = None  # an accepted answer occurs in a gold article's stored title or text
     failure: str | None = None  # one of metrics.FAILURE_CLASSES; None when not asked or not answerable
+    # The answer a reader sees first, alone: the LLM's checked short answer, or the extractive answer's
+    # lead sentence; an LLM backend whose short answer failed the check has none (scores False).
+    short_answer: str = ""
+    short_correct: bool | None = None  # contains an accepted answer (as ``correct``)
+    short_named: bool | None = None  # names an accepted answer or the right quiz choice (metrics.names_answer)
     # The same question answered from the gold articles' best passages only (--gold-context).
     reading_answer: str = ""
     reading_mode: str = ""  # "" when not read with gold context
@@ -50,6 +55,9 @@ class Outcome:
     reading_correct: bool | None = None
     reading_raw_correct: bool | None = None
     reading_f1: float | None = None
+    reading_short_answer: str = ""
+    reading_short_correct: bool | None = None
+    reading_short_named: bool | None = None
     reading_timings_ms: dict[str, float] | None = None
 
 

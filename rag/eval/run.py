@@ -16,6 +16,10 @@ Measured per configuration:
 * ``answer_accuracy``: an accepted answer appears in the answer text after :func:`normalise` (the
   headline); ``answer_f1``: SQuAD-style token F1 of the answer's first sentence against the best accepted
   answer (partial credit for paraphrases); ``answer_accuracy_raw``: the LLM's text before the citation check;
+* ``short_accuracy``: the answer a reader sees first, *alone*: the LLM's checked short answer (none when
+  its check failed: the evidence shown instead does not count) or the extractive answer's lead sentence;
+  ``short_named_accuracy`` also accepts a short answer that picks out the right quiz choice alone
+  (:func:`names_answer`: "Fiona" for "Hurricane Fiona"), since a quiz's wording is not the article's;
 * ``failures``: how many answerable questions fall in each ``FAILURE_CLASSES`` class (each outcome's
   ``failure``): correct, retrieval_miss, gold_rank_6_10, gold_in_context_wrong, wrongly_refused;
 * with ``--gold-context``, ``reading_accuracy`` (and ``_raw``, ``reading_f1``, latency): each answerable
@@ -63,10 +67,11 @@ from rag.eval.report import (
 )  # fmt: skip
 from rag.eval.metrics import (
     FAILURE_CLASSES, HIT_KS, all_verified, balanced_accuracy, best_thresholds, citation_is_correct, citation_precision,
-    contains_answer, failure_class, hit_at_k, lead, mean, mrr, normalise, percentile, reciprocal_rank, refusal_rate,
+    contains_answer, failure_class, hit_at_k, lead, mean, mrr, names_answer, normalise, percentile, reciprocal_rank, refusal_rate,
     refuses, token_f1,
 )  # fmt: skip
 from rag.types import Answer
+from rag.answer.cite import MARKER
 
 RETRIEVAL_TOP_K = max(HIT_KS)
 SUMMARY_KEYS = (  # at least these, in every summary.json object
@@ -244,6 +249,7 @@ class Evaluator:
             gold_in_context=in_context,
             answer_in_gold=self._answer_in_gold(gold, q.answers) if q.answerable and gold else None,
             failure=failure,
+            **_short_scores("", answer, backend, q) if correct is not None else {},
         )
 
     def _answer_in_gold(self, gold: set[str], answers) -> bool:
@@ -270,7 +276,25 @@ class Evaluator:
         outcome.reading_correct = not answer.refused and contains_answer(answer.text, q.answers)
         outcome.reading_raw_correct = None if raw is None else contains_answer(raw, q.answers)
         outcome.reading_f1 = 0.0 if answer.refused else token_f1(lead(answer.text), q.answers)
+        for name, value in _short_scores("reading_", answer, outcome.backend, q).items():
+            setattr(outcome, name, value)
         outcome.reading_timings_ms = timings
+
+
+def _short_scores(prefix: str, answer: Answer, backend: str, q: EvalQuestion) -> dict:
+    """The short answer alone, scored: the LLM's checked short answer, or the extractive answer's lead
+    sentence; nothing when an LLM backend's short answer failed its check (the evidence must not count)."""
+    if answer.refused:
+        short = ""
+    elif answer.mode == "llm":
+        short = MARKER.sub("", answer.text).strip()
+    else:
+        short = lead(answer.text) if backend == "extractive" else ""
+    return {
+        f"{prefix}short_answer": short,
+        f"{prefix}short_correct": bool(short) and contains_answer(short, q.answers),
+        f"{prefix}short_named": bool(short) and names_answer(short, q.answers, q.choices),
+    }
 
 
 def _streamed(events, started: float | None = None, timings: dict[str, float] | None = None) -> tuple[Answer, str | None]:
@@ -322,7 +346,8 @@ def main(settings, args) -> int:
         print("verified: extractive citations quote the passage itself and are not checked; they count as verified.")
     if answers or gold_context:
         print(format_reading_table(run.summaries))
-        print("acc raw / read raw: the LLM's text before the citation check; read: answered from the gold articles' passages.")
+        print("acc raw / read raw: the LLM's text before the citation check; read: answered from the gold articles' passages;")
+        print("short: the short answer alone (extractive: the lead sentence); named: or it picks out the right quiz choice.")
     for s in run.summaries:
         if "suggested_min_evidence" in s:
             print(refusal_line(s, settings.retrieval))
@@ -337,7 +362,7 @@ def main(settings, args) -> int:
 
 __all__ = [  # the metric and report names are re-exported: `from rag.eval.run import ...` keeps working
     "FAILURE_CLASSES", "MODES", "PLOT_HINT", "STAGES", "EvalQuestion", "EvalRun", "Evaluator", "Outcome", "RetrievalConfig",
-    "all_verified", "balanced_accuracy", "best_thresholds", "citation_is_correct", "citation_precision", "contains_answer",
+    "all_verified", "balanced_accuracy", "best_thresholds", "citation_is_correct", "citation_precision", "contains_answer", "names_answer",
     "corpus_collection", "failure_class", "format_reading_table", "format_table", "hit_at_k", "lead", "load_questions",
     "mean", "mrr", "normalise", "parse_configs", "percentile", "plot_comparison", "reading_summary", "reciprocal_rank",
     "refusal_calibration", "refusal_line", "refusal_rate", "refuses", "stage_ms", "summarise", "token_f1", "write_outputs",

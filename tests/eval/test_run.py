@@ -29,6 +29,7 @@ from rag.eval.run import (
     best_thresholds,
     citation_precision,
     contains_answer,
+    names_answer,
     corpus_collection,
     failure_class,
     format_reading_table,
@@ -79,6 +80,20 @@ def test_contains_answer_with_curly_quotes_and_whole_words():
     assert not contains_answer("About 100 people came.", ["10"])  # whole words only
     assert not contains_answer("anything", [""])
     assert not contains_answer("anything", [])
+
+
+def test_names_answer_accepts_a_short_answer_that_picks_out_the_right_choice_alone():
+    hurricanes = ["Hurricane Irma", "Hurricane Fiona", "Hurricane Katrina", "Hurricane Maria"]
+    assert names_answer("Fiona", ["Hurricane Fiona"], hurricanes)
+    assert names_answer("Tony Awards", ["The Tony Awards"], ["The Grammy Awards", "The Emmy Awards", "The Tony Awards"])
+    assert names_answer("Hurricane Fiona hit", ["Hurricane Fiona"])  # containment needs no choices
+    assert not names_answer("Fiona", ["Hurricane Fiona"])  # no choices: containment only
+    assert not names_answer("Irma", ["Hurricane Fiona"], hurricanes)  # picks out a wrong choice
+    assert not names_answer("Hurricane", ["Hurricane Fiona"], hurricanes)  # ties between all four
+    stations = ["Moon", "Mars", "International Space Station", "Tiangong Space Station"]
+    assert not names_answer("space station", ["International Space Station"], stations)  # a tie
+    assert not names_answer("Burmese python", ["Snake"], ["Iguana", "Snake", "Alligator"])  # no word shared
+    assert not names_answer("", ["Snake"], ["Iguana", "Snake"])
 
 
 def test_token_f1_gives_partial_credit_to_paraphrases():
