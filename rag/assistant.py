@@ -264,7 +264,14 @@ class Assistant:
         """Delete articles (and their passages) by id; returns how many existed (queued like ``ingest``)."""
         store = self.store
         with self._writing_batch():
+            store.repair()  # a removal killed earlier is finished first
             return store.remove(article_ids)
+
+    def repair(self) -> dict[str, list[str]]:
+        """Finish what a killed ingest or removal left (``Store.repair``; queued like ``ingest``)."""
+        store = self.store
+        with self._writing_batch():
+            return store.repair()
 
     @contextlib.contextmanager
     def _writing_batch(self):

@@ -9,7 +9,10 @@ Two collections live side by side, in an embedded ``PersistentClient`` (default)
 * ``<collection>_articles``: the article registry, one record per article with its metadata, content
   hash, chunk count and an ingest ``status``. An article counts as indexed only once its status is
   ``complete``, which is written after its passages: an ingest killed at any moment leaves at worst
-  a ``pending`` article, whose passages retrieval ignores and the next ingest redoes.
+  a ``pending`` article, whose passages retrieval ignores and the next ingest redoes. A removal marks
+  its articles ``removing`` first (no longer listed or searched), then deletes their passages, then
+  their entries: a removal killed at any moment leaves at worst ``removing`` entries, which the next
+  write finishes (:meth:`Store.repair`).
 
 Why not LlamaIndex's docstore-backed ``IngestionPipeline`` de-duplication: its ``SimpleDocumentStore``
 is a local JSON file written only when a run ends, so it is neither crash-safe nor shared with a Chroma
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 
 from rag.types import Article, ArticleInfo, Passage, ScoredPassage
 
-PENDING, COMPLETE = "pending", "complete"
+PENDING, COMPLETE, REMOVING = "pending", "complete", "removing"
 # Chroma needs a vector per record; the registry is never searched by vector, so each holds this one.
 _REGISTRY_VECTOR = [1.0]
 _PAGE = 5000  # records per Chroma ``get`` page (keeps server responses and memory small)
@@ -143,15 +146,57 @@ class Store:
         self._upsert_registry([(a, len(p), COMPLETE) for a, p, _ in batch])
 
     def remove(self, article_ids: Iterable[str]) -> int:
-        """Delete articles and their passages; returns how many were known."""
-        ids = list(article_ids)
+        """Delete articles and their passages, crash-safely; returns how many were known.
+
+        Order matters: registry ``removing`` (the articles leave listings and answers at once) → passages
+        deleted → registry entries deleted. Deleting the passages first (as before) let a kill leave
+        articles marked complete with no passages, which nothing repaired.
+        """
+        ids = list(dict.fromkeys(str(i) for i in article_ids))
         if not ids:
             return 0
-        known = self._articles.get(ids=ids)["ids"]
+        known = self._articles.get(ids=ids, include=[])["ids"]
+        if known:
+            self._articles.update(ids=known, metadatas=[{"status": REMOVING} for _ in known])
         self._passages.delete(where={"article_id": {"$in": ids}})
         if known:
             self._articles.delete(ids=known)
         return len(known)
+
+    def repair(self) -> dict[str, list[str]]:
+        """Finish what a killed write left behind; ``{"removed": [...], "pending": [...]}`` (article ids).
+
+        * ``removing`` entries (a killed removal) are removed;
+        * complete articles that lost passages (a removal killed under an older version, which deleted
+          passages first) are marked ``pending``: they leave listings and answers, and the next ingest
+          of their source indexes them again.
+
+        Cheap when nothing is wrong: the passages are counted per article only when the store holds
+        fewer passages than its complete articles should have, or an entry is not complete.
+        """
+        registry = self.registry()
+        removing = [e.id for e in registry.values() if e.status == REMOVING]
+        if removing:
+            self.remove(removing)
+        chunks = self._complete_chunks()
+        unfinished = any(e.status != COMPLETE for e in registry.values() if e.id not in removing)
+        if not chunks or (not unfinished and self.count_passages() >= sum(chunks.values())):
+            return {"removed": removing, "pending": []}
+        counts: dict[str, int] = {}
+        for _, metas, _ in self._paged(self._passages, include=["metadatas"]):
+            for meta in metas:
+                counts[meta["article_id"]] = counts.get(meta["article_id"], 0) + 1
+        broken = [article_id for article_id, n in chunks.items() if counts.get(article_id, 0) < n]
+        if broken:
+            self._articles.update(ids=broken, metadatas=[{"status": PENDING} for _ in broken])
+        return {"removed": removing, "pending": broken}
+
+    def _complete_chunks(self) -> dict[str, int]:
+        """The recorded passage count of every complete article, by id."""
+        chunks = {}
+        for ids, metas, _ in self._paged(self._articles, include=["metadatas"], where={"status": COMPLETE}):
+            chunks.update((article_id, int(meta.get("chunks", 0))) for article_id, meta in zip(ids, metas))
+        return chunks
 
     def _upsert_registry(self, rows: Sequence[tuple[Article, int, str]]) -> None:
         self._articles.upsert(

@@ -106,6 +106,9 @@ def _ingest(assistant, args) -> int:
         print(f"failed: {origin}: {reason}")
     for article_id, owner in report.duplicates:
         print(f"duplicate: {article_id} has the same text as {owner}; stored once")
+    if report.repaired:
+        print(f"repaired: {len(report.repaired)} articles had lost their passages (an interrupted removal); "
+              "those whose sources were read are re-indexed, the others wait for their source")
     for article_id, date in report.future_dated:
         print(f"future date: {article_id} is dated {date}, after today; check its date (it gets no recency boost)")
     print(report.summary())

@@ -39,6 +39,9 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (article id or origin, id it duplicates)
     failed: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Complete articles found without their passages (a removal killed by an older version), made pending
+    # so they are re-indexed when their source is read (``Store.repair``).
+    repaired: list[str] = field(default_factory=list)
     passages: int = 0
     seconds: float = 0.0
     # (article id, date) of added/updated articles dated after the day of the ingest (filled by the Assistant).
@@ -132,6 +135,7 @@ class Ingestor:
         sources = list(sources)
         started = time.perf_counter()
         report = IngestReport()
+        report.repaired = self.store.repair()["pending"]  # what a killed write left is finished first
         registry = self.store.registry()
         hash_owner = {e.content_hash: e.id for e in registry.values() if e.status == COMPLETE}
         batch: list[tuple[Article, list[Passage]]] = []
