@@ -17,12 +17,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> int:
     from rag.assistant import Assistant
-    from rag.settings import load_settings
+    from rag.settings import SettingsError, load_settings
     from rag.store import StoreUnavailable
     from rag.ingest import feeds
     from rag.web import app as webui
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"newsdesk: {error}", file=sys.stderr)
+        return 2
     try:
         webui.launch_options(settings)  # refuse an unsafe configuration before loading anything
     except webui.LaunchError as error:

@@ -37,7 +37,7 @@ from rag.answer.generate import LLMAnswerer
 from rag.answer.steps import refusal_for, stream_llm_answer
 from rag.components import shared_component, shared_llm
 from rag.ingest.pipeline import IngestReport, Ingestor
-from rag.retrieval.options import OPTION_NAMES, check_date, check_question, query_options
+from rag.retrieval.options import OPTION_NAMES, check_at_most, check_date, check_question, query_options
 from rag.answer.prompts import rewrite_messages
 from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings, load_settings
@@ -310,11 +310,17 @@ class Assistant:
 
         Raises ``TypeError``/``ValueError`` for invalid options (see ``rag.retrieval.options.query_options``).
         """
-        question = check_question(question)
-        options = query_options(
-            top_k=top_k, date_from=date_from, date_to=date_to, sources=sources, article_ids=article_ids, as_of=as_of
+        question = check_question(question, self.settings.retrieval.max_question_chars)
+        options = self._checked(
+            dict(top_k=top_k, date_from=date_from, date_to=date_to, sources=sources, article_ids=article_ids, as_of=as_of)
         )
         return self._retrieve(question, options)
+
+    def _checked(self, options: dict):
+        """``query_options(**options)``, with ``top_k`` at most ``max_top_k`` (``InvalidOption`` above it)."""
+        checked = query_options(**options)
+        check_at_most(checked.top_k, self.settings.retrieval.max_top_k, "top_k", "max_top_k", "passages")
+        return checked
 
     def _retrieve(self, question: str, options):
         return self.retriever.search(question, options)
@@ -342,11 +348,11 @@ class Assistant:
         kind); else the evidence and the LLM's short answer (``stream_llm_answer``), or the evidence alone. A notice says why
         the LLM did not answer when it was wanted; the answerer's own notice wins over it.
         """
-        question = check_question(question)
+        question = check_question(question, self.settings.retrieval.max_question_chars)
         unknown = sorted(set(options) - set(OPTION_NAMES))
         if unknown:
             raise TypeError(f"unknown option {', '.join(unknown)}; the options are {', '.join(OPTION_NAMES)} and llm")
-        checked = query_options(**options)
+        checked = self._checked(options)
         started = time.perf_counter()
         as_of = checked.as_of
         if not question:

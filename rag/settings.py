@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 DEFAULTS_FILE = Path(__file__).with_name("rag.toml")
@@ -72,6 +72,9 @@ class IngestSettings(_Group):
         description="Fetch loopback/private addresses: auto (not when the app is served beyond localhost) | true | false"
     )
     ingest_nice: int = Field(ge=0, le=19, description="CPU priority (nice) of an ingest's embedding work; 0: normal")
+    max_records_per_file: int = Field(gt=0, description="Records read from one JSON/JSON Lines file (and per upload); the rest are skipped, with a line")
+    max_failures_per_file: int = Field(gt=0, description="A file whose records fail this often is given up, with a line (a bomb of empty records)")
+    max_failures_listed: int = Field(gt=0, description="Failure lines kept in one ingest's report; the rest are counted")
 
 
 class RetrievalSettings(_Group):
@@ -79,6 +82,8 @@ class RetrievalSettings(_Group):
 
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(description="Which retrievers to use")
     top_k: int = Field(gt=0, description="Passages handed to the answerer")
+    max_top_k: int = Field(gt=0, description="Largest top_k a question may ask for (a clear error above it)")
+    max_question_chars: int = Field(gt=0, description="Longest question, in characters (a clear error above it)")
     candidates: int = Field(gt=0, description="Passages the dense search returns")
     max_passages_per_article: int = Field(gt=0, description="Cap on passages from one article")
     dense_weight: float = Field(ge=0, description="Article score: weight of the best passage's cosine similarity")
@@ -145,6 +150,7 @@ class WebSettings(_Group):
     min_password_length: int = Field(ge=1, description="Shortest password accepted for a non-local host")
     login_attempts: int = Field(ge=1, description="Failed logins from one client before it is locked out")
     login_lockout_s: float = Field(gt=0, description="First lockout; doubles with each further failure")
+    trusted_proxies: str = Field(description="Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; empty: none")
 
 
 class NewsSettings(_Group):
@@ -152,6 +158,8 @@ class NewsSettings(_Group):
 
     feed_refresh_minutes: float = Field(ge=0, description="The app refreshes subscribed feeds this often, in the background (0: off)")
     timeline_max_articles: int = Field(gt=0, description="Most articles in a story timeline")
+    max_timeline_limit: int = Field(gt=0, description="Largest limit a timeline may ask for (a clear error above it)")
+    feed_deadline_s: float = Field(gt=0, description="Total time one feed's refresh may take; items left are fetched next time")
     timeline_min_relevance: float = Field(description="A timeline keeps articles whose best sentence scores at least this")
 
 
@@ -233,6 +241,28 @@ _FlatSettings = create_model(
 )
 
 
+class SettingsError(ValueError):
+    """A setting has a value it cannot take; the one-line message names the key, its ``RAG_*`` variable
+    and what is allowed (the faces print it instead of pydantic's traceback)."""
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Load settings from the defaults, ``rag.toml``, ``RAG_*`` variables and ``overrides`` (flat keys)."""
-    return Settings.model_validate(_FlatSettings(**overrides).model_dump())
+    """Load settings from the defaults, ``rag.toml``, ``RAG_*`` variables and ``overrides`` (flat keys).
+
+    Raises ``SettingsError`` (one line per wrong key, joined) for a value a key cannot take."""
+    try:
+        return Settings.model_validate(_FlatSettings(**overrides).model_dump())
+    except ValidationError as error:
+        raise SettingsError(settings_problem(error)) from None
+
+
+def settings_problem(error: ValidationError) -> str:
+    """Pydantic's validation errors as one line: each key, where to set it, its value and the rule."""
+    parts = []
+    for item in error.errors():
+        key = next((str(part) for part in reversed(item["loc"]) if isinstance(part, str)), "?")
+        given = item.get("input")
+        shown = f"{given!r}"[:60] if not isinstance(given, dict) else "(missing)"
+        rule = item["msg"].removeprefix("Value error, ")
+        parts.append(f"setting {key} (RAG_{key.upper()} or rag.toml) is {shown}: {rule}")
+    return "; ".join(parts)

@@ -62,7 +62,11 @@ def make_client(*, data_dir, host: str = "", port: int = 8000, ssl: bool = False
                 f"`chroma run --path DIR --port {port}` or fix RAG_CHROMA_HOST / RAG_CHROMA_PORT."
             ) from None
         return client
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file of that name, no permission, a read-only disk
+        reason = "is a file, not a folder" if data_dir.exists() and not data_dir.is_dir() else f"cannot be created ({error.strerror or error})"
+        raise StoreUnavailable(f"the data folder {data_dir} {reason}; set RAG_DATA_DIR (data_dir in rag.toml) to a folder.") from None
     try:
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
     except Exception as error:

@@ -7,6 +7,7 @@ path and can be changed between requests (a feed that gets new items); the test 
 from __future__ import annotations
 
 import threading
+import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 from html import escape
@@ -99,11 +100,13 @@ class NewsSite:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, str, bytes]] = {}
         self.hits: dict[str, int] = {}
+        self.delays: dict[str, float] = {}  # path -> seconds to wait before answering (a slow page)
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                time.sleep(site.delays.get(self.path, 0))
                 status, kind, body = site.routes.get(self.path, (404, "text/plain", b"not found"))
                 self.send_response(status)
                 self.send_header("Content-Type", kind)

@@ -231,3 +231,19 @@ def test_an_unavailable_llm_is_not_remembered(make_settings, monkeypatch) -> Non
     settings = make_settings(llm="openai", openai_base_url=f"http://127.0.0.1:9/{time.time_ns()}/v1")
     assert shared_llm(settings) == (None, "extractive mode: server down")
     assert shared_llm(settings)[0] is not None
+
+
+def test_huge_top_k_limit_and_question_are_refused_with_the_setting_named(assistant):
+    # Issue 25, finding 5: top_k=10**9 took 125 s, timeline(limit=10**9) 54 s, a 100 KB question 70 s.
+    import pytest
+
+    from rag.retrieval.options import InvalidOption
+
+    with pytest.raises(InvalidOption, match="top_k must be at most 50 .*max_top_k"):
+        assistant.query("Why did Peru declare a state of emergency?", top_k=10**9)
+    with pytest.raises(InvalidOption, match="limit must be at most 100 .*max_timeline_limit"):
+        assistant.timeline("Peru border", limit=10**9)
+    with pytest.raises(InvalidOption, match="max_question_chars"):
+        assistant.query("Peru " * 20_000)
+    with pytest.raises(InvalidOption, match="date_from: could not read the date 'n/a'"):
+        assistant.query("Why did Peru declare a state of emergency?", date_from="n/a")

@@ -22,11 +22,13 @@ NO_MATCH = "No article matches this story: try other words, or widen the dates o
 
 def timeline(assistant, query: object, *, date_from=None, date_to=None, sources=None, as_of=None, limit=None) -> Timeline:
     """``Assistant.timeline``: the options validated like a question's, then ``build_timeline``."""
-    from rag.retrieval.options import check_question, check_top_k, query_options
+    from rag.retrieval.options import check_at_most, check_question, check_top_k, query_options
 
-    query = check_question(query)
+    s = assistant.settings
+    query = check_question(query, s.retrieval.max_question_chars)
     options = query_options(date_from=date_from, date_to=date_to, sources=sources, as_of=as_of)
     limit = check_top_k(limit, "limit", "articles")  # same rule as top_k, named as the caller named it
+    check_at_most(limit, s.news.max_timeline_limit, "limit", "max_timeline_limit", "articles")
     return build_timeline(assistant, query, options, limit)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 
 from rag.cli import stories
-from rag.present.text import date_label
+from rag.present.text import date_label, printable
 
 EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
 
@@ -60,15 +60,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class PrintableOutput:
+    """``sys.stdout`` that drops control characters (``present.text.printable``) from everything
+    printed: titles, quotes and whole articles come from files anyone can write, and an ANSI escape or
+    BEL in one must not reach the terminal. Hand-written because it is one method around the stream."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(printable(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    stdout = sys.stdout
+    sys.stdout = PrintableOutput(stdout)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from rag.assistant import Assistant
+    from rag.settings import SettingsError
     from rag.store import StoreUnavailable
 
     try:
         assistant = Assistant()
         return COMMANDS[args.command](assistant, args)
-    except StoreUnavailable as error:
+    except (StoreUnavailable, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # one line, not a traceback (``ingest`` says what it had indexed)
@@ -83,6 +108,9 @@ def _ingest(assistant, args) -> int:
     from rag.ingest.sources import is_url
     from rag.ingest.pipeline import IngestReport
 
+    if any(not source.strip() for source in args.sources):  # "" would be the working directory, .git and all
+        print("error: an empty source path was given; name files, folders or URLs (or none, for the corpus folder)", file=sys.stderr)
+        return 2
     before = len(assistant.articles())
     sources, feeds, failed = args.sources or None, [], []
     if sources and any(is_url(s) for s in sources):  # each URL fetched once: a feed is ingested item by item
@@ -104,6 +132,8 @@ def _ingest(assistant, args) -> int:
         return INTERRUPTED
     for origin, reason in report.failed:
         print(f"failed: {origin}: {reason}")
+    if report.failed_unlisted:
+        print(f"failed: … and {report.failed_unlisted:,} more (not listed; setting max_failures_listed)")
     for article_id, owner in report.duplicates:
         print(f"duplicate: {article_id} has the same text as {owner}; stored once")
     if report.repaired:
@@ -118,7 +148,7 @@ def _ingest(assistant, args) -> int:
 
 
 def _ask(assistant, args) -> int:
-    from rag.retrieval.options import OPTION_NAMES, query_options
+    from rag.retrieval.options import OPTION_NAMES, InvalidOption, query_options
 
     try:
         options = query_options(**{k: getattr(args, k) for k in OPTION_NAMES})
@@ -127,13 +157,17 @@ def _ask(assistant, args) -> int:
         return 2
     live = sys.stdout.isatty() and not (args.json or args.markdown)
     answer, shown = None, False
-    for event in assistant.stream(args.question, **options.given()):
-        if event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
-            _print_evidence(event.answer)
-            print("\nwriting the short answer…", file=sys.stderr, flush=True)
-            shown = True
-        elif event.kind == "answer":
-            answer = event.answer
+    try:
+        for event in assistant.stream(args.question, **options.given()):
+            if event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
+                _print_evidence(event.answer)
+                print("\nwriting the short answer…", file=sys.stderr, flush=True)
+                shown = True
+            elif event.kind == "answer":
+                answer = event.answer
+    except InvalidOption as error:  # checked before any work: a question too long, top_k over max_top_k
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0

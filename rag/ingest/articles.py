@@ -12,7 +12,9 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from rag.ingest.clean import clean_article_text, content_hash, date_from_text, derive_title, parse_date
+from rag.ingest.clean import (
+    MAX_NOT_TEXT_SHARE, clean_article_text, content_hash, date_from_text, derive_title, not_text_share, parse_date, plain_line,
+)  # fmt: skip
 from rag.types import Article
 
 
@@ -42,6 +44,7 @@ def make_article(
     """Clean ``raw_text`` and build an ``Article``, filling in what the metadata lacks from the text."""
     if not isinstance(raw_text, str):
         raise BadSource(f"article text must be text, not {json_type(raw_text)}")
+    check_text_like(raw_text)  # random bytes named .txt decode to mojibake: refused here, whatever the reader
     cleaned = clean_article_text(raw_text)
     if not cleaned.text:
         raise BadSource("no text left after cleaning (empty or boilerplate only)")
@@ -54,7 +57,7 @@ def make_article(
     title_text = _plain(title).strip() if title else ""
     return Article(
         id=article_id or make_id("t", cleaned.text),
-        title=title_text or derive_title(cleaned.text),
+        title=title_text or plain_line(derive_title(cleaned.text)),
         text=cleaned.text,
         date=published,
         source=_plain(source) or domain(url),
@@ -66,8 +69,8 @@ def make_article(
 
 
 def _plain(value: object) -> str:
-    """A metadata value as one line of text without NUL bytes."""
-    return str(value).replace("\x00", "")
+    """A metadata value as one line of printable text (``clean.plain_line``)."""
+    return plain_line(value)
 
 
 def _author_names(authors: object) -> tuple[str, ...]:
@@ -114,3 +117,13 @@ def domain(url: str) -> str:
     """The site a URL is on, without "www." ("apnews.com"): an article's source when nothing names it."""
     host = urlparse(url).hostname or ""
     return host.removeprefix("www.")
+
+
+def check_text_like(text: str) -> None:
+    """``BadSource`` when ``text`` is not text (random or binary data decoded anyway), one line naming why."""
+    share = not_text_share(text)
+    if share > MAX_NOT_TEXT_SHARE:
+        raise BadSource(
+            f"not text: {share:.0%} of its characters are control or undecodable characters "
+            "(random or binary data named as text?); save the article as UTF-8 text"
+        )

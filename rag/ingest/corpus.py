@@ -21,7 +21,7 @@ from rag.ingest.articles import BadSource, LoadFailure, error_text, make_article
 from rag.ingest.decode import decode_text
 from rag.ingest.readers import article_from_fetched, from_html, from_markdown, from_pdf
 from rag.ingest.records import load_json_records
-from rag.ingest.sources import SUPPORTED_SUFFIXES, expand_sources, is_url, supported_suffix
+from rag.ingest.sources import SUPPORTED_SUFFIXES, expand_sources, is_blank, is_url, supported_suffix
 from rag.types import Article
 
 
@@ -31,12 +31,19 @@ def load_sources(
     max_bytes: int,
     fetch_timeout_s: float,
     allow_private: bool = False,
+    max_records: int = 100_000,
+    max_failures: int = 1_000,
 ) -> Iterator[Article | LoadFailure]:
     """Yield an ``Article`` or a ``LoadFailure`` for every article in ``sources``.
 
+    ``max_records``/``max_failures``: the caps on one JSON file (``records.load_json_records``).
     URLs are fetched with a total deadline of ``fetch_timeout_s`` each; ``allow_private`` lets them
     reach loopback and private addresses (see ``fetch.allow_private``).
     """
+    sources = list(sources)
+    for source in sources:
+        if is_blank(source):
+            yield LoadFailure(repr(source), "empty path: name a file, folder or URL (nothing, for the corpus folder)")
     for source in expand_sources(sources):
         if isinstance(source, Article):  # already loaded (pasted text, an API caller's object)
             yield source
@@ -46,7 +53,7 @@ def load_sources(
             if is_url(source):
                 yield from _load_url(origin, max_bytes=max_bytes, timeout=fetch_timeout_s, allow_private=allow_private)
             else:
-                yield from _load_file(Path(source), max_bytes=max_bytes)
+                yield from _load_file(Path(source), max_bytes=max_bytes, caps={"max_records": max_records, "max_failures": max_failures})
         except BadSource as error:
             yield LoadFailure(origin, str(error))
         except Exception as error:  # a loader library choking on a malformed file must not stop the batch
@@ -56,7 +63,7 @@ def load_sources(
 # --- files -----------------------------------------------------------------------------------------
 
 
-def _load_file(path: Path, *, max_bytes: int) -> Iterator[Article | LoadFailure]:
+def _load_file(path: Path, *, max_bytes: int, caps: dict) -> Iterator[Article | LoadFailure]:
     if not path.exists():
         raise BadSource("no such file")
     suffix = supported_suffix(path.name)
@@ -68,11 +75,11 @@ def _load_file(path: Path, *, max_bytes: int) -> Iterator[Article | LoadFailure]
     origin = str(path.resolve())
     if suffix.endswith(".gz"):
         with gzip.open(path, "rb") as handle:
-            yield from load_json_records(handle, origin, max_bytes=max_bytes)
+            yield from load_json_records(handle, origin, max_bytes=max_bytes, **caps)
         return
     if suffix in (".json", ".jsonl"):
         with path.open("rb") as handle:
-            yield from load_json_records(handle, origin, max_bytes=max_bytes)
+            yield from load_json_records(handle, origin, max_bytes=max_bytes, **caps)
         return
     if size > max_bytes:
         raise BadSource(f"file too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:g} MB limit, setting max_file_mb)")

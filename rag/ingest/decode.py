@@ -9,6 +9,7 @@ import codecs
 import re
 
 from rag.ingest.articles import BadSource
+from rag.ingest.clean import MAX_NOT_TEXT_SHARE, not_text_share
 
 # Byte-order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one).
 _BOMS = (
@@ -46,6 +47,14 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
             except UnicodeDecodeError:
                 raise BadSource(f"damaged {encoding.upper()} text (byte order mark, then invalid bytes)") from None
     head = data[:8192]
+    utf16 = _utf16_without_bom(head)
+    if utf16:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError:
+            text = ""
+        if text and not_text_share(text) <= MAX_NOT_TEXT_SHARE:
+            return text.replace("\x00", "")
     # A few NULs happen in text (a bad export); many mean a binary file (image, archive, office file).
     if head.count(0) > max(2, len(head) // 100):
         raise BadSource("binary file, not text")
@@ -71,3 +80,17 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
     best = next((m for m in tied if m.encoding == "cp1252"), best)
     return str(best).replace("\x00", "")
+
+
+def _utf16_without_bom(head: bytes) -> str:
+    """"utf-16-le"/"utf-16-be" when ``head`` looks like UTF-16 without a byte-order mark (text in a
+    Latin script has a NUL in every other byte, on one side), else ""."""
+    if len(head) < 4 or head.count(0) < len(head) // 4:
+        return ""
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd > 0.6 * (len(head) // 2) and even < 0.05 * (len(head) // 2):
+        return "utf-16-le"
+    if even > 0.6 * (len(head) // 2) and odd < 0.05 * (len(head) // 2):
+        return "utf-16-be"
+    return ""
+

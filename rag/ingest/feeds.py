@@ -172,8 +172,11 @@ class FeedService:
         fresh = [item for item in feed.items if not (item.link and item.link in known) and _item_origin(feed, item) not in known]
         result.skipped = len(feed.items) - len(fresh)
         articles = []
+        # One deadline for the whole feed (feed_deadline_s), not one per item: 40 slow pages cannot hold
+        # a refresh (and the writer after it) for 40 fetch deadlines. Items left wait for the next refresh.
+        deadline = time.monotonic() + self.settings.news.feed_deadline_s
         with ThreadPoolExecutor(max_workers=PAGE_WORKERS) as pool:
-            for item, (article, line) in zip(fresh, pool.map(lambda item: self._load_item(feed, item), fresh)):
+            for item, (article, line) in zip(fresh, pool.map(lambda item: self._load_item(feed, item, deadline), fresh)):
                 if line is not None:
                     result.lines.append(line)
                 if article is None:
@@ -201,19 +204,24 @@ class FeedService:
         known = {e.origin for e in self.assistant.store.registry().values() if e.origin}
         return known | {a.url for a in self.assistant.articles() if a.url}
 
-    def _load_item(self, feed: ParsedFeed, item: FeedItem) -> tuple[Article | None, Outcome | None]:
-        """The item's article (its page, else its summary) and a line when something is worth saying."""
+    def _load_item(self, feed: ParsedFeed, item: FeedItem, deadline: float) -> tuple[Article | None, Outcome | None]:
+        """The item's article (its page, else its summary) and a line when something is worth saying;
+        its page is fetched only within the feed's ``deadline`` (``time.monotonic()``)."""
         from rag.ingest.articles import LoadFailure
         from rag.ingest.corpus import load_sources
 
         name = item.title or item.link or "untitled item"
         reason = "the item has no link"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            seconds = self.settings.news.feed_deadline_s
+            return None, Outcome("failed", f"“{name}”: not fetched, the feed's {seconds:g} s (setting feed_deadline_s) ran out; the next refresh tries it")
         if item.link:
             s = self.settings.ingest
             try:
                 loaded = next(
                     load_sources(
-                        [item.link], max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=s.fetch_timeout_s, allow_private=self.assistant.library.allow_private
+                        [item.link], max_bytes=int(s.max_file_mb * 1e6), fetch_timeout_s=min(s.fetch_timeout_s, left), allow_private=self.assistant.library.allow_private
                     ),
                     None,
                 )

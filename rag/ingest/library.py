@@ -113,7 +113,16 @@ class ArticleService:
         ]
         outcomes += [Outcome("failed", f"{named(origin)}: {reason}") for origin, reason in report.failed]
         outcomes += [Outcome("removed", f"{titles.get(i, i)}") for i in report.removed]
-        return outcomes
+        return self.capped(outcomes, report)
+
+    def capped(self, outcomes: list[Outcome], report) -> list[Outcome]:
+        """At most ``max_failures_listed`` lines, then one line summing up the rest: a file of 200,000
+        records must not become 200,000 lines of HTML (22 MB froze a browser tab)."""
+        limit = self.settings.ingest.max_failures_listed
+        hidden = len(outcomes) - limit + getattr(report, "failed_unlisted", 0)
+        if hidden <= 0:
+            return outcomes
+        return outcomes[:limit] + [Outcome("info", f"… and {hidden:,} more lines not shown; in all: {report.summary()}")]
 
     # --- adding --------------------------------------------------------------------------------------
 
@@ -266,7 +275,7 @@ class ArticleService:
         outcomes += [Outcome("updated", f"“{titles.get(i, i)}”") for i in report.updated]
         outcomes += [Outcome("removed", f"“{titles.get(i, i)}” (its file is gone)") for i in report.removed]
         outcomes += [Outcome("failed", f"{origin}: {reason}") for origin, reason in report.failed]
-        return outcomes
+        return self.capped(outcomes, report)
 
 
 def prepare(assistant, out=None):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rag.ingest.articles import LoadFailure
 from rag.ingest.corpus import load_sources
-from rag.ingest.sources import expand_sources, is_url, origin_file
+from rag.ingest.sources import expand_sources, is_blank, is_url, origin_file
 from rag.store import COMPLETE
 from rag.types import Article, Passage
 
@@ -38,6 +38,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (article id or origin, id it duplicates)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    failed_unlisted: int = 0  # failures past the ``max_failures_listed`` cap: counted, not listed
     removed: list[str] = field(default_factory=list)
     # Complete articles found without their passages (a removal killed by an older version), made pending
     # so they are re-indexed when their source is read (``Store.repair``).
@@ -52,9 +53,16 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"duplicates {len(self.duplicates)}, failed {len(self.failed)}, removed {len(self.removed)} "
+            f"duplicates {len(self.duplicates)}, failed {len(self.failed) + self.failed_unlisted}, removed {len(self.removed)} "
             f"({self.passages} passages embedded in {self.seconds:.1f} s)"
         )
+
+    def fail(self, origin: str, reason: str, max_listed: int) -> None:
+        """Record a failure: listed while fewer than ``max_listed`` are, else only counted."""
+        if len(self.failed) < max_listed:
+            self.failed.append((origin, reason))
+        else:
+            self.failed_unlisted += 1
 
     def timing(self) -> str:
         """One line of where the time went, e.g. ``load 0.5 s, chunk 12.1 s, embed 480.2 s, store 26.9 s``."""
@@ -120,6 +128,8 @@ class Ingestor:
         self.fetch_timeout_s = settings.fetch_timeout_s
         self.allow_private = allow_private
         self.batch_passages = batch_passages
+        self.caps = {"max_records": settings.max_records_per_file, "max_failures": settings.max_failures_per_file}
+        self.max_failures_listed = settings.max_failures_listed
 
     def ingest(
         self,
@@ -151,7 +161,7 @@ class Ingestor:
                 on_progress(seen, f"embedding: {bar.n} passages done")
         stage = report.stage_seconds
         items = load_sources(
-            sources, max_bytes=self.max_bytes, fetch_timeout_s=self.fetch_timeout_s, allow_private=self.allow_private
+            sources, max_bytes=self.max_bytes, fetch_timeout_s=self.fetch_timeout_s, allow_private=self.allow_private, **self.caps
         )
         seen_ids: dict[str, str] = {}  # article id -> content hash, for this run
 
@@ -163,7 +173,7 @@ class Ingestor:
             seen += 1
             bar.set_postfix(articles=seen, refresh=False)
             if isinstance(item, LoadFailure):
-                report.failed.append((item.origin, item.reason))
+                report.fail(item.origin, item.reason, self.max_failures_listed)
                 outcome = f"failed: {item.origin}: {item.reason}"
                 stage["load"] += time.perf_counter() - t
             else:
@@ -237,7 +247,7 @@ class Ingestor:
 
     def _sync(self, sources: list[str | Path], registry: dict) -> list[str]:
         """Ids of stored articles read from under ``sources`` whose files no longer exist (removed)."""
-        roots = [Path(s).resolve() for s in sources if not is_url(s) and not isinstance(s, Article)]
+        roots = [Path(s).resolve() for s in sources if not is_url(s) and not isinstance(s, Article) and not is_blank(s)]
         gone = []
         for entry in registry.values():
             file_path = origin_file(entry.origin)  # "file.jsonl:12" / "file.json#3" -> the file

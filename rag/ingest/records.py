@@ -16,12 +16,33 @@ from rag.ingest.decode import decode_text
 from rag.types import Article
 
 
-def load_json_records(handle: io.BufferedIOBase, origin: str, *, max_bytes: int) -> Iterator[Article | LoadFailure]:
+def load_json_records(
+    handle: io.BufferedIOBase, origin: str, *, max_bytes: int, max_records: int = 100_000, max_failures: int = 1_000
+) -> Iterator[Article | LoadFailure]:
     """One article per JSON object: a .jsonl line, or a .json object or list of objects.
 
     Each record stands alone: a malformed, oversized or wrongly typed one becomes one ``LoadFailure``
-    and the records after it still load.
+    and the records after it still load, up to the caps: after ``max_records`` records the rest of the
+    file is skipped, and after ``max_failures`` failed records the file is given up, each with one line
+    (a 1 MB gzip of 366 million ``{}`` lines would otherwise run for hours and list every one).
     """
+    read = failures = 0
+    for item in _load_records(handle, origin, max_bytes=max_bytes):
+        if read == max_records:
+            yield LoadFailure(origin, f"more than {max_records:,} records: the rest of the file was skipped (setting max_records_per_file)")
+            return
+        read += 1
+        if isinstance(item, LoadFailure):
+            failures += 1
+            if failures > max_failures:
+                yield LoadFailure(
+                    origin, f"gave up after {max_failures:,} failed records (setting max_failures_per_file); is this a news export?"
+                )
+                return
+        yield item
+
+
+def _load_records(handle: io.BufferedIOBase, origin: str, *, max_bytes: int) -> Iterator[Article | LoadFailure]:
     head = handle.peek(64)[:64] if hasattr(handle, "peek") else b""
     stripped = head.lstrip()
     if stripped.startswith(b"[") or (stripped.startswith(b"{") and origin.lower().endswith((".json", ".json.gz"))):

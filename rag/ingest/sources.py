@@ -37,11 +37,20 @@ def origin_file(origin: str) -> Path | None:
     return Path(_RECORD_SUFFIX.sub("", origin))
 
 
+def is_blank(source: object) -> bool:
+    """An empty or all-blank path (``rag ingest ""``): ``Path("")`` is the working directory, so it
+    would walk it whole (``.venv`` and ``.git`` too); it is refused instead."""
+    return isinstance(source, str) and not source.strip()
+
+
 def expand_sources(sources: Iterable[str | Path | Article]) -> list[str | Path | Article]:
     """Folders become their files (recursive, sorted, hidden ones skipped; an unsupported type then
-    gets its own failure line); files, URLs and Articles pass through."""
+    gets its own failure line); files, URLs and Articles pass through; blank paths are left out
+    (``load_sources`` reports them)."""
     expanded: list[str | Path | Article] = []
     for source in sources:
+        if is_blank(source):
+            continue
         if isinstance(source, Article) or is_url(source):
             expanded.append(source)
             continue

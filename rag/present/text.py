@@ -14,7 +14,16 @@ from typing import Any
 UNDATED = "undated"
 DONT_SAY = "The articles don't say."  # the refusal's first sentence; the LLM is asked to reply exactly this
 
+# Control characters a terminal acts on (ANSI escape sequences start with ESC, BEL rings, CR rewrites
+# the line), C1 controls and lone surrogates (which cannot be printed as UTF-8): never shown as they are.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPAN = re.compile(r"\s*(\d{1,9})\s*[-:]\s*(\d{1,9})\s*")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but newline and tab (ANSI escapes, BEL, CR) and lone
+    surrogates removed: what a terminal may be given from an article."""
+    return _CONTROL.sub("", text)
 
 
 def date_text(value: Any) -> str:

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+import re
 from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 OPTION_NAMES = ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")
 _LISTED = 8  # at most this many sources named in a message
 
@@ -33,8 +35,8 @@ _LISTED = 8  # at most this many sources named in a message
 class InvalidOption(ValueError):
     """An option that cannot be used: ``option`` (its name), ``problem`` (what is wrong), ``value``.
 
-    ``problem`` is one of "type", "unreadable" (a date), "below_one" (``top_k``) and "inverted" (the
-    date range); the message is the one the API and the CLI show.
+    ``problem`` is one of "type", "unreadable" (a date), "below_one" and "too_large" (``top_k``,
+    ``limit``), "too_long" (the question) and "inverted" (the date range); the message is the one the API and the CLI show.
     """
 
     def __init__(self, message: str, option: str, problem: str, value: object) -> None:
@@ -46,11 +48,37 @@ class InvalidOptionType(InvalidOption, TypeError):
     """An option given the wrong kind of value (a ``TypeError`` as well as an ``InvalidOption``)."""
 
 
-def check_question(question: object) -> str:
-    """``question`` stripped; ``TypeError`` unless it is a string."""
+def check_question(question: object, max_chars: int | None = None) -> str:
+    """``question`` stripped, lone surrogates mended; ``TypeError`` unless it is a string,
+    ``InvalidOption`` when it is longer than ``max_chars`` (the ``max_question_chars`` setting).
+
+    A lone surrogate is what Python makes of bytes that are not UTF-8 in a command-line argument
+    (``\\xff`` → ``\\udcff``) or of a JSON ``"\\ud800"``; the tokenizer cannot take it. Bytes are
+    decoded again as UTF-8, and what still is not text becomes U+FFFD."""
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__} ({question!r})")
-    return question.strip()
+    if _SURROGATE.search(question):
+        try:
+            question = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            question = _SURROGATE.sub("\ufffd", question)
+    question = question.strip()
+    if max_chars is not None and len(question) > max_chars:
+        raise InvalidOption(
+            f"the question is too long ({len(question):,} characters; at most {max_chars:,}, setting max_question_chars): "
+            "ask about one thing at a time", "question", "too_long", len(question),
+        )  # fmt: skip
+    return question
+
+
+def check_at_most(value: int | None, limit: int, name: str, setting: str, unit: str) -> int | None:
+    """``value`` (a checked whole number or None) when it is at most ``limit``, else ``InvalidOption``
+    naming the ``setting`` that sets the limit (problem "too_large")."""
+    if value is not None and value > limit:
+        raise InvalidOption(
+            f"{name} must be at most {limit} {unit}, not {value:,} (setting {setting})", name, "too_large", value
+        )
+    return value
 
 
 def check_date(value: object, name: str) -> dt.date | None:

@@ -22,6 +22,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
+from rag.retrieval.options import InvalidOption  # noqa: E402
 from rag.ingest.library import UPLOAD_SUFFIXES, Outcome, one_line, prepare, safe_filename  # noqa: E402,F401  (re-exported)
 from rag.chat import Conversation  # noqa: E402
 from rag.web.login import LaunchError, is_local  # noqa: E402,F401  (re-exported)
@@ -49,8 +50,13 @@ EXAMPLES = [
     "Why are Venezuelan migrants leaving Chile?",
     "What did José Antonio Kast tell migrants without legal status?",
 ]
-MAX_TOP_K = 20
+MAX_SLIDER_TOP_K = 20  # the chat's passages slider (the API takes up to the max_top_k setting)
 MAX_PICKER = 500  # articles offered in the delete picker at once; the search narrows the list
+
+
+def _sentence(text: str) -> str:
+    """A message as a sentence for the page (capital first letter)."""
+    return text[:1].upper() + text[1:]
 
 
 class OptionError(ValueError):
@@ -86,23 +92,27 @@ class WebUI:
         """Chat controls → ``Conversation.stream`` options; ``OptionError`` names what to fix.
 
         The controls' values build the same ``QueryOptions`` as every face (``rag.retrieval.options``);
-        its error is worded here with the controls' labels. A number of passages is first brought into
-        the slider's range (0 or empty: the default).
+        its error is worded here with the controls' labels. A number of passages out of range is an
+        error naming the range, never silently clamped (0 or empty: the default).
         """
-        from rag.retrieval.options import InvalidOption, query_options
+        from rag.retrieval.options import InvalidOption, check_at_most, query_options
 
+        most = self.settings.retrieval.max_top_k
         if top_k in ("", 0):
             top_k = None
-        elif top_k is not None:
-            with contextlib.suppress(TypeError, ValueError):  # not a number: the check below says so
-                top_k = max(1, min(MAX_TOP_K, int(top_k)))
+        elif isinstance(top_k, (float, str)):
+            with contextlib.suppress(TypeError, ValueError, OverflowError):  # not a whole number: the check below says so
+                top_k = int(top_k) if float(top_k).is_integer() else top_k
         try:
             checked = query_options(top_k=top_k, date_from=date_from, date_to=date_to, sources=sources or None, as_of=as_of)
+            check_at_most(checked.top_k, most, "top_k", "max_top_k", "passages")
         except InvalidOption as error:
             if error.problem == "inverted":
                 raise OptionError("The “From” date is after the “To” date.") from None
             if error.option == "top_k":
-                raise OptionError(f"The number of passages must be a whole number, not “{top_k}”.") from None
+                raise OptionError(f"The number of passages must be a whole number from 1 to {most}, not “{top_k}”.") from None
+            if error.option == "sources":
+                raise OptionError(f"Sources must be a list of source names, not “{sources}”.") from None
             label = {"date_from": "the “From” date", "date_to": "the “To” date", "as_of": "the as-of date"}.get(error.option, error.option)
             raise OptionError(f"Could not read {label} “{error.value}”: use YYYY-MM-DD.") from None
         return checked.given()
@@ -132,8 +142,8 @@ class WebUI:
                 content = render_answer(event.answer, prefix, known_notice=self._backend_notice(), writing=writing)
                 history[-1] = {"role": "assistant", "content": content}
                 yield "", list(history), session
-        except OptionError as error:
-            history[-1] = {"role": "assistant", "content": render_error(str(error))}
+        except (OptionError, InvalidOption) as error:  # a question too long, an option out of range: one line
+            history[-1] = {"role": "assistant", "content": render_error(_sentence(str(error)))}
             yield "", list(history), session
         except Exception as error:  # one clear line in the chat; the traceback goes to the server log
             log.exception("answering %r failed", question)
@@ -174,6 +184,8 @@ class WebUI:
             raise gr.Error(str(error)) from None
         try:
             return self.assistant.query(question or "", **options).to_dict()
+        except InvalidOption as error:
+            raise gr.Error(_sentence(str(error))) from None
         except Exception as error:
             log.exception("API question %r failed", question)
             raise gr.Error(f"Could not answer: {one_line(error)}") from None
@@ -342,7 +354,7 @@ class WebUI:
                                     elem_id="nd-sources-filter",
                                 )
                                 top_k = gr.Slider(
-                                    1, MAX_TOP_K, value=min(s.retrieval.top_k, MAX_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
+                                    1, min(MAX_SLIDER_TOP_K, s.retrieval.max_top_k), value=min(s.retrieval.top_k, MAX_SLIDER_TOP_K), step=1, label="Passages", elem_id="nd-top-k"
                                 )
                 with gr.Tab("Articles", id="articles"):
                     articles = articles_tab(s, feeds)

@@ -7,6 +7,8 @@ with the page's stylesheet (``static/newsdesk.css``). Building the page is ``app
 
 from __future__ import annotations
 
+import os
+
 from starlette.middleware import Middleware
 
 from rag.settings import Settings
@@ -57,7 +59,13 @@ def startup_message(settings: Settings) -> str:
 
 def launch(demo, settings: Settings, **overrides):
     """Serve ``demo`` with ``launch_options(settings)``; ``overrides`` win (e.g. ``server_port``,
-    ``prevent_thread_lock`` in tests). Returns what ``demo.launch`` returns."""
+    ``prevent_thread_lock`` in tests). Returns what ``demo.launch`` returns.
+
+    Only the ``trusted_proxies`` may name the client with X-Forwarded-For: uvicorn (which Gradio
+    starts without a way to pass its ``forwarded_allow_ips``) reads them from ``FORWARDED_ALLOW_IPS``,
+    and otherwise trusts 127.0.0.1, so behind a local proxy that passes the client's own header every
+    guess would come from a "new" client and the login lockout would never apply."""
     options = launch_options(settings)
     options.update(overrides)
+    os.environ["FORWARDED_ALLOW_IPS"] = settings.web.trusted_proxies.strip()
     return demo.launch(**options)

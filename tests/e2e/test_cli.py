@@ -181,3 +181,42 @@ def test_ctrl_c_during_ingest_is_one_line_and_the_next_run_resumes(tmp_path, cor
     updated = int(re.search(r"updated (\d+)", resumed.stdout).group(1))  # left pending by the interruption
     unchanged = int(re.search(r"unchanged (\d+)", resumed.stdout).group(1))
     assert unchanged == done and added + updated + unchanged == 301  # nothing redone, nothing lost
+
+
+def test_bad_settings_paths_and_arguments_give_one_line_not_a_traceback(run, tmp_path):
+    # Issue 25, findings 4, 6 and 8.
+    env_run = lambda env, *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "rag", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_LLM": "extractive", "HF_HUB_OFFLINE": "1",
+             "PYTHONPATH": str(REPO), **env},
+    )  # fmt: skip
+    cases = [
+        (env_run({"RAG_TOP_K": "-3"}, "list"), "setting top_k (RAG_TOP_K or rag.toml) is '-3': Input should be greater than 0"),
+        (env_run({"RAG_DATA_DIR": "/etc/passwd"}, "list"), "is a file, not a folder; set RAG_DATA_DIR"),
+        (run("ingest", "", check=False), "empty source path"),
+        (run("ask", "--from", "n/a", "Why did Peru declare?", check=False), "could not read the date 'n/a'"),
+        (run("ask", "--top-k", str(10**9), "Why did Peru declare?", check=False), "top_k must be at most 50"),
+    ]
+    for result, message in cases:
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_undecodable_argument_bytes_and_control_characters_in_titles(run, tmp_path, corpus_dir):
+    # Issue 25, finding 8: a question with bytes that are not UTF-8 crashed the tokenizer; ANSI escapes
+    # and BEL in a title reached the terminal through `rag list` and `rag show`.
+    import json as json_module
+
+    (corpus_dir / "ansi.jsonl").write_text(json_module.dumps({
+        "id": "ansi-1", "title": "Harbour \u001b[2J\u001b[31mworks\u0007", "date": "2025-11-02",
+        "text": "The harbour works in Port Elsby will cost 4.2 million euros, the council said on Tuesday.",
+    }))  # fmt: skip
+    run("ingest", "--quiet")
+    listed = run("list").stdout
+    shown = run("show", "ansi-1").stdout
+    assert "Harbour" in listed and "\x1b" not in listed + shown and "\x07" not in listed + shown
+    question = os.fsencode("Why did Peru ") + b"\xff\xfe" + b" declare a state of emergency?"
+    result = subprocess.run([sys.executable, "-m", "rag", "ask", question], cwd=tmp_path, capture_output=True, timeout=300,
+                            env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_LLM": "extractive",
+                                 "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)})  # fmt: skip
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr[-2000:]

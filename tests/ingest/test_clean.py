@@ -69,3 +69,21 @@ def test_a_scraped_ad_feedback_widget_is_chrome_not_story():
     assert clean_article_text(AD_FEEDBACK_WIDGET).text == ""
     story = "Ford is recalling 2.9 million vehicles, the automaker said on Tuesday."
     assert clean_article_text(f"{story}\n\n{AD_FEEDBACK_WIDGET}").text == story
+
+
+def test_dates_come_only_from_real_date_strings():
+    # Issue 25, finding 4: "n/a" was stored as two days before the ingest.
+    from rag.ingest.clean import parse_date
+
+    for nothing in ("n/a", "nan", "x", "a", "12", "99", "2 days ago", "unknown"):
+        assert parse_date(nothing) is None, nothing
+    assert str(parse_date("June 12, 2022")) == "2022-06-12"
+    assert str(parse_date("Mon, 02 Dec 2025 10:00:00 GMT")) == "2025-12-02"
+    assert str(parse_date("2022/06/12")) == "2022-06-12"
+
+
+def test_control_characters_never_reach_a_title_or_source():
+    from rag.ingest.articles import make_article
+
+    article = make_article("Body text about the harbour works.", origin="x", title="Harbour\x1b[31m works\x07", source="wire\x1b]0;x\x07")
+    assert "\x1b" not in article.title + article.source and "\x07" not in article.title + article.source

@@ -380,3 +380,59 @@ def test_address_classification():
     assert allow_private("auto", served_beyond_localhost=True) is False
     assert allow_private(True, served_beyond_localhost=True) is True
     assert allow_private(False, served_beyond_localhost=False) is False
+
+
+# --- issue 25: garbage, UTF-16 without a mark, bombs of small records, empty paths ---------------------
+
+
+def _load(paths, **caps):
+    from rag.ingest.corpus import load_sources
+
+    return list(load_sources(paths, max_bytes=10**7, fetch_timeout_s=5, **caps))
+
+
+def test_random_bytes_named_txt_or_md_are_refused_with_one_line(tmp_path):
+    import random
+
+    rng = random.Random(25)
+    paths = []
+    for name, size in (("g.txt", 100_000), ("g.md", 5_000), ("small.txt", 300)):
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(bytes(rng.getrandbits(8) for _ in range(size)))
+    items = _load(paths)
+    assert len(items) == 3 and all(type(i).__name__ == "LoadFailure" for i in items), items
+    assert all(i.reason.startswith("not text:") and "UTF-8" in i.reason for i in items)
+
+
+def test_utf16_without_a_byte_order_mark_is_read(tmp_path):
+    text = "Peru declared a state of emergency at its border with Chile on Monday, officials said.\n"
+    (tmp_path / "le.txt").write_bytes(text.encode("utf-16-le"))
+    (tmp_path / "be.md").write_bytes(text.encode("utf-16-be"))
+    items = _load([tmp_path / "le.txt", tmp_path / "be.md"])
+    assert [i.text.strip() for i in items] == [text.strip()] * 2
+
+
+def test_a_bomb_of_empty_records_stops_at_its_cap_with_one_line(tmp_path):
+    import gzip
+
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(bomb, "wb") as handle:
+        handle.write(b"{}\n" * 2_000_000)  # 6 MB of "{}" lines in a small gzip
+    items = _load([bomb], max_failures=50)
+    assert len(items) == 51 and "gave up after 50 failed records" in items[-1].reason
+
+
+def test_records_past_the_per_file_cap_are_skipped_with_one_line(tmp_path):
+    import json
+
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps({"text": f"Report number {i} on the harbour works."}) for i in range(30)))
+    items = _load([path], max_records=10)
+    assert len(items) == 11 and "more than 10 records" in items[-1].reason and "max_records_per_file" in items[-1].reason
+
+
+def test_an_empty_source_path_is_refused_not_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "stray.txt").write_text("A stray article in the working directory about the harbour works.")
+    monkeypatch.chdir(tmp_path)
+    items = _load([""])
+    assert len(items) == 1 and "empty path" in items[0].reason

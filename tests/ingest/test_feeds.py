@@ -239,3 +239,19 @@ def test_cli_feeds_and_ingest_of_a_feed_url(tmp_path, corpus_dir, site):
     assert "0 feeds" in run("feeds", "list").stdout
     assert len(json.loads(run("list", "--json").stdout)) == 4
     assert run("feeds", "add", site.url("/missing.xml")).returncode == 1
+
+
+def test_a_feed_has_one_total_deadline_not_one_per_item(make_settings, embedding, site):
+    # Issue 25, finding 5: 40 slow items held the writer for 40 fetch deadlines.
+    from rag.assistant import Assistant
+
+    items = site.story_pages()
+    for item in items:
+        site.delays[item["link"].removeprefix(site.base)] = 4.0
+        item["summary"] = "Read more."  # no whole article in the feed itself: only the page counts
+    url = site.feed("/slow.xml", rss("Slow wire", items))
+    news = Assistant(make_settings(feed_deadline_s=1.5), embedding=embedding)
+    result = news.feeds.ingest_feed(url)
+    failed = [line.text for line in result.lines if line.kind == "failed"]
+    assert result.added == 0 and len(failed) == len(items), result.lines
+    assert any("feed_deadline_s" in line for line in failed), failed  # 6 items, 4 fetched at once: 2 never started

@@ -95,3 +95,15 @@ def test_the_as_of_day_is_a_cut_off_like_date_to() -> None:
     assert [a.id for a in ARTICLES if options.admits(a.id, a.source, a.date)] == ["b", "c"]  # undated passes
     assert not query_options(date_from="2025-01-01").admits("c", "", None)  # but not a date_from
     assert options.given() == {"as_of": dt.date(2025, 11, 1)} and query_options().given() == {}
+
+
+def test_a_question_with_lone_surrogates_is_mended_and_a_huge_one_refused():
+    # Issue 25, finding 8: bytes that are not UTF-8 in a CLI argument became lone surrogates the tokenizer chokes on.
+    import pytest
+
+    from rag.retrieval.options import InvalidOption, check_question
+
+    mended = check_question("Why did Peru \udcff\udcfe declare? \ud800")
+    assert mended.encode("utf-8") and "\ufffd" in mended
+    with pytest.raises(InvalidOption, match="too long .* max_question_chars"):
+        check_question("why " * 1000, max_chars=2000)

@@ -739,3 +739,20 @@ def test_the_controls_build_the_query_options_and_word_their_errors(ui: WebUI) -
         with pytest.raises(OptionError) as caught:
             ui.options(*args)
         assert str(caught.value) == message
+
+
+def test_api_options_out_of_range_or_of_the_wrong_kind_get_one_clear_message(make_settings, embedding):
+    # Issue 25, findings 5 and 8: top_k was silently clamped; sources=123 gave a raw TypeError.
+    import pytest
+
+    from rag.assistant import Assistant
+    from rag.web.app import OptionError, WebUI
+
+    ui = WebUI(Assistant(make_settings(), embedding=embedding))
+    with pytest.raises(OptionError, match="whole number from 1 to 50"):
+        ui.options(top_k=10**9)
+    with pytest.raises(OptionError, match="Sources must be a list"):
+        ui.options(sources=123)
+    assert ui.options(top_k=7.0) == {"top_k": 7}
+    history = list(ui.chat("Peru " * 1000, [], None))[-1][1]
+    assert "too long" in history[-1]["content"] and "Traceback" not in history[-1]["content"]

@@ -107,3 +107,37 @@ def test_a_correct_password_logs_in_and_clears_earlier_mistakes(tmp_path: Path, 
                 assert client.post("/login", data={"username": "editor", "password": f"again{i}"}).status_code == 400
     finally:
         demo.close()
+
+
+def _serve_and_guess(tmp_path: Path, embedding, forwarded: bool, **overrides) -> list[int]:
+    """Status codes of 4 wrong logins to a served app, each with a new X-Forwarded-For when ``forwarded``."""
+    import httpx
+
+    from rag.assistant import Assistant
+    from rag.web import app as webui
+
+    settings = settings_for(tmp_path, auth_user="editor", auth_password=PASSWORD, login_attempts=2, login_lockout_s=60, **overrides)
+    demo = webui.build_ui(Assistant(settings, embedding=embedding))
+    port = free_port()
+    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            return [
+                client.post(
+                    "/login", data={"username": "editor", "password": f"guess{i}"},
+                    headers={"X-Forwarded-For": f"203.0.113.{i + 1}"} if forwarded else {},
+                ).status_code
+                for i in range(4)
+            ]  # fmt: skip
+    finally:
+        demo.close()
+
+
+def test_a_new_x_forwarded_for_per_guess_does_not_dodge_the_lockout(tmp_path: Path, embedding) -> None:
+    # Issue 25, finding 7: uvicorn believed X-Forwarded-For from 127.0.0.1, so each guess was a "new client".
+    assert _serve_and_guess(tmp_path, embedding, forwarded=True) == [400, 400, 429, 429]
+
+
+def test_a_configured_trusted_proxy_names_the_client(tmp_path: Path, embedding) -> None:
+    # Behind a proxy the operator names, each forwarded client is counted on its own (4 clients, 1 guess each).
+    assert _serve_and_guess(tmp_path, embedding, forwarded=True, trusted_proxies="127.0.0.1") == [400, 400, 400, 400]
