@@ -37,7 +37,7 @@ from rag.answer.generate import LLMAnswerer
 from rag.answer.steps import refusal_for, stream_llm_answer
 from rag.components import shared_component, shared_llm
 from rag.ingest.pipeline import IngestReport, Ingestor
-from rag.retrieval.options import OPTION_NAMES, check_at_most, check_date, check_question, query_options
+from rag.retrieval.options import OPTION_NAMES, bounded_options, check_date, check_question
 from rag.answer.prompts import rewrite_messages
 from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings, load_settings
@@ -45,6 +45,7 @@ from rag.retrieval.spelling import model_vocabulary
 from rag.store import Store, make_client
 from rag.types import Answer, ArticleInfo, StreamEvent
 from rag.writes import WriterQueue
+
 
 class Assistant:
     """Ingest articles and answer questions about them with cited passages.
@@ -261,17 +262,11 @@ class Assistant:
         return self.store.articles()
 
     def remove(self, article_ids: Iterable[str]) -> int:
-        """Delete articles (and their passages) by id; returns how many existed (queued like ``ingest``)."""
-        store = self.store
+        """Delete articles (and their passages) by id; returns how many existed (queued like ``ingest``).
+        Any write first finishes what a killed one left (``Store.repair``): ``remove([])`` does only that."""
         with self._writing_batch():
-            store.repair()  # a removal killed earlier is finished first
-            return store.remove(article_ids)
-
-    def repair(self) -> dict[str, list[str]]:
-        """Finish what a killed ingest or removal left (``Store.repair``; queued like ``ingest``)."""
-        store = self.store
-        with self._writing_batch():
-            return store.repair()
+            self.store.repair()  # a removal killed earlier is finished first
+            return self.store.remove(article_ids)
 
     @contextlib.contextmanager
     def _writing_batch(self):
@@ -311,16 +306,11 @@ class Assistant:
         Raises ``TypeError``/``ValueError`` for invalid options (see ``rag.retrieval.options.query_options``).
         """
         question = check_question(question, self.settings.retrieval.max_question_chars)
-        options = self._checked(
-            dict(top_k=top_k, date_from=date_from, date_to=date_to, sources=sources, article_ids=article_ids, as_of=as_of)
-        )
+        options = bounded_options(
+            self.settings.retrieval.max_top_k, top_k=top_k, date_from=date_from, date_to=date_to, sources=sources,
+            article_ids=article_ids, as_of=as_of,
+        )  # fmt: skip
         return self._retrieve(question, options)
-
-    def _checked(self, options: dict):
-        """``query_options(**options)``, with ``top_k`` at most ``max_top_k`` (``InvalidOption`` above it)."""
-        checked = query_options(**options)
-        check_at_most(checked.top_k, self.settings.retrieval.max_top_k, "top_k", "max_top_k", "passages")
-        return checked
 
     def _retrieve(self, question: str, options):
         return self.retriever.search(question, options)
@@ -352,7 +342,7 @@ class Assistant:
         unknown = sorted(set(options) - set(OPTION_NAMES))
         if unknown:
             raise TypeError(f"unknown option {', '.join(unknown)}; the options are {', '.join(OPTION_NAMES)} and llm")
-        checked = self._checked(options)
+        checked = bounded_options(self.settings.retrieval.max_top_k, **options)
         started = time.perf_counter()
         as_of = checked.as_of
         if not question:

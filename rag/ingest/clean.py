@@ -61,9 +61,9 @@ _TEXT_DATE = re.compile(
     re.IGNORECASE,
 )
 
-# Characters no text has: C0/C1 controls other than tab, newlines and form feed, the replacement
+# Characters no text has: C0/C1 controls other than tab, newlines, form feed and NUL (dropped anyway), the replacement
 # character (an undecodable byte) and lone surrogates.
-_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
+_NOT_TEXT = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
 # At most 1% of a text may be such characters. Measured (2026-12-05): random bytes, whatever their
 # length (300 B to 100 kB), decode to 8-13% of them (the C0 controls alone are 1/8 of all bytes); the
 # worst of the 3,773 RealTimeQA articles has 0.013%. 1% keeps a wide margin both ways.

@@ -284,9 +284,7 @@ def prepare(assistant, out=None):
     Returns the ``IngestReport``, or None when there was nothing to do."""
     out = out or sys.stdout
     corpus = Path(assistant.settings.storage.corpus_dir)
-    repaired = assistant.repair()  # a removal or ingest killed last time is finished before serving
-    if repaired["pending"]:
-        print(f"newsdesk: {len(repaired['pending'])} articles had lost passages; re-ingest their sources", file=out)
+    assistant.remove([])  # finishes a removal killed last time (Store.repair) before anything is served
     if assistant.articles():
         return None
     if not corpus.is_dir() or not expand_sources([corpus]):

@@ -214,6 +214,13 @@ def query_options(**raw: object) -> QueryOptions:
         raise error.errors()[0]["ctx"]["error"] from None
 
 
+def bounded_options(max_top_k: int, **raw: object) -> QueryOptions:
+    """``query_options(**raw)`` with ``top_k`` at most ``max_top_k`` (the setting; ``InvalidOption`` above it)."""
+    checked = query_options(**raw)
+    check_at_most(checked.top_k, max_top_k, "top_k", "max_top_k", "passages")
+    return checked
+
+
 def filter_mismatch(options: QueryOptions, articles: Sequence) -> str:
     """Why no indexed article passes the filters of ``options``, or "" when some article does.
 
