@@ -58,8 +58,12 @@ class IngestReport:
         )
 
     def fail(self, origin: str, reason: str, max_listed: int) -> None:
-        """Record a failure: listed while fewer than ``max_listed`` are, else only counted."""
-        if len(self.failed) < max_listed:
+        """Record a failure: listed while fewer than ``max_listed`` are, else only counted; a whole file or
+        URL that failed is always listed (a bomb's record failures must not hide the file beside it)."""
+        file_path = origin_file(origin)
+        if file_path is None or str(file_path) == origin:  # a whole file or URL: listed first, always
+            self.failed.insert(sum(1 for o, _ in self.failed if str(origin_file(o)) == o or is_url(o)), (origin, reason))
+        elif len(self.failed) < max_listed:
             self.failed.append((origin, reason))
         else:
             self.failed_unlisted += 1

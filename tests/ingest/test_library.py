@@ -84,3 +84,19 @@ def test_delete_through_the_service_reports_each_article(assistant) -> None:
     assert [o.kind for o in outcomes] == ["removed", "info"]
     assert "re-sync adds it back" in outcomes[0].text
     assert assistant.articles() == []
+
+
+def test_an_upload_of_200000_empty_records_gives_a_bounded_summary(tmp_path, make_settings, embedding):
+    # Issue 25, finding 3: 200,000 "{}" lines gave 200,000 result lines (22.5 MB of HTML) and held the writer.
+    import gzip
+
+    from rag.assistant import Assistant
+
+    bomb = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(bomb, "wb") as handle:
+        handle.write(b"{}\n" * 200_000)
+    library = Assistant(make_settings(max_failures_listed=20), embedding=embedding).library
+    lines = library.add_file(bomb, "bomb.jsonl.gz")
+    assert len(lines) <= 22, len(lines)
+    assert any("gave up after 1,000 failed records" in line.text for line in lines)
+    assert lines[-1].kind == "info" and "more lines not shown" in lines[-1].text and "failed 1001" in lines[-1].text
