@@ -30,6 +30,8 @@ class Article:
     authors: tuple[str, ...] = ()
     content_hash: str = ""
     origin: str = ""  # the file path or URL the article was read from
+    # Why a date given in the metadata was not used ("n/a": undated), for the ingest's report; not stored.
+    date_note: str = field(default="", compare=False)
 
     @property
     def day(self) -> int | None:

@@ -136,6 +136,8 @@ def _ingest(assistant, args) -> int:
         print(f"failed: … and {report.failed_unlisted:,} more (not listed; setting max_failures_listed)")
     for article_id, owner in report.duplicates:
         print(f"duplicate: {article_id} has the same text as {owner}; stored once")
+    for article_id, note in report.undated[:100]:
+        print(f"undated: {article_id}: {note}")
     if report.repaired:
         print(f"repaired: {len(report.repaired)} articles had lost their passages (an interrupted removal); "
               "those whose sources were read are re-indexed, the others wait for their source")

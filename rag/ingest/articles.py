@@ -50,6 +50,10 @@ def make_article(
         raise BadSource("no text left after cleaning (empty or boilerplate only)")
     meta = cleaned.metadata  # front matter in a .txt file (a .md file's was read by readers.from_markdown)
     published = parse_date(date) or parse_date(meta.get("date")) or cleaned.date or date_from_text(cleaned.text)
+    given = date if date not in (None, "") else meta.get("date")
+    note = ""
+    if published is None and given not in (None, "") and parse_date(given) is None:
+        note = f"could not read the date {str(given)[:40]!r}, so it is undated (a date needs a year, e.g. 2025-11-01)"
     title = title or meta.get("title")
     url = url or _plain(meta.get("url") or "")
     source = source or _plain(meta.get("source") or "")
@@ -65,6 +69,7 @@ def make_article(
         authors=_author_names(authors) or cleaned.authors,
         content_hash=content_hash(cleaned.text),
         origin=origin,
+        date_note=note,
     )
 
 

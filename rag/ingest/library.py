@@ -113,6 +113,7 @@ class ArticleService:
         ]
         outcomes += [Outcome("failed", f"{named(origin)}: {reason}") for origin, reason in report.failed]
         outcomes += [Outcome("removed", f"{titles.get(i, i)}") for i in report.removed]
+        outcomes += [Outcome("info", f"{prefix}“{titles.get(i, i)}”: {note}") for i, note in getattr(report, "undated", [])]
         return self.capped(outcomes, report)
 
     def capped(self, outcomes: list[Outcome], report) -> list[Outcome]:

@@ -45,6 +45,7 @@ class IngestReport:
     repaired: list[str] = field(default_factory=list)
     passages: int = 0
     seconds: float = 0.0
+    undated: list[tuple[str, str]] = field(default_factory=list)  # (article id, why its given date was not used)
     # (article id, date) of added/updated articles dated after the day of the ingest (filled by the Assistant).
     future_dated: list[tuple[str, object]] = field(default_factory=list)
     # Where the time went: "load" (reading, extracting, cleaning, de-duplicating), "chunk", "embed", "store".
@@ -184,6 +185,8 @@ class Ingestor:
                 item, outcome = self._plan(item, registry, hash_owner, seen_ids, report)
                 stage["load"] += time.perf_counter() - t
                 if outcome in ("added", "updated"):
+                    if item.date_note:
+                        report.undated.append((item.id, item.date_note))
                     t = time.perf_counter()
                     passages = self.chunker.split(item)
                     stage["chunk"] += time.perf_counter() - t

@@ -258,3 +258,20 @@ def test_embed_by_length_sends_shortest_first_and_keeps_the_order():
     words = lambda text: len(text.split())  # noqa: E731 - a length in "pieces" unlike characters
     assert embed_by_length(fake, ["abcdefghijklmnop", "a b c", "a b"], words) == [[16.0], [5.0], [3.0]]
     assert fake.sent == ["abcdefghijklmnop", "a b", "a b c"]
+
+
+def test_a_record_dated_n_a_is_stored_undated_with_a_line(tmp_path, make_settings, embedding):
+    # Issue 25, finding 4: "n/a" was stored as two days before the ingest and got the full recency boost.
+    import json
+
+    from rag.assistant import Assistant
+
+    path = tmp_path / "records.jsonl"
+    rows = [("n/a", "harbour"), ("nan", "railway"), ("12", "museum"), ("2025-11-02", "bridge")]
+    path.write_text("\n".join(json.dumps({"id": f"r{i}", "date": date, "title": f"The {topic} works", "text": f"The {topic} works in Port Elsby will cost {i + 2} million euros, the council said."}) for i, (date, topic) in enumerate(rows)))
+    assistant = Assistant(make_settings(), embedding=embedding)
+    report = assistant.ingest([path])
+    dates = {a.id: a.date for a in assistant.articles()}
+    assert dates == {"r0": None, "r1": None, "r2": None, "r3": __import__("datetime").date(2025, 11, 2)}
+    assert sorted(i for i, _ in report.undated) == ["r0", "r1", "r2"]
+    assert all("could not read the date" in note and "undated" in note for _, note in report.undated)

@@ -728,10 +728,11 @@ def test_the_controls_build_the_query_options_and_word_their_errors(ui: WebUI) -
 
     assert ui.options(0, "", "", []) == {}
     assert ui.options(50.0, "2025-11-01", "", "apnews.com", "2025-12-01") == {
-        "top_k": 20, "date_from": dt.date(2025, 11, 1), "sources": ("apnews.com",), "as_of": dt.date(2025, 12, 1),
+        "top_k": 50, "date_from": dt.date(2025, 11, 1), "sources": ("apnews.com",), "as_of": dt.date(2025, 12, 1),
     }  # fmt: skip
     for args, message in (
-        (("many",), "The number of passages must be a whole number, not “many”."),
+        (("many",), "The number of passages must be a whole number from 1 to 50, not “many”."),
+        ((51,), "The number of passages must be a whole number from 1 to 50, not “51”."),  # said, not clamped (issue 25)
         ((None, "", "2025-02-30"), "Could not read the “To” date “2025-02-30”: use YYYY-MM-DD."),
         ((None, "", "", None, "soon"), "Could not read the as-of date “soon”: use YYYY-MM-DD."),
         ((None, "2025-12-01", "2025-01-01"), "The “From” date is after the “To” date."),
