@@ -74,6 +74,7 @@ class IngestSettings(_Group):
     ingest_nice: int = Field(ge=0, le=19, description="CPU priority (nice) of an ingest's embedding work; 0: normal")
     max_records_per_file: int = Field(gt=0, description="Records read from one JSON/JSON Lines file (and per upload); the rest are skipped, with a line")
     max_failures_per_file: int = Field(gt=0, description="A file whose records fail this often is given up, with a line (a bomb of empty records)")
+    max_decompressed_mb: float = Field(gt=0, description="Records read from one JSON/JSON Lines file, in MB decompressed; the rest are skipped, with a line")
     max_failures_listed: int = Field(gt=0, description="Failure lines kept in one ingest's report; the rest are counted")
 
 

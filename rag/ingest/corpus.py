@@ -33,10 +33,11 @@ def load_sources(
     allow_private: bool = False,
     max_records: int = 100_000,
     max_failures: int = 1_000,
+    max_total_bytes: int = 1_000_000_000,
 ) -> Iterator[Article | LoadFailure]:
     """Yield an ``Article`` or a ``LoadFailure`` for every article in ``sources``.
 
-    ``max_records``/``max_failures``: the caps on one JSON file (``records.load_json_records``).
+    ``max_records``/``max_failures``/``max_total_bytes``: the caps on one JSON file (``records.load_json_records``).
     URLs are fetched with a total deadline of ``fetch_timeout_s`` each; ``allow_private`` lets them
     reach loopback and private addresses (see ``fetch.allow_private``).
     """
@@ -53,7 +54,7 @@ def load_sources(
             if is_url(source):
                 yield from _load_url(origin, max_bytes=max_bytes, timeout=fetch_timeout_s, allow_private=allow_private)
             else:
-                yield from _load_file(Path(source), max_bytes=max_bytes, caps={"max_records": max_records, "max_failures": max_failures})
+                yield from _load_file(Path(source), max_bytes=max_bytes, caps={"max_records": max_records, "max_failures": max_failures, "max_total_bytes": max_total_bytes})
         except BadSource as error:
             yield LoadFailure(origin, str(error))
         except Exception as error:  # a loader library choking on a malformed file must not stop the batch

@@ -133,7 +133,10 @@ class Ingestor:
         self.fetch_timeout_s = settings.fetch_timeout_s
         self.allow_private = allow_private
         self.batch_passages = batch_passages
-        self.caps = {"max_records": settings.max_records_per_file, "max_failures": settings.max_failures_per_file}
+        self.caps = {
+            "max_records": settings.max_records_per_file, "max_failures": settings.max_failures_per_file,
+            "max_total_bytes": int(settings.max_decompressed_mb * 1e6),
+        }  # fmt: skip
         self.max_failures_listed = settings.max_failures_listed
 
     def ingest(

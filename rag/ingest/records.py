@@ -17,19 +17,26 @@ from rag.types import Article
 
 
 def load_json_records(
-    handle: io.BufferedIOBase, origin: str, *, max_bytes: int, max_records: int = 100_000, max_failures: int = 1_000
+    handle: io.BufferedIOBase, origin: str, *, max_bytes: int, max_records: int = 100_000, max_failures: int = 1_000,
+    max_total_bytes: int = 1_000_000_000,
 ) -> Iterator[Article | LoadFailure]:
     """One article per JSON object: a .jsonl line, or a .json object or list of objects.
 
     Each record stands alone: a malformed, oversized or wrongly typed one becomes one ``LoadFailure``
     and the records after it still load, up to the caps: after ``max_records`` records the rest of the
     file is skipped, and after ``max_failures`` failed records the file is given up, each with one line
-    (a 1 MB gzip of 366 million ``{}`` lines would otherwise run for hours and list every one).
+    (a 1 MB gzip of 366 million ``{}`` lines would otherwise run for hours and list every one); past
+    ``max_total_bytes`` read (decompressed, for a .gz: ``tell()`` counts those bytes) the rest is skipped.
     """
     read = failures = 0
     for item in _load_records(handle, origin, max_bytes=max_bytes):
         if read == max_records:
             yield LoadFailure(origin, f"more than {max_records:,} records: the rest of the file was skipped (setting max_records_per_file)")
+            return
+        if handle.tell() > max_total_bytes:
+            yield LoadFailure(
+                origin, f"more than {max_total_bytes / 1e6:,.0f} MB of records (decompressed): the rest was skipped (setting max_decompressed_mb)"
+            )
             return
         read += 1
         if isinstance(item, LoadFailure):

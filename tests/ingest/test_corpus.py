@@ -436,3 +436,15 @@ def test_an_empty_source_path_is_refused_not_the_working_directory(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     items = _load([""])
     assert len(items) == 1 and "empty path" in items[0].reason
+
+
+def test_a_gzip_past_the_decompressed_cap_is_cut_with_one_line(tmp_path):
+    import gzip
+    import json
+
+    record = json.dumps({"text": "The harbour works in Port Elsby will cost 4.2 million euros. " * 50}).encode() + b"\n"
+    path = tmp_path / "big.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(record * 400)  # ~1.3 MB decompressed, a few kB on disk
+    items = _load([path], max_total_bytes=100_000)
+    assert 20 <= len(items) <= 40 and "max_decompressed_mb" in items[-1].reason, (len(items), items[-1])
