@@ -5,6 +5,7 @@ test suite):
 
 * ``reliability_parsers.py``: generated inputs through every parser (Hypothesis);
 * ``reliability_kill.py``: ``kill -9`` at random moments of an ingest, then resume;
+* ``reliability_attacks.py``: issue 25's crafted bad inputs through the CLI (one line each, no traceback);
 * ``reliability_remove.py``: ``kill -9`` during ``rag remove``, then check and heal;
 * ``reliability_load.py``: concurrent web chats while an ingest runs;
 * ``reliability_injection.py``: prompt-injection patterns inside articles against the local LLM;
@@ -23,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-PARTS = ("parsers", "kill", "remove", "load", "injection", "llm_down")
+PARTS = ("parsers", "attacks", "kill", "remove", "load", "injection", "llm_down")
 
 
 def main(argv: list[str] | None = None) -> int:
