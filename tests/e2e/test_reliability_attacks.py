@@ -1,8 +1,10 @@
 """Short run of benchmarks/reliability_attacks.py: issue 25's crafted inputs through the CLI, each one line, no traceback."""
 
+import pytest
 from helpers import load_benchmark
 
 
+@pytest.mark.slow
 def test_every_crafted_input_gets_its_one_line_and_no_traceback(tmp_path):
     module = load_benchmark("reliability_attacks")
     result = module.run(bomb_lines=300_000, workdir=tmp_path)

@@ -1,8 +1,10 @@
 """Short run of benchmarks/reliability_remove.py: kill -9 during `rag remove`, then check and heal (issue 25, finding 1)."""
 
+import pytest
 from helpers import load_benchmark
 
 
+@pytest.mark.slow
 def test_kill_during_removal_leaves_a_consistent_index_that_the_next_ingest_heals(tmp_path, embedding):
     module = load_benchmark("reliability_remove")
     # A real `rag remove` child killed after each of its three Chroma writes, then at two random moments.
