@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.retrieval.answerability import AnswerabilityModel, signals
+from rag.retrieval.answerability import AnswerabilityModel, fully_covered, signals
 from rag.retrieval.lexical import LexicalCache, LexicalIndex
 from rag.retrieval.options import QueryOptions
 from rag.retrieval.ranking import rank
@@ -177,7 +177,7 @@ class HybridRetriever:
             )  # fmt: skip
         found = signals(self._lexical, text, passages, dense_hits, best, coverage) if passages else {}
         probability = self.answerability_model().probability(found) if found else 0.0
-        weak = probability < self.settings.min_answerable
+        weak = probability < self.settings.min_answerable and not fully_covered(found)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
             passages=passages,
