@@ -1,9 +1,9 @@
 """Whether the retrieved passages can answer the question: retrieval signals and a trained model over them.
 
 ``signals`` measures, for one search, what tells a question the articles answer from one they do not:
-the best passage's cosine similarity and the share of the question's rare terms one passage holds
-(each the strongest of the whole question and its parts, ``refusal.judge_parts``), the same share over
-all its terms, the gap between the best and the second article's similarity, how many articles come
+the best passage's cosine similarity, the share of the question's rare terms one passage holds and
+the same share over all its terms (each the strongest of the whole question and its parts,
+``refusal.judge_parts``; the model was fitted with the whole question's share of all terms), the gap between the best and the second article's similarity, how many articles come
 close to the best, how much of the question the best titles hold, which of its names and numbers the
 passages lack, its terms that no article uses at all, and the best article's BM25 per term. No date
 goes in: the model must not tell questions apart by the year they were asked.
@@ -47,9 +47,10 @@ def names(question: str) -> set[str]:
     return found
 
 
-def signals(lex, question: str, passages: Sequence[ScoredPassage], dense_hits: Sequence[ScoredPassage], similarity: float, coverage: float) -> dict[str, float]:
-    """The answerability signals of one search (module docstring); ``similarity``/``coverage`` as judged by parts."""
-    ids = [h.passage.id for h in passages]
+def signals(
+    lex, question: str, passages: Sequence[ScoredPassage], dense_hits: Sequence[ScoredPassage], similarity: float, coverage: float, coverage_all: float
+) -> dict[str, float]:
+    """The answerability signals of one search (module docstring); ``similarity``/``coverage``/``coverage_all`` as judged by parts."""
     by_article: dict[str, float] = {}
     for h in dense_hits:
         by_article[h.passage.article_id] = max(by_article.get(h.passage.article_id, -1.0), h.dense_score or 0.0)
@@ -71,7 +72,7 @@ def signals(lex, question: str, passages: Sequence[ScoredPassage], dense_hits: S
     return {
         "similarity": float(similarity),
         "coverage": float(coverage),
-        "coverage_all": lex.coverage(question, ids, 0) if ids else 0.0,
+        "coverage_all": float(coverage_all),
         "margin": float(margin),
         "agreement": math.log1p(agreement),
         "title_overlap": float(title_overlap),

@@ -28,7 +28,7 @@ from rag.retrieval.answerability import AnswerabilityModel, fully_covered, signa
 from rag.retrieval.lexical import LexicalCache, LexicalIndex
 from rag.retrieval.options import QueryOptions
 from rag.retrieval.ranking import rank
-from rag.retrieval.refusal import judge_parts
+from rag.retrieval.refusal import judge_parts, question_parts
 from rag.retrieval.spelling import question_language
 from rag.types import ScoredPassage
 
@@ -175,7 +175,12 @@ class HybridRetriever:
                 lambda part: _best_similarity(self.dense_candidates(self.embedding.get_query_embedding(part), options)),
                 lambda part: self._lexical.coverage(part, ids, self.settings.coverage_terms),
             )  # fmt: skip
-        found = signals(self._lexical, text, passages, dense_hits, best, coverage) if passages else {}
+        found = {}
+        if passages and self._lexical is not None and self._lexical.passages:
+            ids = [h.passage.id for h in passages]
+            parts = question_parts(text) if self.settings.judge_parts else []
+            coverage_all = max(self._lexical.coverage(part, ids, 0) for part in [text, *parts])
+            found = signals(self._lexical, text, passages, dense_hits, best, coverage, coverage_all)
         probability = self.answerability_model().probability(found) if found else 0.0
         weak = probability < self.settings.min_answerable and not fully_covered(found)
         timings["total"] = (time.perf_counter() - started) * 1000
