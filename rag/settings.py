@@ -95,8 +95,8 @@ class RetrievalSettings(_Group):
     recency_half_life_days: float = Field(gt=0, description="Age at which the time prior's decaying part halves")
     recency_floor: float = Field(gt=0, le=1, description="Share of the time prior left for old articles")
     correct_spelling: bool = Field(description="Correct misspelt question words against the articles' words")
-    min_evidence: float = Field(description="Refuse when the best passage's cosine similarity is below this…")
-    min_coverage: float = Field(description="…and the best IDF-weighted share of question terms in a passage is below this")
+    min_answerable: float = Field(ge=0, le=1, description="Refuse when the answerability model's probability is below this")
+    answerability_model: str = Field(description="JSON coefficients of the answerability model; empty for the bundled one")
     judge_parts: bool = Field(description="Judge each sentence of a long question on its own for refusal")
     coverage_terms: int = Field(ge=0, description="Coverage judges only this many of the question's rarest terms (0: all)")
 

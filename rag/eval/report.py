@@ -11,11 +11,12 @@ functions are ``metrics.py``'s.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.eval.metrics import FAILURE_CLASSES, HIT_KS, balanced_accuracy, best_thresholds, mean, mrr, percentile
+from rag.eval.metrics import FAILURE_CLASSES, HIT_KS, best_thresholds, mean, mrr, percentile
 
 if TYPE_CHECKING:
     from rag.eval.questions import RetrievalConfig
@@ -40,7 +41,8 @@ def summarise(outcomes: Sequence[Outcome], config: RetrievalConfig, backend: str
     """One configuration's metrics (see the module docstring); ``None`` where a metric does not apply.
 
     With ``settings`` (the ``RetrievalSettings`` group), also the refusal thresholds that would best
-    separate the two question sets: ``min_evidence`` alone at the configured ``min_coverage``, and both together.
+    separate the two question sets by the two main signals alone (similarity, and similarity with coverage),
+    beside the balanced accuracy of the refusals made (the answerability model at ``min_answerable``).
     """
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
@@ -131,12 +133,13 @@ def refusal_calibration(answerable: Sequence[Outcome], unanswerable: Sequence[Ou
     }
     if not yes or not no or settings is None:
         return result
-    evidence, _, balanced = best_thresholds(yes, no, min_coverage=settings.min_coverage)
+    evidence, _, balanced = best_thresholds(yes, no, min_coverage=math.inf)
+    current = (mean(1.0 if o.refused else 0.0 for o in unanswerable) + 1 - mean(1.0 if o.refused else 0.0 for o in answerable)) / 2
     joint_evidence, joint_coverage, joint_balanced = best_thresholds(yes, no)
     result |= {
         "suggested_min_evidence": round(evidence, 4),
         "balanced_accuracy_at_suggested": round(balanced, 4),
-        "balanced_accuracy_current": round(balanced_accuracy(yes, no, settings.min_evidence, settings.min_coverage), 4),
+        "balanced_accuracy_current": round(current, 4),
         "suggested_joint": {
             "min_evidence": round(joint_evidence, 4),
             "min_coverage": round(joint_coverage, 4),
@@ -276,7 +279,7 @@ def refusal_line(summary: dict[str, Any], settings) -> str:
         f"{summary['config']}: refusal signals, median answerable / must-refuse: similarity "
         f"{summary['best_similarity_answerable_p50']:.3f} / {summary['best_similarity_unanswerable_p50']:.3f}, coverage "
         f"{summary['coverage_answerable_p50']:.3f} / {summary['coverage_unanswerable_p50']:.3f}. Balanced accuracy "
-        f"{summary['balanced_accuracy_current']:.3f} now (min_evidence {settings.min_evidence}, min_coverage {settings.min_coverage}); "
+        f"{summary['balanced_accuracy_current']:.3f} now (answerability model, min_answerable {settings.min_answerable}); "
         f"{summary['balanced_accuracy_at_suggested']:.3f} at min_evidence {summary['suggested_min_evidence']:.3f}; "
         f"{joint['balanced_accuracy']:.3f} at min_evidence {joint['min_evidence']:.3f} + min_coverage {joint['min_coverage']:.3f}"
     )

@@ -10,8 +10,10 @@
   prior and the refusal signals have no hooks there. ``as_llamaindex()`` still gives a LlamaIndex
   ``BaseRetriever``, so it plugs into LlamaIndex query engines.
 * Filters: ``QueryOptions`` (``options.py``: date range, sources, article ids, the "as of" cut-off).
-* Refusal: ``Retrieval.weak`` by the rule of ``refusal.py`` over the best dense similarity and the
-  lexical coverage of the question's terms; the assistant then says the articles don't contain the answer.
+* Refusal: ``Retrieval.weak`` when the trained answerability model (``answerability.py``) puts the
+  probability that the passages answer the question under ``min_answerable``; its signals (best dense
+  similarity, coverage of the question's terms, ...) are judged on the question's parts too
+  (``refusal.py``); the assistant then says the articles don't contain the answer.
 
 This module keeps the indexes fresh and runs the steps; answer composition is left to ``rag/answer``.
 """
@@ -22,10 +24,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.retrieval.answerability import AnswerabilityModel, fully_covered, signals
 from rag.retrieval.lexical import LexicalCache, LexicalIndex
 from rag.retrieval.options import QueryOptions
 from rag.retrieval.ranking import rank
-from rag.retrieval.refusal import judge_parts, refuses
+from rag.retrieval.refusal import judge_parts, question_parts
 from rag.retrieval.spelling import question_language
 from rag.types import ScoredPassage
 
@@ -41,11 +44,13 @@ class Retrieval:
     passages: list[ScoredPassage]
     best_similarity: float  # the best passage's cosine similarity to the question
     coverage: float  # the best IDF-weighted share of question terms found in one returned passage
-    weak: bool  # both signals under their thresholds: the articles likely don't contain the answer
+    weak: bool  # answerability under min_answerable: the articles likely don't contain the answer
     question: str = ""  # the question as searched, after spelling correction
     corrections: tuple[tuple[str, str], ...] = ()  # (misspelt word, correction) pairs
     language: str = "en"  # the question's language; the articles are searched in English only
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerability: float = 0.0  # P(the passages answer the question), answerability.py's model
+    signals: dict[str, float] = field(default_factory=dict)  # what that model read (answerability.signals)
 
 
 class HybridRetriever:
@@ -53,7 +58,7 @@ class HybridRetriever:
 
     ``settings``: the ``RetrievalSettings`` group (``retrieval_mode``, ``top_k``, ``candidates``, the
     ``*_weight`` fields, ``recency_*``, ``max_passages_per_article``, ``correct_spelling``,
-    ``min_evidence``, ``min_coverage``, ``judge_parts``, ``coverage_terms``). ``known_words``: a function returning the
+    ``min_answerable``, ``answerability_model``, ``judge_parts``, ``coverage_terms``). ``known_words``: a function returning the
     words that are spelled right even where the articles lack them (``spelling.model_vocabulary``);
     ``None`` turns off spelling correction and language detection.
     """
@@ -70,6 +75,7 @@ class HybridRetriever:
         self._complete: set[str] = set()
         self._lock = threading.Lock()
         self._cache = LexicalCache(cache_dir) if cache_dir else None
+        self._answerability: AnswerabilityModel | None = None
         # Set by the owner while it writes to the store: queries keep to the index as last refreshed
         # (the last consistent one) instead of rebuilding it after every batch; refresh when done.
         self.paused = False
@@ -169,7 +175,14 @@ class HybridRetriever:
                 lambda part: _best_similarity(self.dense_candidates(self.embedding.get_query_embedding(part), options)),
                 lambda part: self._lexical.coverage(part, ids, self.settings.coverage_terms),
             )  # fmt: skip
-        weak = refuses(best, coverage, self.settings.min_evidence, self.settings.min_coverage)
+        found = {}
+        if passages and self._lexical is not None and self._lexical.passages:
+            ids = [h.passage.id for h in passages]
+            parts = question_parts(text) if self.settings.judge_parts else []
+            coverage_all = max(self._lexical.coverage(part, ids, 0) for part in [text, *parts])
+            found = signals(self._lexical, text, passages, dense_hits, best, coverage, coverage_all)
+        probability = self.answerability_model().probability(found) if found else 0.0
+        weak = probability < self.settings.min_answerable and not fully_covered(found)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
             passages=passages,
@@ -179,7 +192,15 @@ class HybridRetriever:
             timings_ms=timings,
             question=text,
             corrections=corrected.changes if corrected else (),
+            answerability=probability,
+            signals=found,
         )
+
+    def answerability_model(self) -> AnswerabilityModel:
+        """The answerability model of ``answerability_model`` (the bundled one when empty), read once."""
+        if self._answerability is None:
+            self._answerability = AnswerabilityModel.load(self.settings.answerability_model or None)
+        return self._answerability
 
     def dense_candidates(self, vector: list[float], options: QueryOptions) -> list[ScoredPassage]:
         """The ``candidates`` passages nearest to ``vector`` that pass the filters of ``options``.

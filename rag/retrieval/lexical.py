@@ -161,6 +161,25 @@ class LexicalIndex:
             _bm25_scores(self._title_bm25, terms, len(self.article_ids)),
         )
 
+    def term_weights(self, question: str) -> list[tuple[str, float, bool]]:
+        """The question's topic terms (phrasing words left out) with their passage IDF and whether any passage uses them."""
+        terms = set(self.query_terms(question)) - set(self._stemmer.stemWords(QUESTION_WORDS))
+        matrix, n = self._passage_bm25.scores, len(self.passages)
+        out = []
+        for term in sorted(terms):
+            column = self._passage_bm25.vocab_dict.get(term) if n else None
+            df = int(matrix["indptr"][column + 1] - matrix["indptr"][column]) if column is not None else 0
+            out.append((term, math.log(1 + (n - max(1, df) + 0.5) / (max(1, df) + 0.5)), df > 0))
+        return out
+
+    def best_article_bm25(self, question: str, article_ids: set[str]) -> float:
+        """The highest whole-article BM25 of ``question`` among ``article_ids`` (unscaled)."""
+        codes = [self._article_code[a] for a in article_ids if a in self._article_code]
+        if not codes:
+            return 0.0
+        scores = _bm25_scores(self._article_bm25, self.query_terms(question), len(self.article_ids))
+        return float(scores[codes].max())
+
     def coverage(self, question: str, passage_ids: Sequence[str], max_terms: int) -> float:
         """The largest IDF-weighted share of the question's terms that one of ``passage_ids`` contains.
 

@@ -1,9 +1,9 @@
 """When retrieval's evidence is too weak to answer from: the refusal rule and judging a long question by its parts.
 
-``Retrieval.weak`` (``hybrid.py``) is set when both the best dense similarity is under ``min_evidence``
-and the best lexical coverage of the question's terms is under ``min_coverage`` (:func:`refuses`); the
-assistant then says the articles don't contain the answer, and the evaluator (``eval/metrics.py``)
-replays the same rule over recorded signals to calibrate the two thresholds. How the two signals are
+:func:`refuses` is the rule of two hand-set thresholds that the answerability model
+(``answerability.py``) replaced; the evaluator (``eval/metrics.py``) still replays it over recorded
+signals to show what two thresholds alone would do. :func:`judge_parts` and :func:`question_parts` judge
+a long question by its strongest part, for the model's signals. How the two signals are
 measured (dense search, ``LexicalIndex.coverage``) is left to the retriever, which hands them in.
 """
 
@@ -29,15 +29,19 @@ def judge_parts(
     ``coverage_of`` measure one part against the same passages), and the question is answerable if
     one of them is. ``best``/``coverage`` are the whole question's signals.
     """
+    parts = question_parts(question)
+    for part in parts:
+        best = max(best, similarity_of(part))
+        coverage = max(coverage, coverage_of(part))
+    return best, coverage
+
+
+def question_parts(question: str) -> list[str]:
+    """The sentences (and colon- or semicolon-separated parts) of a question of several, each with 2+ content words; [] for one."""
     from rag.answer.sentences import content_words, sentence_tokenizer
 
     sentences = [question[a:b] for a, b in sentence_tokenizer().span_tokenize(question)]
     # A colon or semicolon also ends a part: "One thing I can't remember: why did Peru ...?"
     parts = [part for sentence in sentences for part in re.split(r"[:;]\s+", sentence)]
     parts = [p for p in parts if len(content_words(p)) >= 2]
-    if len(parts) < 2:
-        return best, coverage
-    for part in parts:
-        best = max(best, similarity_of(part))
-        coverage = max(coverage, coverage_of(part))
-    return best, coverage
+    return parts if len(parts) >= 2 else []

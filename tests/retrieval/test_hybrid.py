@@ -229,3 +229,20 @@ def test_a_long_compound_question_is_judged_on_its_parts(make_settings, embeddin
     assert parts.passages[0].passage.article_id == "s3"
     assert parts.coverage > whole.coverage and not parts.weak
     assert news.retrieve(frame.format(q="Who won the 2022 World Cup?")).weak
+
+
+def test_no_as_of_day_or_a_past_year_is_not_pushed_to_the_newest_articles(make_settings, embedding, news):
+    """The time prior needs a day to be recent to and a question about recent news (ranking.prior_strength)."""
+    plain = Assistant(make_settings(recency_weight=0.0), embedding=embedding, store=news.store)
+    boosted = Assistant(make_settings(recency_weight=4.0, recency_half_life_days=7), embedding=embedding, store=news.store)
+    order = lambda a, q, **kw: [h.passage.article_id for h in a.retrieve(q, **kw).passages]  # noqa: E731
+    question = "Why did the Port Vale harbour authority raise mooring fees?"
+    assert order(plain, question)[0] == "s2"
+    # No as-of day: the best evidence wins, even against a prior that would put s1 first.
+    assert order(boosted, question) == order(plain, question)
+    # As of the day after the storm story, the prior applies: the newer harbour story comes first...
+    assert order(boosted, question, as_of="2025-10-04")[0] == "s1"
+    # ...but not for a question about a past year, unless it asks for the latest.
+    old = "What did the Port Vale harbour authority decide about mooring fees in 2024?"
+    assert order(boosted, old, as_of="2025-10-04") == order(plain, old, as_of="2025-10-04")
+    assert order(boosted, "What is the latest on the Port Vale harbour in 2024?", as_of="2025-10-04")[0] == "s1"
