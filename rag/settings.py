@@ -56,9 +56,14 @@ class StorageSettings(_Group):
 class EmbeddingSettings(_Group):
     """The embedding model (``embed.py``); also the key of the process-wide shared model."""
 
-    embed_backend: Literal["onnx", "torch"] = Field(description="Embedding runtime")
+    embed_backend: Literal["onnx", "torch", "openai"] = Field(description="Embedding runtime (openai: a server)")
     embed_model_path: str = Field(description="Embedding model folder; empty for the bundled one")
-    embed_batch_size: int = Field(gt=0, description="Chunks per embedding batch")
+    embed_batch_size: int = Field(gt=0, description="Chunks per embedding batch (per request to a server)")
+    embed_base_url: str = Field(description="OpenAI-compatible embedding server URL (…/v1), for embed_backend=openai")
+    embed_server_model: str = Field(description="Model name on the embedding server")
+    embed_api_key: str = Field(description="API key for the embedding server")
+    embed_timeout_s: float = Field(gt=0, description="Total deadline per batch sent to the embedding server, retries included")
+    embed_max_retries: int = Field(ge=0, description="Retries of a failed request to the embedding server")
 
 
 class IngestSettings(_Group):

@@ -35,18 +35,3 @@ def test_background_embedding_hands_errors_to_the_caller():
     # and the worker lives on for the next call
     with pytest.raises(ValueError):
         background.get_text_embedding_batch(["b"])
-
-
-def test_an_ingest_embeds_at_the_configured_priority(make_settings, embedding, corpus_dir):
-    assistant = Assistant(make_settings(ingest_nice=15), embedding=embedding)
-    report = assistant.ingest([corpus_dir])
-    assert report.added
-    worker = assistant.ingest_embedding
-    assert isinstance(worker, BackgroundEmbedding)
-    assert os.getpriority(os.PRIO_PROCESS, worker.thread_id) == 15
-    assert assistant.query("Why did Peru declare a state of emergency?").citations
-
-
-def test_ingest_nice_zero_embeds_on_the_callers_thread(make_settings, embedding):
-    assistant = Assistant(make_settings(ingest_nice=0), embedding=embedding)
-    assert assistant.ingest_embedding is embedding

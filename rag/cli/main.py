@@ -87,13 +87,14 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from rag.assistant import Assistant
+    from rag.embed_server import EmbeddingServerError
     from rag.settings import SettingsError
     from rag.store import StoreUnavailable
 
     try:
         assistant = Assistant()
         return COMMANDS[args.command](assistant, args)
-    except (StoreUnavailable, SettingsError) as error:
+    except (StoreUnavailable, SettingsError, EmbeddingServerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # one line, not a traceback (``ingest`` says what it had indexed)
