@@ -76,12 +76,15 @@ def embedding_from(settings: EmbeddingSettings):
             "base_url": s.embed_base_url, "model": s.embed_server_model, "api_key": s.embed_api_key,
             "timeout_s": s.embed_timeout_s, "max_retries": s.embed_max_retries,
         }
-    return make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size, server=server)
+    return make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size, threads=s.embed_threads, server=server)
 
 
-def make_embedding(backend: str, model_path: str = "", batch_size: int = 32, *, server: dict[str, Any] | None = None):
-    """The configured embedding model as a LlamaIndex ``BaseEmbedding``; ``server``: ``make_server_embedding``'s
-    keywords (``base_url``, ``model``, ``api_key``, ``timeout_s``, ``max_retries``) for ``openai``."""
+def make_embedding(
+    backend: str, model_path: str = "", batch_size: int = 32, *, threads: int = 0, server: dict[str, Any] | None = None
+):
+    """The configured embedding model as a LlamaIndex ``BaseEmbedding``; ``threads``: ONNX Runtime's intra-op
+    threads (0: its default); ``server``: ``make_server_embedding``'s keywords (``base_url``, ``model``,
+    ``api_key``, ``timeout_s``, ``max_retries``) for ``openai``."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if backend == "openai":
         from rag.embed_server import make_server_embedding
@@ -91,7 +94,7 @@ def make_embedding(backend: str, model_path: str = "", batch_size: int = 32, *, 
     match backend:
         case "onnx":
             onnx_file = model_dir / "model.onnx" if model_path else bundled_onnx_file()
-            return OnnxMiniLM.load(onnx_file, model_dir, batch_size=batch_size)
+            return OnnxMiniLM.load(onnx_file, model_dir, batch_size=batch_size, threads=threads)
         case "torch":
             from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
@@ -171,16 +174,19 @@ class OnnxMiniLM:
     """Factory for the ONNX embedding (the class itself is built lazily, see ``_onnx_class``)."""
 
     @staticmethod
-    def load(onnx_file: Path, model_dir: Path, batch_size: int = 32):
+    def load(onnx_file: Path, model_dir: Path, batch_size: int = 32, threads: int = 0, spinning: bool = False):
+        """``threads``: ONNX Runtime's intra-op threads (0: its default, one per physical core);
+        ``spinning``: let them busy-wait between parallel sections (off: see below and README Performance)."""
         import onnxruntime as ort
 
         if not onnx_file.is_file():
             raise RuntimeError(f"ONNX embedding model not found at {onnx_file}; check RAG_EMBED_MODEL_PATH.")
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = threads
         # No busy-waiting between batches: the app runs llama.cpp in the same process, and spinning
-        # ONNX threads on 2 cores steal the cycles it needs.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # ONNX threads on 2 cores steal the cycles it needs (and those of anything else on the machine).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         return _onnx_class()(
             session, load_tokenizer(model_dir), model_name="all-MiniLM-L6-v2-int8-onnx", embed_batch_size=batch_size

@@ -59,6 +59,7 @@ class EmbeddingSettings(_Group):
     embed_backend: Literal["onnx", "torch", "openai"] = Field(description="Embedding runtime (openai: a server)")
     embed_model_path: str = Field(description="Embedding model folder; empty for the bundled one")
     embed_batch_size: int = Field(gt=0, description="Chunks per embedding batch (per request to a server)")
+    embed_threads: int = Field(ge=0, description="ONNX Runtime intra-op threads for the onnx embedding (0: one per core)")
     embed_base_url: str = Field(description="OpenAI-compatible embedding server URL (…/v1), for embed_backend=openai")
     embed_server_model: str = Field(description="Model name on the embedding server")
     embed_api_key: str = Field(description="API key for the embedding server")
