@@ -83,6 +83,10 @@ def ingest_embedding(embedding: Any, settings, questions: QuestionsInFlight, *, 
     from rag.embed import BackgroundEmbedding, embedding_from
 
     s, nice = settings.embedding, settings.ingest.ingest_nice
+    if settings.ingest.ingest_workers > 1:  # a bulk ingest: its own processes at full priority
+        from rag.ingest.workers import WorkerPoolEmbedding
+
+        return WorkerPoolEmbedding(s, settings.ingest.ingest_workers)
     if nice <= 0 or s.embed_backend == "openai":
         return embedding
     if given:

@@ -77,7 +77,8 @@ class IngestSettings(_Group):
     fetch_allow_private: bool | Literal["auto"] = Field(
         description="Fetch loopback/private addresses: auto (not when the app is served beyond localhost) | true | false"
     )
-    ingest_nice: int = Field(ge=0, le=19, description="CPU priority (nice) of an ingest's embedding work; 0: normal")
+    ingest_nice: int = Field(ge=0, le=19, description="CPU priority (nice) of an ingest's embedding while questions are answered; 0: normal")
+    ingest_workers: int = Field(ge=1, description="Embedding worker processes of an ingest (requests in flight for a server)")
     max_records_per_file: int = Field(gt=0, description="Records read from one JSON/JSON Lines file (and per upload); the rest are skipped, with a line")
     max_failures_per_file: int = Field(gt=0, description="A file whose records fail this often is given up, with a line (a bomb of empty records)")
     max_decompressed_mb: float = Field(gt=0, description="Records read from one JSON/JSON Lines file, in MB decompressed; the rest are skipped, with a line")

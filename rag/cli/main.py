@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("sources", nargs="*", help="files (.txt .md .html .pdf .json .jsonl[.gz]), folders, http(s) URLs or RSS/Atom feed URLs")
     ingest.add_argument("--sync", action="store_true", help="also drop stored articles whose files are gone")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--workers", type=int, default=0, help="embedding processes side by side (default: ingest_workers, 1)")
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question")
@@ -88,13 +89,14 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from rag.assistant import Assistant
     from rag.embed_server import EmbeddingServerError
+    from rag.ingest.workers import WorkersFailed
     from rag.settings import SettingsError
     from rag.store import StoreUnavailable
 
     try:
         assistant = Assistant()
         return COMMANDS[args.command](assistant, args)
-    except (StoreUnavailable, SettingsError, EmbeddingServerError) as error:
+    except (StoreUnavailable, SettingsError, EmbeddingServerError, WorkersFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # one line, not a traceback (``ingest`` says what it had indexed)
@@ -112,6 +114,8 @@ def _ingest(assistant, args) -> int:
     if any(not source.strip() for source in args.sources):  # "" would be the working directory, .git and all
         print("error: an empty source path was given; name files, folders or URLs (or none, for the corpus folder)", file=sys.stderr)
         return 2
+    if args.workers > 0:
+        assistant = type(assistant)(assistant.settings.model_copy(update={"ingest_workers": args.workers}))
     before = len(assistant.articles())
     sources, feeds, failed = args.sources or None, [], []
     if sources and any(is_url(s) for s in sources):  # each URL fetched once: a feed is ingested item by item
