@@ -121,6 +121,11 @@ class Store:
             url=info.url, authors=authors, content_hash=info.content_hash, origin=info.origin,
         )  # fmt: skip
 
+    def completed_among(self, article_ids: Iterable[str]) -> list[str]:
+        """Those of ``article_ids`` whose registry status is complete now (one small Chroma query)."""
+        ids = list(article_ids)
+        return self._articles.get(ids=ids, where={"status": COMPLETE}, include=[])["ids"] if ids else []
+
     def find_by_hash(self, content_hash: str) -> str | None:
         """The id of a complete article with this content hash, if any (duplicate detection)."""
         found = self._articles.get(where={"$and": [{"content_hash": content_hash}, {"status": COMPLETE}]}, limit=1)

@@ -57,3 +57,32 @@ def test_server_mode_ingest_query_remove(make_settings, embedding, corpus_dir, c
     assert len(other.ingest().unchanged) == 1
     assert other.remove([a.id for a in other.articles()]) == 1
     assert assistant.articles() == []
+
+
+def test_two_processes_on_one_server_see_each_others_writes(make_settings, embedding, corpus_dir, chroma_server, tmp_path):
+    import os
+
+    from helpers import LIGHTHOUSE, REPO
+
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    here = Assistant(settings, embedding=embedding)
+    here.ingest()
+    question = "Who chaired the lighthouse restoration committee?"
+    assert "Mira Oduya" not in " ".join(p.passage.text for p in here.retrieve(question).passages)
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    env = {**os.environ, "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_server), "RAG_DATA_DIR": str(tmp_path / "x"),
+           "RAG_LLM": "extractive", "PYTHONPATH": str(REPO)}  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "rag", "ingest", "--quiet", str(other)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    written = time.monotonic()
+    # This long-running process's BM25 index and list of complete articles catch up at its next
+    # question once FRESHNESS_S has passed; the other process's article is then found and cited.
+    while "Mira Oduya" not in here.retrieve(question).passages[0].passage.text:
+        assert time.monotonic() - written < 10, "the other process's article never showed up"
+        time.sleep(0.1)
+    print(f"seen {time.monotonic() - written:.2f} s after the other process's ingest ended")
+    assert len(here.articles()) == 2
+    assert any("Mira Oduya" in c.quote for c in here.query(question).citations)
