@@ -148,3 +148,14 @@ def test_the_cli_reports_an_unreachable_server_in_one_line(tmp_path, corpus_dir)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert run.stderr.strip().startswith("error: the embedding server at") and "RAG_EMBED_BASE_URL" in run.stderr
+
+
+def test_workers_send_requests_side_by_side_to_the_server(embedding_server, make_settings, embedding, assistant):
+    url, log_path = embedding_server
+    assistant.ingest()
+    before = requests_logged(log_path)
+    parallel = Assistant(server_settings(make_settings, url, data_dir=make_settings().storage.data_dir.parent / "parallel", ingest_workers=2))
+    report = parallel.ingest()
+    assert len(report.added) == 1 and not report.failed
+    assert sorted(p.id for p in parallel.store.all_passages()) == sorted(p.id for p in assistant.store.all_passages())
+    assert requests_logged(log_path) - before >= 2  # the batch went out in slices, one per worker
