@@ -9,11 +9,12 @@ read timeout), a DNS look-up has no timeout at all, and closing a socket from an
 reliably wake a blocked read. (``concurrent.futures`` would give ``result(timeout=...)``, but its worker
 threads are joined at interpreter exit, so one hung look-up would hold the process; these are daemons.)
 
-Two users: the URL fetcher (``rag.ingest.fetch``: DNS, connects, redirects and body under one deadline;
+Three users: the URL fetcher (``rag.ingest.fetch``: DNS, connects, redirects and body under one deadline;
 what may be fetched is its business) and the LLM server client, :func:`deadline_client` here (an
 ``httpx.Client`` whose every request, headers and streamed body, ends at its deadline; which requests
-get one is ``rag.llm.factory``'s business). Imports httpx when imported: both users import this module
-only when they make a request.
+get one is ``rag.llm.factory``'s business); and the embedding server client (``rag.embed_server``: each
+batch, retries included, under one :func:`call_within`). Imports httpx when imported: its users import
+this module only when they make a request.
 """
 
 from __future__ import annotations
