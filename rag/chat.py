@@ -28,7 +28,8 @@ class Conversation:
 
     def stream(self, question: str, **options) -> Iterator[StreamEvent]:
         """The assistant's events (evidence, tokens, answer); the turn is recorded when the answer is complete."""
-        standalone = self.assistant.rewrite_followup(question, self.history())
+        with self.assistant.questions:  # the rewrite is part of answering: an ingest yields the cores meanwhile
+            standalone = self.assistant.rewrite_followup(question, self.history())
         for event in self.assistant.stream(standalone, **options):
             if event.answer is not None:
                 answer = dataclasses.replace(
