@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for config in configs:
                     results[config, condition] = measure(config, args, server, url)
+                    r = results[config, condition]  # as it goes: a long run shows its progress
+                    print(f"{config}, {condition}: {r['passages'] / r['wall']:.1f} passages/s, {r['passages'] / r['cpu']:.1f} per CPU-s", flush=True)
             finally:
                 for process in load:
                     process.kill()
