@@ -50,7 +50,7 @@ def test_workers_store_what_one_process_stores(make_settings, embedding, news, t
     assert load_benchmark("reliability_kill").check_index(parallel.store) == []
 
     again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and "40 unchanged" in again.stdout.replace(",", ""), again.stdout
+    assert again.returncode == 0 and "added 0, updated 0, unchanged 40," in again.stdout, again.stdout
 
 
 def test_a_killed_worker_loses_nothing(make_settings, embedding, news, tmp_path):
