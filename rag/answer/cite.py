@@ -4,7 +4,8 @@ For each sentence (claim) of an LLM answer: parse its ``[n]`` markers, drop mark
 retrieved passage, and find an evidence sentence that *states* the claim. Candidates are the passage
 sentences close to the claim (embedding similarity or overlap of content words above the thresholds),
 those in the passages the model cited first. Each candidate goes through the cheap checks of
-``claims.py`` (numbers, dates, names, negation and roles must agree); a candidate they cannot decide on
+``claims.py`` (numbers, dates, names, negation, roles, and the speaker the sentence was attributed to
+when it was indexed, must agree); a candidate they cannot decide on
 (a paraphrase whose names, numbers, dates and negation agree but whose wording differs) goes to the
 entailment judge of ``entail.py`` when one is configured (the local LLM answering yes/no); without a
 judge (extractive mode, a test) it is accepted. A name in another role (a subject/object swap, "Chile
@@ -27,7 +28,8 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.claims import capitalised_words, check_claim, phrase_in
-from rag.answer.sentences import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
+from rag.answer.roles import asked_speaker
+from rag.answer.sentences import Sentence, content_words, number_citations, sentence_tokenizer, speaker_of, split_sentences
 from rag.types import Citation, ScoredPassage
 
 # A citation marker "[2]" or "[1, 3]" with the spaces before it; group 1 holds the numbers. The web
@@ -100,6 +102,7 @@ class CitationVerifier:
         evidence_words = [content_words(s.text) for s in evidence]
         names = capitalised_words([s.text for s in evidence] + ([question] if question else []))
         question_similarity = None
+        asked = asked_speaker(question) if question else ""
 
         chosen: list[tuple[Sentence, float]] = []
         rendered: list[tuple[str, int | None]] = []  # (claim, index into chosen) in answer order
@@ -117,7 +120,7 @@ class CitationVerifier:
                 best, strength = self._short_answer(claim, question, evidence, evidence_words, question_similarity, in_cited)
             else:
                 overlap = np.array([len(words & ew) / len(words) for ew in evidence_words])
-                best, strength = self._supporting(claim, evidence, similarity[row], overlap, in_cited, names)
+                best, strength = self._supporting(claim, evidence, similarity[row], overlap, in_cited, names, asked)
             if best is None:
                 unsupported.append(claim)
                 rendered.append((claim, None))
@@ -130,7 +133,7 @@ class CitationVerifier:
         parts = [claim if i is None else f"{claim} [{numbers_for_chosen[i]}]" for claim, i in rendered]
         return Checked(text=" ".join(parts), citations=citations, unsupported=unsupported, supported_sentences=len(chosen))
 
-    def _supporting(self, claim, evidence, similarity, overlap, in_cited, names) -> tuple[int | None, float]:
+    def _supporting(self, claim, evidence, similarity, overlap, in_cited, names, asked="") -> tuple[int | None, float]:
         """The evidence sentence that states ``claim`` (index, strength), or (None, 0)."""
         strength = similarity + overlap
         relevant = (similarity >= self.min_similarity) | (overlap >= self.min_overlap)
@@ -138,7 +141,9 @@ class CitationVerifier:
         order = sorted((i for i in range(len(evidence)) if relevant[i]), key=lambda i: (not in_cited[i], -strength[i]))
         undecided = []
         for i in order[:_CANDIDATES]:
-            verdict = check_claim(claim, evidence[i].text, min_support=self.min_support, names_elsewhere=names)
+            verdict = check_claim(
+                claim, evidence[i].text, min_support=self.min_support, names_elsewhere=names, speaker=speaker_of(evidence[i]), asked=asked
+            )
             if verdict.outcome == "pass":
                 return i, float(strength[i])
             if verdict.outcome == "undecided":

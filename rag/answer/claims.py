@@ -10,7 +10,9 @@ asserts that the sentence does not contain is a contradiction the checks can see
 * a negation in one of them that bears on what the claim says is in the other;
 * the claim's names play the same role: the words that follow a name in the claim (its predicate)
   must not precede it in the sentence and vice versa (this catches "Chile declared ..." against
-  "Peru declared ... migrants from Chile", and subject/object swaps).
+  "Peru declared ... migrants from Chile", and subject/object swaps);
+* the claim's speaker is the sentence's (who said it), and its subject and object share a clause of the
+  sentence (who acted on what): ``roles.py``.
 
 :func:`check_claim` returns a :class:`Verdict`: ``fail`` (with the reason), ``pass`` (no conflict and
 the sentence holds at least ``min_support`` of the claim's content words: it says nearly word for word
@@ -31,6 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from rag.answer.roles import relation_conflict, speaker_conflict
 from rag.answer.sentences import content_words
 
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’.,%-]*")
@@ -71,13 +74,23 @@ class Verdict:
     support: float = 0.0  # share of the claim's content words (stemmed) found in the sentence
 
 
-def check_claim(claim: str, sentence: str, *, min_support: float, names_elsewhere: frozenset[str] = frozenset()) -> Verdict:
+def check_claim(
+    claim: str, sentence: str, *, min_support: float, names_elsewhere: frozenset[str] = frozenset(), speaker: str = "", asked: str = ""
+) -> Verdict:
     """Compare ``claim`` with the evidence ``sentence``; see the module docstring.
 
     ``names_elsewhere`` holds lower-cased words seen capitalised mid-sentence in the evidence, so a
-    claim's first word counts as a name when it is one ("Chilean officials ...").
+    claim's first word counts as a name when it is one ("Chilean officials ..."). ``speaker``: who the
+    sentence is attributed to when it reports speech (found at indexing, ``rag.ingest.speakers``);
+    ``asked``: the speaker a "What did X say?" question asks about (``roles.py`` compares them).
     """
-    claim_tokens = _tokens(claim)
+    conflict, claimed = speaker_conflict(claim, speaker, sentence, asked)
+    if conflict:
+        return Verdict("fail", conflict)
+    # The claim's speaker, when the sentence's attribution names them ("he said" after "Kast ..."), need
+    # not be worded in the sentence itself.
+    given = {_fold(w) for w in claimed.split()}
+    claim_tokens = [t for t in _tokens(claim) if _fold(t) not in given]
     sentence_tokens = _tokens(sentence)
     for number in _numbers(claim_tokens) - _numbers(sentence_tokens):
         return Verdict("fail", f"number {number!r} not in the sentence")
@@ -91,11 +104,11 @@ def check_claim(claim: str, sentence: str, *, min_support: float, names_elsewher
     negation = _negation_conflict(claim_tokens, sentence_tokens)
     if negation:
         return Verdict("fail", negation)
-    stems_claim, stems_sentence = _stems(claim), _stems(sentence)
+    stems_claim, stems_sentence = _stems(" ".join(claim_tokens)), _stems(sentence)
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
-    role = _role_conflict(claim_tokens, sentence_tokens, names)
+    role = _role_conflict(claim_tokens, sentence_tokens, names) or relation_conflict(claim, sentence, _stem_token)
     if role:
-        return Verdict("undecided", role, support)
+        return Verdict("undecided", f"role: {role}", support)
     if support >= min_support:
         return Verdict("pass", "", support)
     return Verdict("undecided", f"only {support:.0%} of the claim's words are in the sentence", support)

@@ -39,8 +39,8 @@ _PARAGRAPH = re.compile(r"[^\n]+")
 _VERBS = (
     "said say says saying told tell tells telling warned warns warning announced announces announcing added adds adding "
     "stated explained explains noted notes wrote writes tweeted posted argued argues claimed claims insisted insists "
-    "responded replied replies asked urged urges urging declared declares acknowledged admitted confirmed confirms denied "
-    "stressed emphasized emphasised predicted promised vowed threatened suggested cautioned recalled testified "
+    "responded replied replies asked urged urges urging acknowledged admitted confirmed confirms denied "
+    "stressed emphasized emphasised predicted promised vowed threatened suggested cautioned testified "
     "commented complained conceded countered reiterated remarked"
 ).split()
 _VERB = re.compile(r"\b(" + "|".join(_VERBS) + r")\b|\baccording to\b", re.IGNORECASE)
@@ -50,7 +50,7 @@ _PRONOUNS = frozenset("he she they it we".split())
 _GROUPS = frozenset(
     "police officials authorities government ministry spokesperson spokesman spokeswoman company statement "
     "prosecutors investigators lawyers experts analysts researchers scientists residents witnesses agency department "
-    "administration campaign court military army embassy office".split()
+    "administration campaign court military army embassy office aide aides source sources official".split()
 )
 # Capitalised words that are offices, titles or departments, dropped from the front of a name.
 _TITLES = frozenset(
@@ -67,7 +67,7 @@ _NOT_NAMES = frozenset(
     "june july august september october november december".split()
 )
 _DETERMINERS = frozenset("his her their its a an the our my your this that".split())
-_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’.-]*|[“”\"]|[,;:—]")
+_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’.-]*|[“”\"]|[,;:—–]")
 _OPEN, _CLOSE = "“\"", "”\""
 
 
@@ -138,11 +138,10 @@ def speakers_of(passage, tokenizer) -> tuple[tuple[int, int, str], ...]:
 _LAZY: dict[tuple, tuple[tuple[int, int, str], ...]] = {}  # passages of an older index, attributed once
 
 
-def speaker_of_claim(claim: str) -> str:
-    """The named speaker a claim gives its words to ("Kast said ..." -> "Kast"); "" for none or a pronoun."""
-    state = {"speaker": "", "person": ""}
-    speaker = _speaker(claim, state, resolve=False)
-    return speaker or ""
+def speaker_of_claim(claim: str) -> str | None:
+    """The named speaker a claim gives its words to ("Kast said ..." -> "Kast"); "" when it reports
+    speech by nobody named ("He said ..."), None when it reports no speech at all."""
+    return _speaker(claim, {"speaker": "", "person": ""}, resolve=False)
 
 
 def same_speaker(a: str, b: str) -> bool:
@@ -217,6 +216,8 @@ def _runs(tokens: list[str]) -> list[tuple[int, int]]:
 
 def _clean_name(tokens: list[str]) -> str:
     words = [t[:-2] if t.endswith("'s") else t for t in tokens]
+    if len(words) == 1 and words[0].lower() in _GROUPS:
+        return words[0].lower()  # "Police said": a group, as "police said" mid-sentence
     while len(words) > 1 and _fold(words[0]) in _TITLES:
         words = words[1:]
     while len(words) > 1 and _fold(words[0]).endswith(("ian", "ean", "ese", "ish", "an")) and len(words) > 2:
@@ -230,8 +231,10 @@ def _speaker(sentence: str, state: dict, resolve: bool = True) -> str | None:
     for match in _VERB.finditer(outside):
         tokens_before = _tokens(outside[: match.start()])
         tokens_after = _tokens(outside[match.end() :])
-        if tokens_before and tokens_before[-1].lower() in _DETERMINERS:
-            continue  # "his warning", "a statement": a noun, not a speech verb
+        if tokens_before and tokens_before[-1].lower() in _DETERMINERS | {"to"}:
+            continue  # "his warning", "a statement": a noun; "tried to say": nobody said it
+        if [t.lower() for t in tokens_before[-3:]] and {"who", "which"} & {t.lower() for t in tokens_before[-3:]}:
+            continue  # "other Republicans who have testified": a relative clause, not this sentence's speech
         verb = match.group(0).lower()
         speaker = ""
         if verb == "according to":
@@ -243,9 +246,9 @@ def _speaker(sentence: str, state: dict, resolve: bool = True) -> str | None:
                 speaker = _first_subject(tokens_before, state, resolve)  # "He filmed ..., warning ..." : the subject
             if not speaker:
                 speaker = _nearest_before(tokens_before, state, resolve)
-        if speaker:
-            if resolve:
-                state["speaker"], state["speaker_at"] = speaker, state.get("sentence", 0)
+        if speaker and resolve:
+            state["speaker"], state["speaker_at"] = speaker, state.get("sentence", 0)
+        if speaker or not resolve:
             return speaker
     return None
 
@@ -291,7 +294,7 @@ def _nearest_before(tokens: list[str], state: dict, resolve: bool) -> str:
     """The speaker nearest before the verb: a name ("X of Peru" gives X), a group or a pronoun."""
     # Not past a quote's end or a clause boundary: the words right before the verb.
     window = tokens[-12:]
-    for cut in ("”", '"', ";", "—"):
+    for cut in ("”", '"', ";", "—", "–", ":"):
         if cut in window:
             window = window[len(window) - window[::-1].index(cut) :]
     runs = _runs(window)
@@ -300,8 +303,13 @@ def _nearest_before(tokens: list[str], state: dict, resolve: bool) -> str:
         run = next((r for r in runs if r[0] <= i < r[1]), None)
         if run:
             first, last = run
+            if first >= 2 and window[first - 1].lower() in ("of", "from") and last - first == 1:
+                # "President José Jarí of Peru said": Jarí speaks, for Peru ("What did Peru say?" finds him)
+                before = next((r for r in runs if r[1] == first - 1), None)
+                if before:
+                    return f"{_clean_name(window[before[0]:before[1]])} of {window[first]}"
             if first >= 1 and window[first - 1].lower() in ("of", "from", "in", "at") and last - first == 1:
-                continue  # "President José Jarí of Peru said": the place is not the speaker
+                continue  # "the situation in Peru, he said": the place is not the speaker
             return _clean_name(window[first:last])
         if low in _PRONOUNS:
             return _pronoun(low, state, resolve)
