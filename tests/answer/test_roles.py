@@ -62,7 +62,7 @@ def test_subject_and_object_in_different_clauses_is_a_role_conflict():
     # Within one clause the same words pass, and a relative clause set off by commas does not split its clause.
     assert verdict("His government would declare a state of emergency along the southern border.", JARI, "").outcome == "pass"
     assert verdict("Kast warned migrants to leave.", "Kast, who leads the polls, warned migrants to leave.", "Kast").outcome == "pass"
-    assert clauses("Kast, who leads the polls, warned migrants to leave.") == ["Kast warned migrants to leave.", "who leads the polls"]
+    assert clauses("Kast, who leads the polls, warned migrants to leave.") == ["Kast warned migrants to leave.", "leads the polls"]
 
 
 @pytest.mark.parametrize(
