@@ -249,6 +249,8 @@ def run(verifier, answers, hits_of):
     for done, answer in enumerate(answers):
         if done % 10 == 0:
             print(f"  {done}/{len(answers)} answers", file=sys.stderr, flush=True)
+            if done % 50 == 0 and hasattr(verifier.embedding, "save"):
+                verifier.embedding.save()  # a run stopped half-way keeps its vectors
         doc = answer[0][3]
         cited = sorted({c[4] for c in answer})
         others = [i for i in range(len(hits_of[doc])) if i not in cited]

@@ -17,7 +17,7 @@ import re
 
 from rag.answer.roles import asked_speaker
 from rag.answer.sentences import Sentence, cite_sentence, content_words, same_span, speaker_of, split_sentences
-from rag.ingest.speakers import same_speaker
+from rag.ingest.speakers import same_speaker, speaker_of_claim
 from rag.present.text import DONT_SAY
 from rag.types import Answer, ScoredPassage
 
@@ -29,10 +29,12 @@ NOT_IN_ARTICLES = f"{DONT_SAY} None of the indexed articles contains an answer t
 # headline besides; "The terminal is due to open in March 2027" adds three.
 MIN_NEW_WORDS = 2
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-# "What did X say?": X's own words first. A sentence attributed to X (``rag.ingest.speakers``) gains
-# SPEAKER_BOOST, and a direct quote of X (quotation marks) QUOTE_BOOST more, so "“You have 111 days
-# ...,” he said" (Kast) comes before sentences that only mention Kast ("the statements from Kast ...").
-SPEAKER_BOOST, QUOTE_BOOST = 0.5, 0.2
+# "What did X say?": X's own words first, in tiers. A sentence attributed to X (``rag.ingest.speakers``)
+# gains SPEAKER_BOOST, and a direct quote that carries its attribution ("“You have 111 days ...,” he
+# said") QUOTE_BOOST more, so X's quotes come before the sentences that report them or only mention X
+# ("the statements from Kast ..."); within a tier the usual score orders them. The question's words
+# that name X count as found in X's sentences ("he said" does not repeat the name).
+SPEAKER_BOOST, QUOTE_BOOST = 1.0, 1.0
 
 
 def _folded(text: str) -> str:
@@ -84,10 +86,11 @@ class ExtractiveAnswerer:
         scored = []
         for sentence, sim in zip(sentences, similarity):
             overlap = len(question_words & content_words(sentence.text)) / max(1, len(question_words))
-            score = float(sim) + self.overlap_weight * overlap
             if asked and same_speaker(asked, speaker_of(sentence)):
-                score += SPEAKER_BOOST + (QUOTE_BOOST if any(q in sentence.text for q in "“”\"") else 0.0)
-            scored.append((sentence, score))
+                overlap = len(question_words & (content_words(sentence.text) | content_words(asked))) / max(1, len(question_words))
+                own_quote = any(q in sentence.text for q in "“”\"") and speaker_of_claim(sentence.text) is not None
+                sim += SPEAKER_BOOST + (QUOTE_BOOST if own_quote else 0.0)
+            scored.append((sentence, float(sim) + self.overlap_weight * overlap))
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored
 

@@ -34,10 +34,10 @@ _EMBEDDED = re.compile(r",\s*(?:who|which|where|whose)\b[^,;]*,", re.IGNORECASE)
 
 
 _ASKED = re.compile(
-    r"\b(?:what|how|why|when|where)\s+(?:did|does|do|has|have|had|was|is|were)\s+(?P<name>.+?)\s+(?:say|said|tell|told|"
+    r"(?i:\b(?:what|how|why|when|where)\s+(?:did|does|do|has|have|had|was|is|were)\s+)"
+    r"(?P<name>(?:the\s+)?[A-Z][\w\u00C0-\u024F.'’-]*(?:\s+(?:of\s+)?[A-Z][\w\u00C0-\u024F.'’-]*)*|the\s+[a-z]+)\s+(?i:say|said|tell|told|"
     r"warn|warned|announce|announced|add|claim|claimed|argue|respond|responded|reply|replied|react|reacted|state|stated|"
-    r"promise|promised|threaten|threatened|urge|urged|ask|asked|write|tweet|post|declare|declared|mean|think|thought)\b",
-    re.IGNORECASE,
+    r"promise|promised|threaten|threatened|urge|urged|ask|asked|write|tweet|post|mean|think|thought)\b",
 )
 _ASKED_POSSESSIVE = re.compile(r"\b(?P<name>[A-Z][\w\u00C0-\u024F-]*(?:\s+[A-Z][\w\u00C0-\u024F-]*)*)['’]s\s+(?:words|statement|warning|message|response|reaction|comments?|remarks?|quote|claim|announcement)\b")
 

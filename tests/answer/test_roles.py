@@ -68,7 +68,7 @@ def test_subject_and_object_in_different_clauses_is_a_role_conflict():
 @pytest.mark.parametrize(
     "question, speaker",
     [("What did Kast say?", "Kast"), ("What has Luis Cordero said about the elections?", "Luis Cordero"),
-     ("What was Kast's warning?", "Kast"), ("Why did Peru declare a state of emergency?", "Peru"),
+     ("What was Kast's warning?", "Kast"), ("Why did Peru declare a state of emergency?", ""),
      ("How many days did Kast give immigrants?", "")],
 )
 def test_the_speaker_a_question_asks_about(question, speaker):
