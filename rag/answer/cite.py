@@ -13,7 +13,7 @@ declared" against "Peru declared ... from Chile") fails, judge or not: the 1.5B 
 
 A short answer-first claim ("Europe [1].") is judged as the answer to the question: the cited sentence
 must contain the phrase and answer the question (the judge says so; without one, the sentence must be
-close to the question). A claim with no content words at all ("Yes.") is shown without a citation.
+one of the two that match the question best). A claim with no content words at all ("Yes.") is shown without a citation.
 
 A supported claim keeps its citation, with the supporting span's offsets recorded for highlighting; an
 unsupported one is re-cited to another retrieved passage that states it, or else listed in
@@ -38,6 +38,11 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Candidate sentences put through the checks per claim, best first: the right sentence is almost
 # always among the first three (closest to the claim); more only costs time.
 _CANDIDATES = 3
+# A short answer's sentence must be among this many best matches of the question (see _short_answer).
+SHORT_ANSWER_RANK = 2
+# With a question, a claim of at most this many content words ("French Lentil") is a
+# short answer, checked as the answer to the question rather than as a claim its sentence holds.
+SHORT_ANSWER_WORDS = 3
 
 
 def marker_numbers(group: str) -> list[int]:
@@ -111,7 +116,7 @@ class CitationVerifier:
             words = content_words(claim)
             cited = {hits[n - 1].passage.id for n in numbers if 1 <= n <= len(hits)}
             in_cited = np.array([s.passage.passage.id in cited for s in evidence])
-            if len(words) < 2:
+            if len(words) < 2 or (question and len(words) <= SHORT_ANSWER_WORDS):
                 if not words or not question:  # "Yes." or a connective: nothing to verify, nothing to cite
                     rendered.append((claim, None))
                     continue
@@ -160,15 +165,23 @@ class CitationVerifier:
         return (i, float(strength[i])) if self.judge.states(claim, evidence[i].text) else (None, 0.0)
 
     def _short_answer(self, claim, question, evidence, evidence_words, question_similarity, in_cited) -> tuple[int | None, float]:
-        """The sentence giving ``claim`` as the answer to ``question`` (index, strength), or (None, 0)."""
+        """The sentence giving ``claim`` as the answer to ``question`` (index, strength), or (None, 0).
+
+        The sentence must be one of the SHORT_ANSWER_RANK best matches of the question among all the
+        evidence (cosine similarity plus the share of the question's words): another name of the same
+        article, found in a sentence about something else, is not the answer (faithfulness benchmark,
+        swapped short answers; fitted on its "fit" half)."""
+        import numpy as np
+
         question_words = content_words(question)
-        overlap = [len(question_words & ew) / max(1, len(question_words)) for ew in evidence_words]
+        overlap = np.array([len(question_words & ew) / max(1, len(question_words)) for ew in evidence_words])
+        score = question_similarity + overlap
         candidates = [i for i, s in enumerate(evidence) if phrase_in(claim, s.text)]
-        candidates.sort(key=lambda i: (not in_cited[i], -(question_similarity[i] + overlap[i])))
+        candidates.sort(key=lambda i: (not in_cited[i], -score[i]))
         for i in candidates[:1]:
-            strength = float(question_similarity[i] + overlap[i])
+            strength = float(score[i])
             if self.judge is not None:
                 return (i, strength) if self.judge.states(claim, evidence[i].text, question=question) else (None, 0.0)
-            if question_similarity[i] >= self.min_similarity or overlap[i] >= self.min_overlap:
+            if int((score > score[i]).sum()) < SHORT_ANSWER_RANK:
                 return i, strength
         return None, 0.0

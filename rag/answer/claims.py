@@ -89,7 +89,7 @@ def check_claim(
         return Verdict("fail", conflict)
     # The claim's speaker, when the sentence's attribution names them ("he said" after "Kast ..."), need
     # not be worded in the sentence itself.
-    given = {_fold(w) for w in claimed.split()}
+    given = {_fold(w) for w in _tokens(claimed)}
     claim_tokens = [t for t in _tokens(claim) if _fold(t) not in given]
     sentence_tokens = _tokens(sentence)
     for number in _numbers(claim_tokens) - _numbers(sentence_tokens):
@@ -106,7 +106,11 @@ def check_claim(
         return Verdict("fail", negation)
     stems_claim, stems_sentence = _stems(" ".join(claim_tokens)), _stems(sentence)
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
-    role = _role_conflict(claim_tokens, sentence_tokens, names) or relation_conflict(claim, sentence, _stem_token)
+    role = (
+        _exchanged_names(claim_tokens, sentence_tokens, names)
+        or _role_conflict(claim_tokens, sentence_tokens, names)
+        or relation_conflict(claim, sentence, _stem_token, claimed)
+    )
     if role:
         return Verdict("undecided", f"role: {role}", support)
     if support >= min_support:
@@ -291,6 +295,38 @@ def _role_conflict(claim_tokens: list[str], sentence_tokens: list[str], names: l
             best = wrong / len(shared) if best is None else min(best, wrong / len(shared))
         if best is not None and best > 0.5:
             return f"{name!r} plays another role in the sentence"
+    return ""
+
+
+def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names: list[str]) -> str:
+    """Whether two names of the claim stand in each other's places in the sentence ("B met A" for "A met B").
+
+    The claim and the sentence are aligned word by word with every name as one placeholder (difflib), so
+    the words around a name tell its place; a name aligned with another name *and* that other name
+    aligned with it is an exchange. A name moved with its own words ("In Paris, X met Y" -> "X met Y in
+    Paris") or an added one ("Peru's President Jarí" for "President José Jarí of Peru") is none.
+    """
+    import difflib
+
+    if len(set(names)) < 2:
+        return ""
+
+    def skeleton(tokens):
+        folded = [_fold(t) for t in tokens]
+        return folded, ["\0" if any(_same_name(n, w) for n in names) else w for w in folded]
+
+    claim_words, claim_skeleton = skeleton(claim_tokens)
+    sentence_words, sentence_skeleton = skeleton(sentence_tokens)
+    pairs = set()
+    for i, j, size in difflib.SequenceMatcher(None, claim_skeleton, sentence_skeleton, autojunk=False).get_matching_blocks():
+        if size < 2:
+            continue  # a name aligned on its own, without a word beside it, says nothing of its place
+        for k in range(size):
+            if claim_skeleton[i + k] == "\0" and not _same_name(claim_words[i + k], sentence_words[j + k]):
+                pairs.add((claim_words[i + k], sentence_words[j + k]))
+    for a, b in pairs:
+        if any(_same_name(b, c) and _same_name(a, d) for c, d in pairs):
+            return f"{a!r} stands where the sentence has {b!r}, and {b!r} where it has {a!r}: a role swap"
     return ""
 
 

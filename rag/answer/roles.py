@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from rag.ingest.speakers import same_speaker, speaker_of_claim
+from rag.ingest.speakers import name_words, same_speaker, speaker_of_claim
 
 _QUOTES = "“”\""
 # Words that open a clause whose subject need not be the sentence's ("..., where X has surged").
@@ -63,7 +63,8 @@ def speaker_conflict(claim: str, speaker: str, sentence: str, asked: str = "") -
     if claimed and speaker:
         if not same_speaker(claimed, speaker):
             return f"the sentence gives these words to {speaker}, not {claimed}", ""
-        return "", claimed
+        known = name_words(speaker)  # only the words that name the sentence's speaker need not be in it
+        return "", " ".join(w for w in claimed.split() if name_words(w) and name_words(w) <= known)
     if claimed is None and speaker and any(q in sentence for q in _QUOTES) and not any(q in claim for q in _QUOTES):
         if asked and same_speaker(asked, speaker):
             return "", ""
@@ -74,8 +75,13 @@ def speaker_conflict(claim: str, speaker: str, sentence: str, asked: str = "") -
     return "", ""
 
 
-def relation_conflict(claim: str, sentence: str, stem) -> str:
-    """A reason when the claim's subject and object sit in different clauses of the sentence, else ""."""
+def relation_conflict(claim: str, sentence: str, stem, speaker: str = "") -> str:
+    """A reason when the claim's subject and object sit in different clauses of the sentence, else "".
+
+    ``speaker``: the claim's speaker when the speaker check already matched it with the sentence's; the
+    attribution ("Sorensen said that ...") is then no part of the relation, which is the reported words'."""
+    if speaker:
+        claim = _without_attribution(claim, speaker)
     claim_clause = next((c for c in clauses(claim) if c.strip()), "")
     words = [stem(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9']+", claim_clause)]
     sentence_clauses = [{stem(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9']+", c)} - {""} for c in clauses(sentence)]
@@ -89,6 +95,16 @@ def relation_conflict(claim: str, sentence: str, stem) -> str:
     if subject == obj or any(subject in c and obj in c for c in sentence_clauses):
         return ""
     return f"{subject!r} and {obj!r} are in different clauses of the sentence"
+
+
+_SPEECH = re.compile(r"\b(?:said|says|told|warned|announced|added|stated|explained|noted|wrote|argued|claimed|insisted|urged)\b(?:\s+that\b)?", re.IGNORECASE)
+
+
+def _without_attribution(claim: str, speaker: str) -> str:
+    """The claim without its speaker's name and its speech verb ("Sorensen said that the cities ..." -> "the cities ...")."""
+    for word in speaker.split():
+        claim = re.sub(rf"\b{re.escape(word)}(?:['’]s)?\b", " ", claim)
+    return _SPEECH.sub(" ", claim, count=1).strip(" ,")
 
 
 def clauses(text: str) -> list[str]:

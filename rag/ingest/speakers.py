@@ -66,6 +66,7 @@ _NOT_NAMES = frozenset(
     "then than yes no not monday tuesday wednesday thursday friday saturday sunday january february march april may "
     "june july august september october november december".split()
 )
+_PARTICLES = frozenset("of de da la le el al van von bin del di du".split())
 _DETERMINERS = frozenset("his her their its a an the our my your this that".split())
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’.-]*|[“”\"]|[,;:—–]")
 _OPEN, _CLOSE = "“\"", "”\""
@@ -145,9 +146,17 @@ def speaker_of_claim(claim: str) -> str | None:
 
 
 def same_speaker(a: str, b: str) -> bool:
-    """Whether two speakers name the same person or body: a shared name word ("Kast" ~ "José Antonio Kast")."""
+    """Whether two speakers name the same person or body: the name words of one are all in the other's
+    ("Kast" ~ "José Antonio Kast", "Peru" ~ "José Jarí of Peru"; "Eric Scully" is not "Eric Garcetti")."""
     words_a, words_b = _name_words(a), _name_words(b)
-    return bool(words_a & words_b) or (not words_a and not words_b and a.lower() == b.lower())
+    if not words_a or not words_b:
+        return not words_a and not words_b and a.lower().strip() == b.lower().strip()
+    return words_a <= words_b or words_b <= words_a
+
+
+def name_words(name: str) -> set[str]:
+    """The folded words that identify a speaker (no titles, no group nouns, none under three letters)."""
+    return _name_words(name)
 
 
 def encode(spans) -> str:
@@ -174,7 +183,8 @@ def _fold(word: str) -> str:
 
 
 def _name_words(name: str) -> set[str]:
-    return {f for f in (_fold(w) for w in name.split()) if len(f) >= 3 and f not in _TITLES and f not in _GROUPS}
+    words = {f for w in re.split(r"[\s-]+", name) for f in [_fold(w)] if len(f) >= 2}
+    return words - _TITLES - _GROUPS - _PARTICLES
 
 
 def _ends_inside_quote(sentence: str, inside: bool) -> bool:
