@@ -312,21 +312,37 @@ def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names:
         return ""
 
     def skeleton(tokens):
-        folded = [_fold(t) for t in tokens]
-        return folded, ["\0" if any(_same_name(n, w) for n in names) else w for w in folded]
+        """Folded words with each run of name words as one placeholder, and the names of the runs."""
+        words, units = [], []
+        for token in tokens:
+            word = _fold(token)
+            if any(_same_name(n, word) for n in names):
+                if words and words[-1] == "\0":
+                    units[-1] = units[-1] | {word}
+                    continue
+                words.append("\0")
+                units.append(frozenset({word}))
+            else:
+                words.append(word)
+                units.append(frozenset())
+        return units, words
 
-    claim_words, claim_skeleton = skeleton(claim_tokens)
-    sentence_words, sentence_skeleton = skeleton(sentence_tokens)
-    pairs = set()
+    def same(a, b):
+        return any(_same_name(x, y) for x in a for y in b)
+
+    claim_units, claim_skeleton = skeleton(claim_tokens)
+    sentence_units, sentence_skeleton = skeleton(sentence_tokens)
+    pairs = []
     for i, j, size in difflib.SequenceMatcher(None, claim_skeleton, sentence_skeleton, autojunk=False).get_matching_blocks():
         if size < 2:
             continue  # a name aligned on its own, without a word beside it, says nothing of its place
         for k in range(size):
-            if claim_skeleton[i + k] == "\0" and not _same_name(claim_words[i + k], sentence_words[j + k]):
-                pairs.add((claim_words[i + k], sentence_words[j + k]))
+            a, b = claim_units[i + k], sentence_units[j + k]
+            if claim_skeleton[i + k] == "\0" and a != b and not (a <= b or b <= a):
+                pairs.append((a, b))
     for a, b in pairs:
-        if any(_same_name(b, c) and _same_name(a, d) for c, d in pairs):
-            return f"{a!r} stands where the sentence has {b!r}, and {b!r} where it has {a!r}: a role swap"
+        if any(same(b, c) and same(a, d) and not same(a, c) for c, d in pairs):
+            return f"{' '.join(sorted(a))!r} stands where the sentence has {' '.join(sorted(b))!r}, and the other way round: a role swap"
     return ""
 
 

@@ -73,3 +73,13 @@ def test_subject_and_object_in_different_clauses_is_a_role_conflict():
 )
 def test_the_speaker_a_question_asks_about(question, speaker):
     assert asked_speaker(question) == speaker
+
+
+def test_names_exchanged_around_the_same_words_are_a_role_swap():
+    sentence = "The meal kit company said it had secured Series D funding that valued Daily Harvest at over $1 billion."
+    swapped = "The meal kit company said it had secured Daily Harvest D funding that valued Series at over $1 billion."
+    assert verdict(swapped, sentence, "company").reason.startswith("role"), verdict(swapped, sentence, "company")
+    assert verdict("Biden met Macron in Paris on Monday.", "Macron met Biden in Paris on Monday.", "").reason.startswith("role")
+    # A name moved with its own words, or a name added, is no exchange.
+    assert verdict("Peru's President Jarí said his government would declare a state of emergency.", JARI, "José Jarí of Peru").outcome == "pass"
+    assert verdict(sentence, sentence, "company").outcome == "pass"
