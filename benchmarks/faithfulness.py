@@ -313,6 +313,7 @@ def main() -> None:
     parser.add_argument("--show-misses", action="store_true", help="print the claims judged wrongly (fit half)")
     parser.add_argument("--speaker-articles", type=int, default=150, help="articles quoting two named speakers (0: no speaker claims)")
     parser.add_argument("--per-speaker-type", type=int, default=200, help="claims per speaker kind")
+    parser.add_argument("--checker", choices=["cite", "short"], default="cite", help="CitationVerifier, or the short answer's check")
     parser.add_argument("--embed-cache", default="", help="keep the vectors in this file (check times then exclude embedding)")
     parser.add_argument("--audit", type=int, default=0, help="print N attributed sentences to check by hand, and stop")
     args = parser.parse_args()
@@ -355,7 +356,14 @@ def main() -> None:
     run(verifier, answers[:3], hits_of)  # warm-up: embedding and stemmer loaded, llama.cpp buffers
     if judge:
         judge.calls = 0
-    outcomes, answer_times, claim_times, cpu_times = run(verifier, answers, hits_of)
+    if args.checker == "short":  # the answer path's check (short.py); timings then are not comparable
+        from short_check import run_short
+
+        started = time.perf_counter()
+        outcomes = run_short(embedding, settings, answers, hits_of, judge)
+        answer_times = claim_times = cpu_times = [(time.perf_counter() - started) / max(1, len(answers))]
+    else:
+        outcomes, answer_times, claim_times, cpu_times = run(verifier, answers, hits_of)
     embedding.save()
 
     total = sum(len(v) for v in outcomes.values())

@@ -33,7 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from rag.answer.roles import relation_conflict, speaker_conflict
+from rag.answer.roles import relation_conflict, speaker_conflict, without_attribution
 from rag.answer.sentences import content_words
 
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’.,%-]*")
@@ -104,7 +104,8 @@ def check_claim(
     negation = _negation_conflict(claim_tokens, sentence_tokens)
     if negation:
         return Verdict("fail", negation)
-    stems_claim, stems_sentence = _stems(" ".join(claim_tokens)), _stems(sentence)
+    # With its speaker matched, the claim's attribution ("Roberts said that") is checked: its words are the rest.
+    stems_claim, stems_sentence = _stems(without_attribution(claim, claimed) if claimed else claim), _stems(sentence)
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
     role = (
         _exchanged_names(claim_tokens, sentence_tokens, names)

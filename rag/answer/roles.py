@@ -81,7 +81,7 @@ def relation_conflict(claim: str, sentence: str, stem, speaker: str = "") -> str
     ``speaker``: the claim's speaker when the speaker check already matched it with the sentence's; the
     attribution ("Sorensen said that ...") is then no part of the relation, which is the reported words'."""
     if speaker:
-        claim = _without_attribution(claim, speaker)
+        claim = without_attribution(claim, speaker)
     claim_clause = next((c for c in clauses(claim) if c.strip()), "")
     words = [stem(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9']+", claim_clause)]
     sentence_clauses = [{stem(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9']+", c)} - {""} for c in clauses(sentence)]
@@ -100,7 +100,7 @@ def relation_conflict(claim: str, sentence: str, stem, speaker: str = "") -> str
 _SPEECH = re.compile(r"\b(?:said|says|told|warned|announced|added|stated|explained|noted|wrote|argued|claimed|insisted|urged)\b(?:\s+that\b)?", re.IGNORECASE)
 
 
-def _without_attribution(claim: str, speaker: str) -> str:
+def without_attribution(claim: str, speaker: str) -> str:
     """The claim without its speaker's name and its speech verb ("Sorensen said that the cities ..." -> "the cities ...")."""
     for word in speaker.split():
         claim = re.sub(rf"\b{re.escape(word)}(?:['’]s)?\b", " ", claim)
