@@ -42,7 +42,7 @@ def test_words_given_to_someone_else_fail(claim, sentence, speaker):
     "claim, sentence, speaker",
     [
         ("Cordero said that people cannot be used as a means to create controversy for the elections.", CORDERO, "Luis Cordero"),
-        ("Kast said immigrants have 111 days to leave Chile voluntarily.", KAST, "José Antonio Kast"),
+        ("Kast said you have 111 days to leave Chile voluntarily.", KAST, "José Antonio Kast"),
         ("Jarí said his government would declare a state of emergency.", JARI, "José Jarí of Peru"),
     ],
 )
