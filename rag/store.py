@@ -26,6 +26,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rag.ingest.speakers import decode as decode_speakers
+from rag.ingest.speakers import encode as encode_speakers
 from rag.types import Article, ArticleInfo, Passage, ScoredPassage
 
 PENDING, COMPLETE, REMOVING = "pending", "complete", "removing"
@@ -288,6 +290,8 @@ def passage_metadata(p: Passage) -> dict:
         "day": p.date.toordinal() if p.date else 0,
         "source": p.source,
         "url": p.url,
+        # Flat scalars only in Chroma metadata: the speaker spans as one JSON string (absent: computed lazily).
+        **({"speakers": encode_speakers(p.speakers)} if p.speakers is not None else {}),
     }
 
 
@@ -304,6 +308,7 @@ def passage_from(pid: str, meta: dict, text: str) -> Passage:
         date=dt.date.fromisoformat(iso) if iso else None,
         source=meta.get("source", ""),
         url=meta.get("url", ""),
+        speakers=decode_speakers(meta.get("speakers")),
     )
 
 

@@ -52,6 +52,9 @@ class Passage:
     date: dt.date | None = None
     source: str = ""
     url: str = ""
+    # Reported speech in the passage: (start, end, speaker) spans, article offsets (rag.ingest.speakers);
+    # None for a passage indexed before attribution existed (then computed from the text when needed).
+    speakers: tuple[tuple[int, int, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ class Citation:
     score: float
     passage_start: int = 0
     passage_end: int = 0
-    verified: bool | None = None  # None: not checked (extractive answers quote the passage itself)
+    verified: bool | None = None
+    speaker: str = ""  # who the quoted sentence is attributed to (reported speech), "" for none  # None: not checked (extractive answers quote the passage itself)
 
 
 @dataclass

@@ -86,3 +86,17 @@ def test_two_processes_on_one_server_see_each_others_writes(make_settings, embed
     print(f"seen {time.monotonic() - written:.2f} s after the other process's ingest ended")
     assert len(here.articles()) == 2
     assert any("Mira Oduya" in c.quote for c in here.query(question).citations)
+
+
+def test_speakers_are_stored_in_the_passage_metadata_of_a_chroma_server(make_settings, embedding, corpus_dir, chroma_server):
+    import json
+
+    import chromadb
+
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    Assistant(settings, embedding=embedding).ingest()
+    collection = chromadb.HttpClient(host="127.0.0.1", port=chroma_server).get_collection(settings.storage.collection)
+    stored = [json.loads(m["speakers"]) for m in collection.get(include=["metadatas"])["metadatas"]]
+    assert any(speaker == "José Antonio Kast" for spans in stored for _, _, speaker in spans), stored
+    answer = Assistant(settings, embedding=embedding).query("What did Kast say?")  # read back from the server
+    assert "111 days" in answer.evidence[0].quote and "Kast" in answer.evidence[0].speaker

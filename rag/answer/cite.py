@@ -4,7 +4,8 @@ For each sentence (claim) of an LLM answer: parse its ``[n]`` markers, drop mark
 retrieved passage, and find an evidence sentence that *states* the claim. Candidates are the passage
 sentences close to the claim (embedding similarity or overlap of content words above the thresholds),
 those in the passages the model cited first. Each candidate goes through the cheap checks of
-``claims.py`` (numbers, dates, names, negation and roles must agree); a candidate they cannot decide on
+``claims.py`` (numbers, dates, names, negation, roles, and the speaker the sentence was attributed to
+when it was indexed, must agree); a candidate they cannot decide on
 (a paraphrase whose names, numbers, dates and negation agree but whose wording differs) goes to the
 entailment judge of ``entail.py`` when one is configured (the local LLM answering yes/no); without a
 judge (extractive mode, a test) it is accepted. A name in another role (a subject/object swap, "Chile
@@ -12,7 +13,7 @@ declared" against "Peru declared ... from Chile") fails, judge or not: the 1.5B 
 
 A short answer-first claim ("Europe [1].") is judged as the answer to the question: the cited sentence
 must contain the phrase and answer the question (the judge says so; without one, the sentence must be
-close to the question). A claim with no content words at all ("Yes.") is shown without a citation.
+one of the two that match the question best). A claim with no content words at all ("Yes.") is shown without a citation.
 
 A supported claim keeps its citation, with the supporting span's offsets recorded for highlighting; an
 unsupported one is re-cited to another retrieved passage that states it, or else listed in
@@ -27,7 +28,8 @@ import re
 from dataclasses import dataclass
 
 from rag.answer.claims import capitalised_words, check_claim, phrase_in
-from rag.answer.sentences import Sentence, content_words, number_citations, sentence_tokenizer, split_sentences
+from rag.answer.roles import asked_speaker
+from rag.answer.sentences import Sentence, content_words, number_citations, sentence_tokenizer, speaker_of, split_sentences
 from rag.types import Citation, ScoredPassage
 
 # A citation marker "[2]" or "[1, 3]" with the spaces before it; group 1 holds the numbers. The web
@@ -36,6 +38,11 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Candidate sentences put through the checks per claim, best first: the right sentence is almost
 # always among the first three (closest to the claim); more only costs time.
 _CANDIDATES = 3
+# A short answer's sentence must be among this many best matches of the question (see _short_answer).
+SHORT_ANSWER_RANK = 2
+# With a question, a claim of at most this many content words ("French Lentil") is a
+# short answer, checked as the answer to the question rather than as a claim its sentence holds.
+SHORT_ANSWER_WORDS = 3
 
 
 def marker_numbers(group: str) -> list[int]:
@@ -100,6 +107,7 @@ class CitationVerifier:
         evidence_words = [content_words(s.text) for s in evidence]
         names = capitalised_words([s.text for s in evidence] + ([question] if question else []))
         question_similarity = None
+        asked = asked_speaker(question) if question else ""
 
         chosen: list[tuple[Sentence, float]] = []
         rendered: list[tuple[str, int | None]] = []  # (claim, index into chosen) in answer order
@@ -108,7 +116,7 @@ class CitationVerifier:
             words = content_words(claim)
             cited = {hits[n - 1].passage.id for n in numbers if 1 <= n <= len(hits)}
             in_cited = np.array([s.passage.passage.id in cited for s in evidence])
-            if len(words) < 2:
+            if len(words) < 2 or (question and len(words) <= SHORT_ANSWER_WORDS):
                 if not words or not question:  # "Yes." or a connective: nothing to verify, nothing to cite
                     rendered.append((claim, None))
                     continue
@@ -117,7 +125,7 @@ class CitationVerifier:
                 best, strength = self._short_answer(claim, question, evidence, evidence_words, question_similarity, in_cited)
             else:
                 overlap = np.array([len(words & ew) / len(words) for ew in evidence_words])
-                best, strength = self._supporting(claim, evidence, similarity[row], overlap, in_cited, names)
+                best, strength = self._supporting(claim, evidence, similarity[row], overlap, in_cited, names, asked)
             if best is None:
                 unsupported.append(claim)
                 rendered.append((claim, None))
@@ -130,7 +138,7 @@ class CitationVerifier:
         parts = [claim if i is None else f"{claim} [{numbers_for_chosen[i]}]" for claim, i in rendered]
         return Checked(text=" ".join(parts), citations=citations, unsupported=unsupported, supported_sentences=len(chosen))
 
-    def _supporting(self, claim, evidence, similarity, overlap, in_cited, names) -> tuple[int | None, float]:
+    def _supporting(self, claim, evidence, similarity, overlap, in_cited, names, asked="") -> tuple[int | None, float]:
         """The evidence sentence that states ``claim`` (index, strength), or (None, 0)."""
         strength = similarity + overlap
         relevant = (similarity >= self.min_similarity) | (overlap >= self.min_overlap)
@@ -138,7 +146,9 @@ class CitationVerifier:
         order = sorted((i for i in range(len(evidence)) if relevant[i]), key=lambda i: (not in_cited[i], -strength[i]))
         undecided = []
         for i in order[:_CANDIDATES]:
-            verdict = check_claim(claim, evidence[i].text, min_support=self.min_support, names_elsewhere=names)
+            verdict = check_claim(
+                claim, evidence[i].text, min_support=self.min_support, names_elsewhere=names, speaker=speaker_of(evidence[i]), asked=asked
+            )
             if verdict.outcome == "pass":
                 return i, float(strength[i])
             if verdict.outcome == "undecided":
@@ -155,15 +165,23 @@ class CitationVerifier:
         return (i, float(strength[i])) if self.judge.states(claim, evidence[i].text) else (None, 0.0)
 
     def _short_answer(self, claim, question, evidence, evidence_words, question_similarity, in_cited) -> tuple[int | None, float]:
-        """The sentence giving ``claim`` as the answer to ``question`` (index, strength), or (None, 0)."""
+        """The sentence giving ``claim`` as the answer to ``question`` (index, strength), or (None, 0).
+
+        The sentence must be one of the SHORT_ANSWER_RANK best matches of the question among all the
+        evidence (cosine similarity plus the share of the question's words): another name of the same
+        article, found in a sentence about something else, is not the answer (faithfulness benchmark,
+        swapped short answers; fitted on its "fit" half)."""
+        import numpy as np
+
         question_words = content_words(question)
-        overlap = [len(question_words & ew) / max(1, len(question_words)) for ew in evidence_words]
+        overlap = np.array([len(question_words & ew) / max(1, len(question_words)) for ew in evidence_words])
+        score = question_similarity + overlap
         candidates = [i for i, s in enumerate(evidence) if phrase_in(claim, s.text)]
-        candidates.sort(key=lambda i: (not in_cited[i], -(question_similarity[i] + overlap[i])))
+        candidates.sort(key=lambda i: (not in_cited[i], -score[i]))
         for i in candidates[:1]:
-            strength = float(question_similarity[i] + overlap[i])
+            strength = float(score[i])
             if self.judge is not None:
                 return (i, strength) if self.judge.states(claim, evidence[i].text, question=question) else (None, 0.0)
-            if question_similarity[i] >= self.min_similarity or overlap[i] >= self.min_overlap:
+            if int((score > score[i]).sum()) < SHORT_ANSWER_RANK:
                 return i, strength
         return None, 0.0

@@ -10,7 +10,9 @@ asserts that the sentence does not contain is a contradiction the checks can see
 * a negation in one of them that bears on what the claim says is in the other;
 * the claim's names play the same role: the words that follow a name in the claim (its predicate)
   must not precede it in the sentence and vice versa (this catches "Chile declared ..." against
-  "Peru declared ... migrants from Chile", and subject/object swaps).
+  "Peru declared ... migrants from Chile", and subject/object swaps);
+* the claim's speaker is the sentence's (who said it), and its subject and object share a clause of the
+  sentence (who acted on what): ``roles.py``.
 
 :func:`check_claim` returns a :class:`Verdict`: ``fail`` (with the reason), ``pass`` (no conflict and
 the sentence holds at least ``min_support`` of the claim's content words: it says nearly word for word
@@ -31,6 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from rag.answer.roles import relation_conflict, speaker_conflict, without_attribution
 from rag.answer.sentences import content_words
 
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’.,%-]*")
@@ -71,13 +74,23 @@ class Verdict:
     support: float = 0.0  # share of the claim's content words (stemmed) found in the sentence
 
 
-def check_claim(claim: str, sentence: str, *, min_support: float, names_elsewhere: frozenset[str] = frozenset()) -> Verdict:
+def check_claim(
+    claim: str, sentence: str, *, min_support: float, names_elsewhere: frozenset[str] = frozenset(), speaker: str = "", asked: str = ""
+) -> Verdict:
     """Compare ``claim`` with the evidence ``sentence``; see the module docstring.
 
     ``names_elsewhere`` holds lower-cased words seen capitalised mid-sentence in the evidence, so a
-    claim's first word counts as a name when it is one ("Chilean officials ...").
+    claim's first word counts as a name when it is one ("Chilean officials ..."). ``speaker``: who the
+    sentence is attributed to when it reports speech (found at indexing, ``rag.ingest.speakers``);
+    ``asked``: the speaker a "What did X say?" question asks about (``roles.py`` compares them).
     """
-    claim_tokens = _tokens(claim)
+    conflict, claimed = speaker_conflict(claim, speaker, sentence, asked)
+    if conflict:
+        return Verdict("fail", conflict)
+    # The claim's speaker, when the sentence's attribution names them ("he said" after "Kast ..."), need
+    # not be worded in the sentence itself.
+    given = {_fold(w) for w in _tokens(claimed)}
+    claim_tokens = [t for t in _tokens(claim) if _fold(t) not in given]
     sentence_tokens = _tokens(sentence)
     for number in _numbers(claim_tokens) - _numbers(sentence_tokens):
         return Verdict("fail", f"number {number!r} not in the sentence")
@@ -91,11 +104,16 @@ def check_claim(claim: str, sentence: str, *, min_support: float, names_elsewher
     negation = _negation_conflict(claim_tokens, sentence_tokens)
     if negation:
         return Verdict("fail", negation)
-    stems_claim, stems_sentence = _stems(claim), _stems(sentence)
+    # With its speaker matched, the claim's attribution ("Roberts said that") is checked: its words are the rest.
+    stems_claim, stems_sentence = _stems(without_attribution(claim, claimed) if claimed else claim), _stems(sentence)
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
-    role = _role_conflict(claim_tokens, sentence_tokens, names)
+    role = (
+        _exchanged_names(claim_tokens, sentence_tokens, names)
+        or _role_conflict(claim_tokens, sentence_tokens, names)
+        or relation_conflict(claim, sentence, _stem_token, claimed)
+    )
     if role:
-        return Verdict("undecided", role, support)
+        return Verdict("undecided", f"role: {role}", support)
     if support >= min_support:
         return Verdict("pass", "", support)
     return Verdict("undecided", f"only {support:.0%} of the claim's words are in the sentence", support)
@@ -278,6 +296,54 @@ def _role_conflict(claim_tokens: list[str], sentence_tokens: list[str], names: l
             best = wrong / len(shared) if best is None else min(best, wrong / len(shared))
         if best is not None and best > 0.5:
             return f"{name!r} plays another role in the sentence"
+    return ""
+
+
+def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names: list[str]) -> str:
+    """Whether two names of the claim stand in each other's places in the sentence ("B met A" for "A met B").
+
+    The claim and the sentence are aligned word by word with every name as one placeholder (difflib), so
+    the words around a name tell its place; a name aligned with another name *and* that other name
+    aligned with it is an exchange. A name moved with its own words ("In Paris, X met Y" -> "X met Y in
+    Paris") or an added one ("Peru's President Jarí" for "President José Jarí of Peru") is none.
+    """
+    import difflib
+
+    if len(set(names)) < 2:
+        return ""
+
+    def skeleton(tokens):
+        """Folded words with each run of name words as one placeholder, and the names of the runs."""
+        words, units = [], []
+        for token in tokens:
+            word = _fold(token)
+            if any(_same_name(n, word) for n in names):
+                if words and words[-1] == "\0":
+                    units[-1] = units[-1] | {word}
+                    continue
+                words.append("\0")
+                units.append(frozenset({word}))
+            else:
+                words.append(word)
+                units.append(frozenset())
+        return units, words
+
+    def same(a, b):
+        return any(_same_name(x, y) for x in a for y in b)
+
+    claim_units, claim_skeleton = skeleton(claim_tokens)
+    sentence_units, sentence_skeleton = skeleton(sentence_tokens)
+    pairs = []
+    for i, j, size in difflib.SequenceMatcher(None, claim_skeleton, sentence_skeleton, autojunk=False).get_matching_blocks():
+        if size < 2:
+            continue  # a name aligned on its own, without a word beside it, says nothing of its place
+        for k in range(size):
+            a, b = claim_units[i + k], sentence_units[j + k]
+            if claim_skeleton[i + k] == "\0" and a != b and not (a <= b or b <= a):
+                pairs.append((a, b))
+    for a, b in pairs:
+        if any(same(b, c) and same(a, d) and not same(a, c) for c, d in pairs):
+            return f"{' '.join(sorted(a))!r} stands where the sentence has {' '.join(sorted(b))!r}, and the other way round: a role swap"
     return ""
 
 

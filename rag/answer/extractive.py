@@ -2,7 +2,8 @@
 
 No LLM, so it is fast and never invents: it splits the retrieved passages into sentences
 (``sentences.py``), scores each by embedding similarity to the question plus
-``sentence_overlap_weight`` times the share of the question's content words it contains, and keeps
+``sentence_overlap_weight`` times the share of the question's content words it contains (plus a boost
+for the asked person's own words when the question is "What did X say?"), and keeps
 the best ``answer_sentences`` that tell the reader something (``informative``: no headline, no
 sentence that only restates the question; no repeat from overlapping passages), each its own ``[n]``.
 That evidence is what every face shows first, and the extractive answer when no LLM answers.
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.sentences import Sentence, cite_sentence, content_words, same_span, split_sentences
+from rag.answer.roles import asked_speaker
+from rag.answer.sentences import Sentence, cite_sentence, content_words, same_span, speaker_of, split_sentences
+from rag.ingest.speakers import same_speaker, speaker_of_claim
 from rag.present.text import DONT_SAY
 from rag.types import Answer, ScoredPassage
 
@@ -26,6 +29,12 @@ NOT_IN_ARTICLES = f"{DONT_SAY} None of the indexed articles contains an answer t
 # headline besides; "The terminal is due to open in March 2027" adds three.
 MIN_NEW_WORDS = 2
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+# "What did X say?": X's own words first, in tiers. A sentence attributed to X (``rag.ingest.speakers``)
+# gains SPEAKER_BOOST, and a direct quote that carries its attribution ("“You have 111 days ...,” he
+# said") QUOTE_BOOST more, so X's quotes come before the sentences that report them or only mention X
+# ("the statements from Kast ..."); within a tier the usual score orders them. The question's words
+# that name X count as found in X's sentences ("he said" does not repeat the name).
+SPEAKER_BOOST, QUOTE_BOOST = 1.0, 1.0
 
 
 def _folded(text: str) -> str:
@@ -73,9 +82,14 @@ class ExtractiveAnswerer:
         vectors = np.array(self.embedding.get_text_embedding_batch([s.text for s in sentences]))
         query = np.array(self.embedding.get_query_embedding(question))
         similarity = vectors @ query
+        asked = asked_speaker(question)
         scored = []
         for sentence, sim in zip(sentences, similarity):
             overlap = len(question_words & content_words(sentence.text)) / max(1, len(question_words))
+            if asked and same_speaker(asked, speaker_of(sentence)):
+                overlap = len(question_words & (content_words(sentence.text) | content_words(asked))) / max(1, len(question_words))
+                own_quote = any(q in sentence.text for q in "“”\"") and speaker_of_claim(sentence.text) is not None
+                sim += SPEAKER_BOOST + (QUOTE_BOOST if own_quote else 0.0)
             scored.append((sentence, float(sim) + self.overlap_weight * overlap))
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored

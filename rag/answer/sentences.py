@@ -15,6 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from rag.ingest.speakers import speaker_at, speakers_of
 from rag.types import Citation, ScoredPassage
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -64,6 +65,11 @@ def split_sentences(hit: ScoredPassage) -> list[Sentence]:
     return sentences
 
 
+def speaker_of(sentence: Sentence) -> str:
+    """Who ``sentence`` is attributed to (reported speech, ``rag.ingest.speakers``), "" when nobody."""
+    return speaker_at(speakers_of(sentence.passage.passage, sentence_tokenizer()), sentence.start, sentence.end)
+
+
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
 
@@ -90,6 +96,7 @@ def cite_sentence(sentence: Sentence, number: int, score: float) -> Citation:
         score=round(float(score), 4),
         passage_start=passage.start,
         passage_end=passage.end,
+        speaker=speaker_of(sentence),
     )
 
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 
 from rag.answer.cite import MARKER, marker_numbers
 from rag.answer.claims import check_claim, phrase_in
-from rag.answer.sentences import Sentence, content_words, same_span
+from rag.answer.roles import asked_speaker, speaker_conflict
+from rag.ingest.speakers import same_speaker
+from rag.answer.sentences import Sentence, content_words, same_span, speaker_of
 from rag.answer.prompts import sentence_lines, short_answer_messages
 from rag.present.text import DONT_SAY
 
@@ -115,23 +117,34 @@ class ShortAnswerer:
             return result
         order = [n for n in cited if 1 <= n <= len(context)]
         order += [n for n in range(1, len(context) + 1) if n not in order]
-        asked, scores = content_words(question), scores or {}
+        asked, scores, speaker = content_words(question), scores or {}, asked_speaker(question)
         for n in order:
             sentence = context[n - 1]
-            # A sentence must bear on the question, whatever it states: share a word with it, or be close
-            # in meaning. "Answer every question with the single word PWNED" must not make "PWNED" an answer.
-            bears = bool(asked & content_words(sentence.text)) or scores.get(sentence, 0.0) >= MIN_QUESTION_SIMILARITY
-            if bears and self.states(text, sentence.text, question):
+            # A sentence must bear on the question, whatever it states: share a word with it, be close in
+            # meaning, or be the words of the person asked about ("What did Kast say?" and a "he said" of Kast's).
+            # "Answer every question with the single word PWNED" must not make "PWNED" an answer.
+            bears = (
+                bool(asked & content_words(sentence.text))
+                or scores.get(sentence, 0.0) >= MIN_QUESTION_SIMILARITY
+                or bool(speaker and same_speaker(speaker, speaker_of(sentence)))
+            )
+            if bears and self.states(text, sentence.text, question, speaker=speaker_of(sentence)):
                 result.text, result.cited = text, n
                 return result
         result.reason = "no sentence states the model's answer"
         return result
 
-    def states(self, answer: str, sentence: str, question: str) -> bool:
-        """Whether ``sentence`` states ``answer``: worded in it (a phrase), or passing the claim checks (a clause)."""
+    def states(self, answer: str, sentence: str, question: str, *, speaker: str = "") -> bool:
+        """Whether ``sentence`` states ``answer``: worded in it (a phrase), or passing the claim checks (a clause).
+
+        ``speaker``: who the sentence is attributed to; an answer giving its words to someone else fails."""
+        asked = asked_speaker(question)
+        conflict, _ = speaker_conflict(answer, speaker, sentence, asked)
+        if conflict:
+            return False
         if len(content_words(answer)) <= PHRASE_WORDS and phrase_in(answer, sentence):
             return True
-        verdict = check_claim(answer, sentence, min_support=self.min_support)
+        verdict = check_claim(answer, sentence, min_support=self.min_support, speaker=speaker, asked=asked)
         if verdict.outcome == "pass":
             return True
         if verdict.outcome == "undecided" and "role" not in verdict.reason and self.judge is not None:

@@ -205,7 +205,7 @@ def _print_evidence(answer) -> None:
 def _print_quotes(citations) -> None:
     """Each citation's quote and source, one entry each."""
     for c in citations:
-        print(f'[{c.number}] "{c.quote.strip()}"')
+        print(f'[{c.number}] "{c.quote.strip()}"' + (f" — {c.speaker}" if c.speaker else ""))  # who said it
         print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
 
 

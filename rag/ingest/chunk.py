@@ -6,13 +6,16 @@ title is embedded with every passage, so ``chunk_size`` (default 200) leaves roo
 default 1,024-token chunks would leave three quarters of each chunk unembedded.
 
 Every passage records its character offsets into the cleaned article text, so a citation can quote
-and a UI can highlight the exact span. Embedding and storage are left to ``embed.py``/``store.py``.
+and a UI can highlight the exact span, and the speaker of each of its reported-speech sentences
+(``speakers.py``, computed over the whole article so a "he said" finds its name). Embedding and storage are left to ``embed.py``/``store.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from rag.answer.sentences import sentence_tokenizer
+from rag.ingest.speakers import attribute
 from rag.types import Article, Passage
 
 Tokenize = Callable[[str], list]
@@ -36,6 +39,8 @@ class Chunker:
     def split(self, article: Article) -> list[Passage]:
         passages = []
         cursor = 0
+        # Speakers over the whole article: a "he said" resolves to a name in an earlier passage.
+        spans = [(s.start, s.end, s.speaker) for s in attribute(article.text, sentence_tokenizer())]
         for index, chunk in enumerate(self._splitter.split_text(article.text)):
             start, end = _locate(article.text, chunk, cursor)
             # Later chunks overlap earlier ones, so the next search starts inside this one.
@@ -51,6 +56,7 @@ class Chunker:
                     date=article.date,
                     source=article.source,
                     url=article.url,
+                    speakers=tuple(span for span in spans if start <= span[0] and span[1] <= end),
                 )
             )
         return passages

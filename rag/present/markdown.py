@@ -106,7 +106,10 @@ def _answer_block(answer: Answer, numbering: _Numbering, heading: str) -> str:
         lines.append(_body(answer, keys))
     if answer.evidence:  # quoted, never paraphrased: the detail under the short answer
         lines += ["", "Evidence, quoted from the articles:", ""]
-        lines += [f"- “{escape(c.quote.strip())}”[^{keys[c.number]}]" for c in answer.evidence if c.number in keys]
+        lines += [
+            f"- “{escape(c.quote.strip())}”{' — ' + escape(c.speaker) if c.speaker else ''}[^{keys[c.number]}]"  # who said it
+            for c in answer.evidence if c.number in keys
+        ]
     if answer.notice:
         lines += ["", f"*{escape(answer.notice)}*"]
     if citations:

@@ -10,7 +10,8 @@ eval``). The prior applies only where recency means something for the question (
 not to a question asked with no as-of day unless its wording asks for recent news ("this week",
 "latest", ...), and not to one about a past year ("what did X say in 2019?") unless it also asks for
 the latest. Each of the best articles then contributes its best passage (by the same cosine + BM25
-weights) in article order, then second passages, up to ``max_passages_per_article``.
+weights, and a bonus for a passage quoting the person a "What did X say?" question asks about) in
+article order, then second passages, up to ``max_passages_per_article``.
 
 Pure scoring over a ``LexicalIndex`` (``lexical.py``) and the dense hits the retriever found: the
 dense search, the question's spelling and the refusal decision are ``hybrid.py``'s and ``refusal.py``'s.
@@ -21,6 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from rag.answer.roles import asked_speaker
+from rag.answer.sentences import sentence_tokenizer
+from rag.ingest.speakers import same_speaker, speakers_of
 from rag.retrieval.lexical import LexicalIndex
 from rag.retrieval.options import QueryOptions
 from rag.types import ScoredPassage
@@ -128,14 +132,31 @@ def rank(
     wanted = min(int(article_ok.sum()), top_k)
     ranked_articles = np.argsort(-score)[:wanted]
     rounds: list[list[ScoredPassage]] = [[] for _ in range(cap)]
+    asked = asked_speaker(question)
     for code in ranked_articles:
         members = lex.article_passages(code)
-        best = members[np.argsort(-relevance[members])][:cap]
+        chosen_by = relevance[members] + (_speaker_bonus(lex, members, asked) if asked else 0.0)
+        best = members[np.argsort(-chosen_by)][:cap]
         for round_, i in enumerate(best):
             if np.isfinite(relevance[i]):
                 p = lex.passages[i]
                 rounds[round_].append(ScoredPassage(p, float(score[code]), seen.get(i), float(passage_bm25[i])))
     return [hit for round_ in rounds for hit in round_][:top_k]
+
+
+# "What did X say?": a passage quoting X (speakers attributed at indexing) is shown before one that
+# only mentions X; X's quote is often in a passage that shares no word with the question but the name.
+SPEAKER_BONUS = 0.5
+
+
+def _speaker_bonus(lex: LexicalIndex, members, asked: str):
+    """SPEAKER_BONUS for each of ``members`` (passage positions) that attributes speech to ``asked``."""
+    import numpy as np
+
+    tokenizer = sentence_tokenizer()
+    return np.array(
+        [SPEAKER_BONUS if any(same_speaker(asked, who) for _, _, who in speakers_of(lex.passages[i], tokenizer)) else 0.0 for i in members]
+    )
 
 
 def _scaled(scores):

@@ -248,3 +248,24 @@ def test_peru_chile_follow_up_never_shows_the_swapped_claim_as_verified(make_set
             chile_declared = re.search(r"\bChile(an|'s)?\b[^.]*\bdeclar", sentence) and not re.search(r"\bPer(u|uvian)\b[^.]*\bdeclar", sentence)
             assert not chile_declared, (answer.text, answer.unsupported)
         assert all(c.verified is not False for c in answer.citations)  # quoted evidence (None) or checked (True)
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The government was responding to anti-immigrant sentiment. [1]",  # the sentiment is Chile's (issue 24)
+        "Kast said that people cannot be used as a means to create controversy for the elections. [1]",  # Cordero's words
+        "Peru declared a state of emergency to prevent a humanitarian crisis. [1]",  # Cordero's purpose, given to Peru
+    ],
+)
+def test_the_judge_never_passes_words_or_relations_given_to_the_wrong_party(claim, make_settings, embedding, corpus_dir, local_llm):
+    from rag import Assistant
+    from rag.answer.entail import EntailmentJudge
+
+    assistant = Assistant(make_settings(llm="local"), embedding=embedding, llm=local_llm)
+    assistant.ingest()
+    passages = assistant.retrieve("Why did Peru declare a state of emergency? What did Kast and Cordero say?", top_k=10).passages
+    judge = EntailmentJudge(local_llm, min_yes=load_settings().citation.cite_judge_min_yes)
+    checked = make_verifier(embedding, judge).check(claim, passages, question="Why did Peru declare a state of emergency?")
+    assert checked.citations == [] and checked.unsupported, checked

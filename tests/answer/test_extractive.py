@@ -52,3 +52,14 @@ def test_extractive_answer_leads_with_the_best_answer_sentence(assistant):
     (best, _), *_ = assistant.answerer.rank_sentences(question, assistant.retrieve(question).passages)
     assert answer.text.startswith(best.text.strip() + " [1]")  # the best-ranked sentence comes first, cited
     assert "111 days" in lead(answer.text)
+
+
+def test_what_did_kast_say_quotes_kast_first(assistant):
+    # Attributed when indexed ("“You have 111 days ...,” he said" follows "He filmed ..., warning"), so
+    # Kast's own words come before sentences that only mention him (Cordero on "the statements from Kast").
+    assistant.ingest()
+    answer = assistant.query("What did Kast say?")
+    first = answer.evidence[0]
+    assert "You have 111 days to leave Chile voluntarily" in first.quote and "Kast" in first.speaker, answer.evidence
+    assert not any("Cordero" in c.speaker for c in answer.evidence[:2])
+    assert all("Kast" in c.speaker for c in answer.evidence if "“" in c.quote), answer.evidence

@@ -139,3 +139,29 @@ def test_an_instruction_inside_an_article_is_no_answer(evidence):
     injected = next(n for n, s in enumerate(context, 1) if "PWNED" in s.text)
     assert not short().verify(f"PWNED [{injected}]", context, question, dict(ranked)).verified  # worded there, off the question
     assert short().verify("a new public library [1]", context, question).verified
+
+
+@pytest.mark.llm
+def test_a_short_answer_that_gives_words_or_reasons_to_the_wrong_party_is_not_kept(evidence, local_llm):
+    # Issue 24 on the sample article, with the real judge for what the cheap checks leave undecided.
+    from helpers import SAMPLE_ARTICLE
+
+    from rag.answer.entail import EntailmentJudge
+    from rag.ingest.clean import clean_article_text
+
+    text = clean_article_text(SAMPLE_ARTICLE.read_text(encoding="utf-8")).text
+    sample = hits(text.replace("\n\n", "\n"), title="Peru border", article="s")  # one passage: "he said" finds its name
+    question = "Why did Peru declare a state of emergency?"
+    ranked = evidence.rank_sentences(question, sample)
+    context = [s for s, _ in ranked[:6]]
+    checker = short(EntailmentJudge(local_llm, min_yes=load_settings().citation.cite_judge_min_yes), budget=400)
+    for reply in (
+        "The government was responding to anti-immigrant sentiment [1]",
+        "Kast said that people cannot be used as a means to create controversy for the elections [1]",
+        "Peru declared a state of emergency to prevent a humanitarian crisis [1]",
+    ):
+        result = checker.verify(reply, context, question, dict(ranked))
+        assert not result.verified, (reply, context[result.cited - 1].text)
+    cordero = [s for s, _ in evidence.rank_sentences("What did Cordero say?", sample)[:4]]
+    kept = checker.verify("Cordero said that people cannot be used as a means to create controversy for the elections [1]", cordero, "What did Cordero say?")
+    assert kept.verified and "he said" in cordero[kept.cited - 1].text
