@@ -43,6 +43,7 @@ from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings, load_settings
 from rag.retrieval.spelling import model_vocabulary
 from rag.store import Store, make_client
+from rag.present.text import SEARCHING
 from rag.types import Answer, ArticleInfo, StreamEvent
 from rag.writes import WriterQueue
 
@@ -325,15 +326,17 @@ class Assistant:
             final = event.answer or final
         return final
 
-    def stream(self, question: str, *, llm: bool = True, **options) -> Iterator[StreamEvent]:
-        """Like ``query``, but with an LLM yields the ``evidence`` event as soon as it is ready, the LLM's
-        ``token`` events while it writes the short answer, then the ``answer`` event; without one (or for
-        a refusal) the ``answer`` event alone.
+    def stream(self, question: str, *, llm: bool = True, stop=None, **options) -> Iterator[StreamEvent]:
+        """Like ``query``, but yields the answer's steps as ``StreamEvent``s: a ``stage`` event ("search")
+        first; then with an LLM the ``evidence`` event as soon as it is ready, the ``write`` stage, the LLM's
+        ``token`` events while it writes the short answer, the ``check`` stage, then the ``answer`` event;
+        without one (or for a refusal) the ``answer`` event after the search stage.
 
         In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``, before
         any work); retrieval; a refusal when it found nothing to answer from (``refusal_for`` says which
         kind); else the evidence and the LLM's short answer (``stream_llm_answer``), or the evidence alone. A notice says why
         the LLM did not answer when it was wanted; the answerer's own notice wins over it.
+        ``stop`` (a ``threading.Event``): once set, the LLM stops writing at once (llama.cpp even mid-prompt).
         """
         question = check_question(question)
         unknown = sorted(set(options) - set(OPTION_NAMES))
@@ -345,6 +348,7 @@ class Assistant:
         if not question:
             yield StreamEvent("answer", answer=refusal(question, as_of=as_of, mode="refused"))
             return
+        yield StreamEvent("stage", SEARCHING, stage="search")
         retrieval = self._retrieve(question, checked)
         timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
         generator = self.generator if llm else None
@@ -352,7 +356,7 @@ class Assistant:
         answer = refusal_for(question, checked, retrieval, timings, self.articles)
         if answer is None and generator is not None:
             passages = retrieval.passages
-            answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started)
+            answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started, stop=stop)
             notice = failure or notice
         elif answer is None:
             t = time.perf_counter()

@@ -142,14 +142,17 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One step of a streamed answer, in order: ``evidence`` (an ``Answer`` holding the evidence, quoted
-    and cited, before the LLM is asked), ``token`` events carrying the LLM's short answer as it is
-    written (unchecked: the faces show the final answer, not these), and last ``answer``, the final,
-    checked ``Answer``. A refusal is a single ``answer`` event."""
+    """One step of a streamed answer, in order: ``stage`` events naming what is being done now (``stage``
+    its name: "search", "write", "check"; ``text`` the line every face shows, e.g. "Reading 7 sentences,
+    writing the short answer…"), ``evidence`` (an ``Answer`` holding the evidence, quoted and cited,
+    before the LLM is asked), ``token`` events carrying the LLM's short answer as it is written
+    (unchecked: the faces show the final answer, not these), and last ``answer``, the final, checked
+    ``Answer``. A refusal is a ``search`` stage and a single ``answer`` event."""
 
-    kind: str  # "evidence" | "token" | "answer"
+    kind: str  # "stage" | "evidence" | "token" | "answer"
     text: str = ""
     answer: Answer | None = None
+    stage: str = ""  # for kind "stage": "search" | "write" | "check"
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def refusal_for(question: str, options, retrieval, timings: dict, articles: Call
     return answer
 
 
-def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float):
-    """Stream the LLM answerer's events (evidence, then tokens); returns (answer, notice).
+def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float, stop=None):
+    """Stream the LLM answerer's events (evidence, stages, tokens); returns (answer, notice).
 
     A server gone away mid-answer does not fail the question: ``fallback`` (the extractive answerer)
     answers, with a notice saying why; the evidence already shown stays what it was.
@@ -43,13 +43,14 @@ def stream_llm_answer(generator, fallback, question: str, passages, as_of, timin
     t = time.perf_counter()
     answer, notice = None, ""
     try:
-        for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings):
+        for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings, stop=stop):
             since_start = (time.perf_counter() - started) * 1000  # the face's view: from the question
             if event.kind == "answer":
                 answer = event.answer
                 timings["short_answer"] = since_start
                 continue
-            timings.setdefault("evidence" if event.kind == "evidence" else "first_token", since_start)
+            if event.kind in ("evidence", "token"):
+                timings.setdefault("evidence" if event.kind == "evidence" else "first_token", since_start)
             yield event
     except Exception as error:
         notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"

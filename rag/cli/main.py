@@ -123,11 +123,13 @@ def _ask(assistant, args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     live = sys.stdout.isatty() and not (args.json or args.markdown)
+    stages = sys.stderr.isatty()  # the stage lines are for a person watching, never for a pipe or a log
     answer, shown = None, False
     for event in assistant.stream(args.question, **options.given()):
-        if event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
+        if event.kind == "stage" and stages:  # searching, reading N sentences, checking: the web chat's lines
+            print(event.text, file=sys.stderr, flush=True)
+        elif event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
             _print_evidence(event.answer)
-            print("\nwriting the short answer…", file=sys.stderr, flush=True)
             shown = True
         elif event.kind == "answer":
             answer = event.answer

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import llama_cpp
 from llama_index.core.base.llms.types import (
@@ -38,6 +39,19 @@ from pydantic import Field, PrivateAttr
 from rag.llm.amx import amx_safe_loading
 
 
+def _note_interrupt(unraisable) -> None:
+    """``sys.unraisablehook``: a Ctrl-C raised inside ``LlamaCppChat``'s abort callback marks that model
+    interrupted (``_should_abort`` then aborts llama.cpp); anything else goes to the previous hook."""
+    owner = getattr(unraisable.object, "__self__", None)
+    if isinstance(owner, LlamaCppChat) and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        owner._interrupted = True
+    else:
+        _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _note_interrupt
+
+
 class LlamaCppChat(CustomLLM):
     """A GGUF chat model run in-process by llama.cpp, prompted with the GGUF's own chat template.
 
@@ -54,8 +68,13 @@ class LlamaCppChat(CustomLLM):
     temperature: float = Field(ge=0)
     n_threads: int = Field(ge=0, description="CPU threads; 0 for all cores")
 
+    accepts_cancel: ClassVar[bool] = True  # chat/stream_chat take ``cancel``, a threading.Event
+
     _llama: Any = PrivateAttr()
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _abort: Any = PrivateAttr()  # the ctypes abort callback (kept referenced while llama.cpp may call it)
+    _cancel: Any = PrivateAttr(default=None)  # the running call's cancel Event, if it has one
+    _interrupted: bool = PrivateAttr(default=False)
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
@@ -68,6 +87,37 @@ class LlamaCppChat(CustomLLM):
                 n_threads_batch=threads,
                 verbose=False,
             )
+        self._abort = llama_cpp.ggml_abort_callback(self._should_abort)
+        llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort, None)
+
+    def _should_abort(self, _data) -> bool:
+        """llama.cpp's abort callback, called between the steps of every computation (on the calling thread).
+
+        Why: a prompt is evaluated in one ``llama_decode`` call that takes seconds on a busy CPU, and
+        Python runs a Ctrl-C handler only between bytecodes, so without this the KeyboardInterrupt
+        waited for the whole prompt. With it, Python runs the handler when it enters this callback; the
+        KeyboardInterrupt raised there cannot cross the C frames, so ``_note_interrupt`` (the unraisable
+        hook ctypes reports it to) records it, and the next call aborts the computation; ``_computing``
+        raises it again in Python. A set ``cancel`` Event aborts the same way and ends the call quietly.
+        """
+        return self._interrupted or (self._cancel is not None and self._cancel.is_set())
+
+    @contextlib.contextmanager
+    def _computing(self, cancel=None) -> Iterator[None]:
+        """Around a llama.cpp call (lock held): its ``cancel`` Event is watched; an abort by Ctrl-C is
+        re-raised as KeyboardInterrupt, an abort by ``cancel`` ends the call quietly."""
+        self._cancel, self._interrupted = cancel, False
+        try:
+            yield
+        except RuntimeError as error:
+            if self._interrupted:
+                raise KeyboardInterrupt from None
+            if not (cancel is not None and cancel.is_set() and "returned 2" in str(error)):  # 2: aborted
+                raise
+        finally:
+            interrupted, self._cancel, self._interrupted = self._interrupted, None, False
+        if interrupted:
+            raise KeyboardInterrupt
 
     @classmethod
     def class_name(cls) -> str:
@@ -92,8 +142,9 @@ class LlamaCppChat(CustomLLM):
         """The ``Llama`` for a call of one's own (e.g. with a logits processor), while no other call runs.
 
         Holds the same lock as ``chat`` and ``stream_chat``: the llama.cpp context is not thread-safe.
+        Ctrl-C aborts the call at once, as it does theirs.
         """
-        with self._lock:
+        with self._lock, self._computing():
             yield self._llama
 
     def _request(self, messages: list[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -107,18 +158,23 @@ class LlamaCppChat(CustomLLM):
     @llm_chat_callback()
     def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(list(messages), kwargs)
-        with self._lock:
+        raw = {"choices": [{"message": {"content": ""}}]}  # what a cancelled call returns
+        with self._lock, self._computing(kwargs.get("cancel")):
             raw = self._llama.create_chat_completion(**request)
         text = raw["choices"][0]["message"]["content"] or ""
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=raw)
 
     @llm_chat_callback()
     def stream_chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """The reply as it is written. ``cancel`` (a ``threading.Event``, optional): once set, llama.cpp
+        stops at once, even inside the prompt's evaluation, and the stream ends where it is. Closing
+        the stream stops it too (after the token being computed)."""
         request = self._request(list(messages), kwargs)
+        cancel = kwargs.get("cancel")
 
         def generate() -> ChatResponseGen:
             text = ""
-            with self._lock:
+            with self._lock, self._computing(cancel):
                 for chunk in self._llama.create_chat_completion(**request, stream=True):
                     delta = chunk["choices"][0]["delta"].get("content") or ""
                     if delta:
@@ -128,6 +184,8 @@ class LlamaCppChat(CustomLLM):
                             delta=delta,
                             raw=chunk,
                         )
+                    if cancel is not None and cancel.is_set():
+                        break
 
         return generate()
 
