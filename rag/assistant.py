@@ -10,9 +10,8 @@ process-wide cache keyed by the settings that shape them (``components.py``): a 
 (or ``rag.query``'s default one) with the same settings reuses them instead of loading its own copy.
 The steps of answering after retrieval (refusing, streaming the LLM) are ``rag.answer.steps``'.
 
-Writes run beside reads: an ingest or a removal takes the writer queue (``writes.py``: one writer at a
-time, the others wait their turn in order), never the short lock that guards building the stages, so questions
-keep being answered while an ingest runs. They see the index as it was before the write, and the new
+Writes run beside reads: an ingest or a removal takes the writer queue (``writes.py``: one writer at a time,
+in order), never the short lock that guards building the stages, so questions are answered during an ingest. They see the index as it was before the write, and the new
 articles once it has committed. Managing articles for a face (uploads, pastes, URLs, deletes, re-sync,
 with result lines) is ``articles.py``'s ``ArticleService``, reached as ``Assistant.library``.
 """
@@ -34,7 +33,7 @@ from rag.ingest.articles import BadSource, make_article
 from rag.embed import make_embedding, word_piece_counter
 from rag.ingest.fetch import allow_private
 from rag.answer.generate import LLMAnswerer
-from rag.answer.steps import refusal_for, stream_llm_answer
+from rag.answer.steps import refusal_for, stream_llm_answer, with_authors
 from rag.components import shared_component, shared_llm
 from rag.ingest.pipeline import IngestReport, Ingestor
 from rag.retrieval.options import OPTION_NAMES, check_date, check_question, query_options
@@ -332,12 +331,14 @@ class Assistant:
         ``token`` events while it writes the short answer, the ``check`` stage, then the ``answer`` event;
         without one (or for a refusal) the ``answer`` event after the search stage.
 
-        In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``, before
-        any work); retrieval; a refusal when it found nothing to answer from (``refusal_for`` says which
-        kind); else the evidence and the LLM's short answer (``stream_llm_answer``), or the evidence alone. A notice says why
-        the LLM did not answer when it was wanted; the answerer's own notice wins over it.
-        ``stop`` (a ``threading.Event``): once set, the LLM stops writing at once (llama.cpp even mid-prompt).
-        """
+        In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``); retrieval; a
+        refusal when it found nothing to answer from (``refusal_for``); else the evidence and the LLM's short
+        answer (``stream_llm_answer``), or the evidence alone; cited articles' authors are added (``with_authors``).
+        A notice says why the LLM did not answer when it was wanted (the answerer's own notice wins over it).
+        ``stop`` (a ``threading.Event``): once set, the LLM stops writing at once (llama.cpp even mid-prompt)."""
+        return with_authors(self._events(question, llm=llm, stop=stop, **options), self.store.authors)
+
+    def _events(self, question: str, *, llm: bool, stop, **options) -> Iterator[StreamEvent]:
         question = check_question(question)
         unknown = sorted(set(options) - set(OPTION_NAMES))
         if unknown:

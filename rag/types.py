@@ -85,6 +85,7 @@ class Citation:
     passage_start: int = 0
     passage_end: int = 0
     verified: bool | None = None  # None: not checked (extractive answers quote the passage itself)
+    authors: tuple[str, ...] = ()  # the article's authors, when known
 
 
 @dataclass

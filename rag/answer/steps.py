@@ -3,19 +3,21 @@
 ``refusal_for`` is the refusal decision: the answer when retrieval found nothing to answer from
 (no passage, too weak evidence, a question in another language), saying which kind; ``stream_llm_answer``
 streams an LLM answerer's evidence and tokens and falls back to the extractive answer when the LLM fails
-mid-answer. Retrieving, and composing the answer itself, are the retriever's and the answerers'
+mid-answer; ``with_authors`` names each cited article's authors (the registry knows them, passages do
+not). Retrieving, and composing the answer itself, are the retriever's and the answerers'
 (``extractive.py``, ``generate.py``); running the steps in order is ``Assistant.stream``'s.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from rag.answer.extractive import refusal
 from rag.retrieval.options import filter_mismatch
 from rag.retrieval.spelling import other_language_message
-from rag.types import Answer, ArticleInfo
+from rag.types import Answer, ArticleInfo, StreamEvent
 
 
 def refusal_for(question: str, options, retrieval, timings: dict, articles: Callable[[], Sequence[ArticleInfo]]) -> Answer | None:
@@ -32,6 +34,20 @@ def refusal_for(question: str, options, retrieval, timings: dict, articles: Call
     elif retrieval.language != "en":
         answer.text = other_language_message(retrieval.language)
     return answer
+
+
+def with_authors(events: Iterable[StreamEvent], lookup: Callable[[Iterable[str]], dict]) -> Iterator[StreamEvent]:
+    """``events`` with each answer's citations given their articles' authors (``lookup``: ids -> authors)."""
+    for event in events:
+        answer = event.answer
+        if answer is not None and answer.citations:
+            named = lookup(c.article_id for c in answer.citations)
+            if named:
+                cited = [replace(c, authors=named.get(c.article_id, c.authors)) for c in answer.citations]
+                by_number = {c.number: c for c in cited}
+                evidence = [by_number.get(c.number, c) for c in answer.evidence]
+                event = replace(event, answer=replace(answer, citations=cited, evidence=evidence))
+        yield event
 
 
 def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float, stop=None):

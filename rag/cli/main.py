@@ -164,7 +164,8 @@ def _print_quotes(citations) -> None:
     """Each citation's quote and source, one entry each."""
     for c in citations:
         print(f'[{c.number}] "{c.quote.strip()}"')
-        print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
+        by = f", by {', '.join(c.authors)}" if c.authors else ""
+        print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{by}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
 
 
 def _list(assistant, args) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,23 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from pydantic import Field, PrivateAttr
 
 from rag.llm.amx import amx_safe_loading
+
+
+def model_label(metadata: dict, path: str) -> str:
+    """A readable name for the model from its GGUF metadata: "Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)";
+    the file name when the metadata names no model."""
+    name = metadata.get("general.basename") or metadata.get("general.name") or ""
+    if not name:
+        return f"{Path(path).name} (local)"
+    finetune = re.sub(r"(?i)-?gguf$", "", metadata.get("general.finetune") or "").strip("-")
+    size = metadata.get("general.size_label") or ""
+    words = [name, *(w for w in (size, finetune) if w and w.lower() not in name.lower())]
+    quant = _FILE_TYPES.get(str(metadata.get("general.file_type", "")), "")
+    return f"{' '.join(words)} ({quant + ', ' if quant else ''}local)"
+
+
+# GGUF ``general.file_type`` numbers -> quantisation names ("15" -> "Q4_K_M"), from llama.cpp's own constants.
+_FILE_TYPES = {str(value): name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_") for name, value in vars(llama_cpp).items() if name.startswith("LLAMA_FTYPE_") and isinstance(value, int)}
 
 
 def _note_interrupt(unraisable) -> None:
@@ -129,7 +147,7 @@ class LlamaCppChat(CustomLLM):
             context_window=self.context_window,
             num_output=self.max_tokens,
             is_chat_model=True,
-            model_name=Path(self.model_path).name,
+            model_name=model_label(self._llama.metadata, self.model_path),
         )
 
     @property

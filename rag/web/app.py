@@ -229,6 +229,23 @@ class WebUI:
         outcomes = self.library.add_url(url, on_progress=self._progress(progress))
         return (render_outcomes(outcomes), *self.refresh(search), "" if not any(o.kind == "failed" for o in outcomes) else gr.update())
 
+    def delete_question(self, ids) -> str:
+        """Markdown asking to confirm the deletion of ``ids`` (their titles named), "" for none."""
+        ids = list(ids or [])
+        if not ids:
+            return ""
+        titles = {a.id: a.title for a in self.assistant.articles()}
+        named = "; ".join(f"“{titles.get(i) or i}”" for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        many = len(ids) > 1
+        return f"**Delete {len(ids)} article{'s' if many else ''}?** {named}. {'Their' if many else 'Its'} passages leave the index; this cannot be undone."
+
+    def on_delete_ask(self, ids):
+        """(confirmation row update, its question, result) when Delete is pressed; nothing chosen: a hint."""
+        question = self.delete_question(ids)
+        if not question:
+            return gr.update(visible=False), "", render_outcomes([Outcome("info", "Choose the articles to delete first")])
+        return gr.update(visible=True), question, ""
+
     def on_delete(self, ids, search):
         return (render_outcomes(self.library.delete(ids)), *self.refresh(search))
 

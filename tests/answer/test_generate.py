@@ -36,7 +36,7 @@ def llm_assistant(make_settings, embedding, corpus_dir, local_llm):
 
 
 def test_evidence_comes_first_then_the_checked_short_answer(llm_assistant):
-    assert llm_assistant.llm_status().startswith("LLM: qwen2.5-coder-1.5b")
+    assert llm_assistant.llm_status() == "LLM: Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)"  # readable, not the file name
     events = list(llm_assistant.stream("How many days did Kast give immigrants to leave Chile voluntarily?"))
     kinds = [e.kind for e in events]
     # The stages name what is being done; the evidence comes before any token; the check after the last.

@@ -137,7 +137,7 @@ RECORD_STATES = """() => {
 
 def test_evidence_shows_first_then_the_short_answer_in_place(streaming_app, new_page) -> None:
     page = new_page(streaming_app)
-    assert "qwen2.5-coder-1.5b" in page.inner_text("#nd-status").lower()
+    assert "Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)" in page.inner_text("#nd-status")
     page.evaluate(RECORD_STATES)
     ask(page, "How many days did Kast give immigrants to leave Chile voluntarily?")
     page.wait_for_selector("#nd-chat .nd-writing", timeout=LLM_WAIT_MS)  # the evidence, while the model writes
@@ -233,8 +233,16 @@ def test_upload_list_ask_and_delete(app, new_page, tmp_path) -> None:
     page.wait_for_function("() => !document.querySelector('#nd-articles').innerText.includes('Peru to declare a state of emergency')")
     page.locator("#nd-delete-pick input").click()
     page.get_by_role("option").filter(has_text=title).first.click()
-    page.click("#nd-delete")
+    page.click("#nd-delete")  # asks first: "Cancel" keeps the article
+    page.wait_for_selector("#nd-delete-yes", state="visible")
+    assert f"Delete 1 article? “{title}”" in page.inner_text("#nd-delete-question")
+    page.click("#nd-delete-no")
+    page.wait_for_selector("#nd-delete-yes", state="hidden")
+    assert title in page.inner_text("#nd-articles") and page.locator("#nd-result .nd-removed").count() == 0
+    page.click("#nd-delete")  # "Yes, delete" deletes it
+    page.click("#nd-delete-yes")
     page.wait_for_selector("#nd-result .nd-removed")
+    page.wait_for_selector("#nd-delete-yes", state="hidden")
     page.fill("#nd-search input, #nd-search textarea", "")
     page.wait_for_function("() => document.querySelector('#nd-articles').innerText.includes('Peru to declare a state of emergency')")
     assert title not in page.inner_text("#nd-articles")

@@ -52,3 +52,10 @@ def test_ctrl_c_interrupts_the_prompt_evaluation(local_llm) -> None:
     timer.join()
     assert deltas == []  # raised inside the prompt's evaluation, before any token
     answers_normally(local_llm)
+
+
+def test_the_model_is_named_readably_from_its_gguf_metadata(local_llm) -> None:
+    from rag.llm.llama_cpp import model_label
+
+    assert local_llm.metadata.model_name == "Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)"  # not the file name
+    assert model_label({}, "/models/my-model.gguf") == "my-model.gguf (local)"  # a GGUF that names no model
