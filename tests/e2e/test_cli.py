@@ -181,3 +181,32 @@ def test_ctrl_c_during_ingest_is_one_line_and_the_next_run_resumes(tmp_path, cor
     updated = int(re.search(r"updated (\d+)", resumed.stdout).group(1))  # left pending by the interruption
     unchanged = int(re.search(r"unchanged (\d+)", resumed.stdout).group(1))
     assert unchanged == done and added + updated + unchanged == 301  # nothing redone, nothing lost
+
+
+def test_ask_prints_its_stages_on_stderr_only_when_that_is_a_terminal(run, tmp_path, corpus_dir):
+    import pty
+
+    run("ingest", "--quiet")
+    piped = run("ask", "Why did Peru declare a state of emergency?")
+    assert "Searching the articles" not in piped.stderr + piped.stdout  # a pipe or a log gets no stage line
+
+    leader, follower = pty.openpty()  # stderr on a terminal (stdout stays a pipe: the answer is the same text)
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive",
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    try:
+        result = subprocess.run([sys.executable, "-m", "rag", "ask", "Why did Peru declare a state of emergency?"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300)
+        os.close(follower)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(leader)
+    assert result.returncode == 0 and result.stdout == piped.stdout
+    assert "Searching the articles…" in terminal.decode("utf-8")
