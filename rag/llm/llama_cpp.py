@@ -68,6 +68,7 @@ def _note_interrupt(unraisable) -> None:
 
 
 _previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _note_interrupt
+_NO_CALLBACK = llama_cpp.ggml_abort_callback()  # a NULL function pointer: no abort callback
 
 
 class LlamaCppChat(CustomLLM):
@@ -106,10 +107,9 @@ class LlamaCppChat(CustomLLM):
                 verbose=False,
             )
         self._abort = llama_cpp.ggml_abort_callback(self._should_abort)
-        llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort, None)
 
     def _should_abort(self, _data) -> bool:
-        """llama.cpp's abort callback, called between the steps of every computation (on the calling thread).
+        """llama.cpp's abort callback, called between the steps of a computation (on the calling thread).
 
         Why: a prompt is evaluated in one ``llama_decode`` call that takes seconds on a busy CPU, and
         Python runs a Ctrl-C handler only between bytecodes, so without this the KeyboardInterrupt
@@ -117,6 +117,9 @@ class LlamaCppChat(CustomLLM):
         KeyboardInterrupt raised there cannot cross the C frames, so ``_note_interrupt`` (the unraisable
         hook ctypes reports it to) records it, and the next call aborts the computation; ``_computing``
         raises it again in Python. A set ``cancel`` Event aborts the same way and ends the call quietly.
+        Installed only for calls on the main thread (where Ctrl-C lands): the callback takes the GIL at
+        every step, which a busy Python thread beside a web app's generation could make slow; there a
+        ``cancel`` stops the call at the next token instead.
         """
         return self._interrupted or (self._cancel is not None and self._cancel.is_set())
 
@@ -125,6 +128,8 @@ class LlamaCppChat(CustomLLM):
         """Around a llama.cpp call (lock held): its ``cancel`` Event is watched; an abort by Ctrl-C is
         re-raised as KeyboardInterrupt, an abort by ``cancel`` ends the call quietly."""
         self._cancel, self._interrupted = cancel, False
+        watch = threading.current_thread() is threading.main_thread()
+        llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort if watch else _NO_CALLBACK, None)
         try:
             yield
         except RuntimeError as error:
@@ -184,9 +189,9 @@ class LlamaCppChat(CustomLLM):
 
     @llm_chat_callback()
     def stream_chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        """The reply as it is written. ``cancel`` (a ``threading.Event``, optional): once set, llama.cpp
-        stops at once, even inside the prompt's evaluation, and the stream ends where it is. Closing
-        the stream stops it too (after the token being computed)."""
+        """The reply as it is written. ``cancel`` (a ``threading.Event``, optional): once set, the stream
+        ends after the token being computed (on the main thread at once, even inside the prompt's
+        evaluation). Closing the stream stops it too."""
         request = self._request(list(messages), kwargs)
         cancel = kwargs.get("cancel")
 

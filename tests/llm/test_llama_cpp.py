@@ -1,6 +1,7 @@
 """Stopping the in-process llama.cpp model (``rag.llm.llama_cpp.LlamaCppChat``) with the real bundled
-model: a ``cancel`` Event and Ctrl-C end a call even inside the prompt's evaluation, and the model
-answers the next call normally (marker ``llm``; skipped with the install command without the extra)."""
+model: on the main thread a ``cancel`` Event and Ctrl-C end a call even inside the prompt's evaluation
+(elsewhere ``cancel`` ends it at the next token: ``tests/web/test_chat.py``), and the model answers
+the next call normally (marker ``llm``; skipped with the install command without the extra)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def answers_normally(llm) -> None:
 
 
 def test_a_set_cancel_event_ends_the_prompt_evaluation_and_the_stream(local_llm) -> None:
+    # On the main thread (as here) the abort callback watches ``cancel`` inside the prompt's evaluation too.
     local_llm.llama.reset()  # no cached prefix: the whole prompt is evaluated
     cancel = threading.Event()
     threading.Timer(0.5, cancel.set).start()
