@@ -10,9 +10,8 @@ process-wide cache keyed by the settings that shape them (``components.py``): a 
 (or ``rag.query``'s default one) with the same settings reuses them instead of loading its own copy.
 The steps of answering after retrieval (refusing, streaming the LLM) are ``rag.answer.steps``'.
 
-Writes run beside reads: an ingest or a removal takes the writer queue (``writes.py``: one writer at a
-time, the others wait their turn in order), never the short lock that guards building the stages, so questions
-keep being answered while an ingest runs. They see the index as it was before the write, and the new
+Writes run beside reads: an ingest or a removal takes the writer queue (``writes.py``: one writer at a time,
+in order), never the short lock that guards building the stages, so questions are answered during an ingest. They see the index as it was before the write, and the new
 articles once it has committed. Managing articles for a face (uploads, pastes, URLs, deletes, re-sync,
 with result lines) is ``articles.py``'s ``ArticleService``, reached as ``Assistant.library``.
 """
@@ -34,7 +33,7 @@ from rag.ingest.articles import BadSource, make_article
 from rag.embed import embedding_from, word_piece_counter
 from rag.ingest.fetch import allow_private
 from rag.answer.generate import LLMAnswerer
-from rag.answer.steps import refusal_for, stream_llm_answer
+from rag.answer.steps import refusal_for, stream_llm_answer, with_authors
 from rag.components import shared_component, shared_llm
 from rag.priority import QuestionsInFlight
 from rag.ingest.pipeline import IngestReport, Ingestor
@@ -44,6 +43,7 @@ from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings, load_settings
 from rag.retrieval.spelling import model_vocabulary
 from rag.store import Store, make_client
+from rag.present.text import SEARCHING
 from rag.types import Answer, ArticleInfo, StreamEvent
 from rag.writes import WriterQueue
 
@@ -318,16 +318,20 @@ class Assistant:
             final = event.answer or final
         return final
 
-    def stream(self, question: str, *, llm: bool = True, **options) -> Iterator[StreamEvent]:
-        """Like ``query``, but with an LLM yields the ``evidence`` event as soon as it is ready, the LLM's
-        ``token`` events while it writes the short answer, then the ``answer`` event; without one (or for
-        a refusal) the ``answer`` event alone.
+    def stream(self, question: str, *, llm: bool = True, stop=None, **options) -> Iterator[StreamEvent]:
+        """Like ``query``, but yields the answer's steps as ``StreamEvent``s: a ``stage`` event ("search")
+        first; then with an LLM the ``evidence`` event as soon as it is ready, the ``write`` stage, the LLM's
+        ``token`` events while it writes the short answer, the ``check`` stage, then the ``answer`` event;
+        without one (or for a refusal) the ``answer`` event after the search stage.
 
-        In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``, before
-        any work); retrieval; a refusal when it found nothing to answer from (``refusal_for`` says which
-        kind); else the evidence and the LLM's short answer (``stream_llm_answer``), or the evidence alone. A notice says why
-        the LLM did not answer when it was wanted; the answerer's own notice wins over it.
-        """
+        In order: the options are checked (a bad one is one clear ``TypeError``/``ValueError``); retrieval; a
+        refusal when it found nothing to answer from (``refusal_for``); else the evidence and the LLM's short
+        answer (``stream_llm_answer``), or the evidence alone; cited articles' authors are added (``with_authors``).
+        A notice says why the LLM did not answer when it was wanted (the answerer's own notice wins over it).
+        ``stop`` (a ``threading.Event``): once set, the LLM stops writing at its next token."""
+        return with_authors(self._events(question, llm=llm, stop=stop, **options), self.store.authors)
+
+    def _events(self, question: str, *, llm: bool, stop, **options) -> Iterator[StreamEvent]:
         question = check_question(question, self.settings.retrieval.max_question_chars)
         unknown = sorted(set(options) - set(OPTION_NAMES))
         if unknown:
@@ -338,6 +342,7 @@ class Assistant:
         if not question:
             yield StreamEvent("answer", answer=refusal(question, as_of=as_of, mode="refused"))
             return
+        yield StreamEvent("stage", SEARCHING, stage="search")
         with self.questions:
             retrieval = self._retrieve(question, checked)
             timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
@@ -346,7 +351,7 @@ class Assistant:
             answer = refusal_for(question, checked, retrieval, timings, self.articles)
             if answer is None and generator is not None:
                 passages = retrieval.passages
-                answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started)
+                answer, failure = yield from stream_llm_answer(generator, self.answerer, question, passages, as_of, timings, started, stop=stop)
                 notice = failure or notice
             elif answer is None:
                 t = time.perf_counter()

@@ -27,7 +27,7 @@ class Conversation:
         return [(a.question, a.text) for a in self.turns[-self.max_turns :]]
 
     def stream(self, question: str, **options) -> Iterator[StreamEvent]:
-        """The assistant's events (evidence, tokens, answer); the turn is recorded when the answer is complete."""
+        """The assistant's events (stages, evidence, tokens, answer); the turn is recorded when the answer is complete."""
         with self.assistant.questions:  # the rewrite is part of answering: an ingest yields the cores meanwhile
             standalone = self.assistant.rewrite_followup(question, self.history())
         for event in self.assistant.stream(standalone, **options):
@@ -39,7 +39,7 @@ class Conversation:
                 )
                 if event.kind == "answer":
                     self.turns.append(answer)
-                event = StreamEvent(event.kind, answer=answer)
+                event = dataclasses.replace(event, answer=answer)
             yield event
 
     def ask(self, question: str, **options) -> Answer:

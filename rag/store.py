@@ -128,6 +128,20 @@ class Store:
         ids = list(article_ids)
         return self._articles.get(ids=ids, where={"status": COMPLETE}, include=[])["ids"] if ids else []
 
+    def authors(self, article_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The authors of each of these articles that names any (one registry read)."""
+        ids = sorted({str(i) for i in article_ids})
+        found = self._articles.get(ids=ids, include=["metadatas"]) if ids else {"ids": [], "metadatas": []}
+        named = {}
+        for article_id, meta in zip(found["ids"], found["metadatas"]):
+            try:
+                authors = tuple(json.loads((meta or {}).get("authors") or "[]"))
+            except ValueError:
+                authors = ()
+            if authors:
+                named[article_id] = authors
+        return named
+
     def find_by_hash(self, content_hash: str) -> str | None:
         """The id of a complete article with this content hash, if any (duplicate detection)."""
         found = self._articles.get(where={"$and": [{"content_hash": content_hash}, {"status": COMPLETE}]}, limit=1)

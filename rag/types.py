@@ -89,8 +89,9 @@ class Citation:
     score: float
     passage_start: int = 0
     passage_end: int = 0
-    verified: bool | None = None
-    speaker: str = ""  # who the quoted sentence is attributed to (reported speech), "" for none  # None: not checked (extractive answers quote the passage itself)
+    verified: bool | None = None  # None: not checked (extractive answers quote the passage itself)
+    speaker: str = ""  # who the quoted sentence is attributed to (reported speech), "" for none
+    authors: tuple[str, ...] = ()  # the article's authors, when known
 
 
 @dataclass
@@ -148,14 +149,17 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One step of a streamed answer, in order: ``evidence`` (an ``Answer`` holding the evidence, quoted
-    and cited, before the LLM is asked), ``token`` events carrying the LLM's short answer as it is
-    written (unchecked: the faces show the final answer, not these), and last ``answer``, the final,
-    checked ``Answer``. A refusal is a single ``answer`` event."""
+    """One step of a streamed answer, in order: ``stage`` events naming what is being done now (``stage``
+    its name: "search", "write", "check"; ``text`` the line every face shows, e.g. "Reading 7 sentences,
+    writing the short answer…"), ``evidence`` (an ``Answer`` holding the evidence, quoted and cited,
+    before the LLM is asked), ``token`` events carrying the LLM's short answer as it is written
+    (unchecked: the faces show the final answer, not these), and last ``answer``, the final, checked
+    ``Answer``. A refusal is a ``search`` stage and a single ``answer`` event."""
 
-    kind: str  # "evidence" | "token" | "answer"
+    kind: str  # "stage" | "evidence" | "token" | "answer"
     text: str = ""
     answer: Answer | None = None
+    stage: str = ""  # for kind "stage": "search" | "write" | "check"
 
 
 @dataclass(frozen=True)

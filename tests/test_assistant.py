@@ -51,6 +51,15 @@ def test_invalid_input_is_one_clear_error(indexed, question, options, error, mes
         list(indexed.stream(question, **options))
 
 
+def test_citations_name_their_articles_authors(indexed):
+    events = list(indexed.stream(PERU))
+    assert [e.kind for e in events] == ["stage", "answer"] and events[0].stage == "search"  # extractive: no LLM stages
+    answer = events[-1].answer
+    authors = ("Nayara Batschke", "David Pereda Zavaleta")  # the sample article's front matter
+    assert answer.citations and all(c.authors == authors for c in [*answer.citations, *answer.evidence])
+    assert answer.to_dict()["citations"][0]["authors"] == list(authors)
+
+
 def test_retrieve_validates_too(indexed):
     with pytest.raises(TypeError, match="top_k"):
         indexed.retrieve(PERU, top_k="5")

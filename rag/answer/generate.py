@@ -1,8 +1,9 @@
 """Evidence first, then the LLM's short answer: the answer a reader gets, streamed in that order.
 
 ``LLMAnswerer.stream`` yields, in order: an ``evidence`` event (the extractive evidence, quoted and
-cited, ready in well under a second), the short answer's ``token`` events as the LLM writes them, and
-the ``answer`` event: the checked short answer above the same evidence. A short answer that the check
+cited, ready in well under a second), a ``stage`` event saying how many sentences the LLM reads, the
+short answer's ``token`` events as the LLM writes them, a ``stage`` event for the check, and the
+``answer`` event: the checked short answer above the same evidence. A short answer that the check
 cannot tie to a sentence is not shown: the evidence stands alone, with a notice saying so; so does the
 LLM's own "the articles don't say", since the refusal decision is the deterministic threshold's.
 Weak evidence never reaches this module: the assistant refuses before generation. Which LLM runs is
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.sentences import cite_sentence
 from rag.answer.short import ShortAnswerer
+from rag.present.text import CHECKING, writing_stage
 from rag.types import Answer, ScoredPassage, StreamEvent
 
 NO_DIRECT_ANSWER_NOTICE = "The model found no direct answer in these sentences; the evidence is shown alone."
@@ -43,8 +45,11 @@ class LLMAnswerer:
         short = ShortAnswerer(llm, token_budget=a.llm_context_tokens, max_tokens=a.short_answer_max_tokens, min_support=c.cite_min_support, judge=judge)
         return cls(short, evidence)
 
-    def stream(self, question: str, hits: list[ScoredPassage], *, as_of: dt.date | None = None, timings_ms: dict | None = None, **fields) -> Iterator[StreamEvent]:
-        """The ``evidence`` event, the short answer's ``token`` events, then the ``answer`` event."""
+    def stream(
+        self, question: str, hits: list[ScoredPassage], *, as_of: dt.date | None = None, timings_ms: dict | None = None, stop=None, **fields
+    ) -> Iterator[StreamEvent]:
+        """The ``evidence`` event, the ``write`` stage, the short answer's ``token`` events, the ``check``
+        stage, then the ``answer`` event. ``stop`` (an Event): once set, the LLM stops writing."""
         timings = timings_ms if timings_ms is not None else {}
         ranked = self.evidence.rank_sentences(question, hits)
         chosen = self.evidence.evidence(question, ranked)
@@ -55,10 +60,12 @@ class LLMAnswerer:
             return
         context, tokens = self.short.select([sentence for sentence, _ in chosen], ranked)
         timings["context_tokens"] = tokens
+        yield StreamEvent("stage", writing_stage(len(context)), stage="write")
         raw = ""
-        for delta in self.short.stream(question, context, as_of=as_of):
+        for delta in self.short.stream(question, context, as_of=as_of, stop=stop):
             raw += delta
             yield StreamEvent("token", delta)
+        yield StreamEvent("stage", CHECKING, stage="check")
         yield StreamEvent("answer", answer=self.finish(shown, self.short.verify(raw, context, question, dict(ranked)), ranked))
 
     def finish(self, shown: Answer, short, ranked) -> Answer:

@@ -97,10 +97,12 @@ class ShortAnswerer:
             used += cost
         return chosen, used
 
-    def stream(self, question: str, context: list[Sentence], *, as_of: dt.date | None = None) -> Iterator[str]:
-        """The reply's text as the LLM writes it (greedy, one line, at most ``max_tokens``)."""
+    def stream(self, question: str, context: list[Sentence], *, as_of: dt.date | None = None, stop=None) -> Iterator[str]:
+        """The reply's text as the LLM writes it (greedy, one line, at most ``max_tokens``). ``stop`` (a
+        ``threading.Event``) is handed to an LLM that can be stopped mid-computation (``accepts_cancel``)."""
         messages = short_answer_messages(question, [(s.passage.passage.date, s.text) for s in context], as_of)
-        for response in self.llm.stream_chat(messages, max_tokens=self.max_tokens, temperature=0.0, stop=["\n"]):
+        cancel = {"cancel": stop} if stop is not None and getattr(self.llm, "accepts_cancel", False) else {}
+        for response in self.llm.stream_chat(messages, max_tokens=self.max_tokens, temperature=0.0, stop=["\n"], **cancel):
             if response.delta:
                 yield response.delta
 

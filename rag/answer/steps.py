@@ -3,19 +3,21 @@
 ``refusal_for`` is the refusal decision: the answer when retrieval found nothing to answer from
 (no passage, too weak evidence, a question in another language), saying which kind; ``stream_llm_answer``
 streams an LLM answerer's evidence and tokens and falls back to the extractive answer when the LLM fails
-mid-answer. Retrieving, and composing the answer itself, are the retriever's and the answerers'
+mid-answer; ``with_authors`` names each cited article's authors (the registry knows them, passages do
+not). Retrieving, and composing the answer itself, are the retriever's and the answerers'
 (``extractive.py``, ``generate.py``); running the steps in order is ``Assistant.stream``'s.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from rag.answer.extractive import refusal
 from rag.retrieval.options import filter_mismatch
 from rag.retrieval.spelling import other_language_message
-from rag.types import Answer, ArticleInfo
+from rag.types import Answer, ArticleInfo, StreamEvent
 
 
 def refusal_for(question: str, options, retrieval, timings: dict, articles: Callable[[], Sequence[ArticleInfo]]) -> Answer | None:
@@ -34,8 +36,22 @@ def refusal_for(question: str, options, retrieval, timings: dict, articles: Call
     return answer
 
 
-def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float):
-    """Stream the LLM answerer's events (evidence, then tokens); returns (answer, notice).
+def with_authors(events: Iterable[StreamEvent], lookup: Callable[[Iterable[str]], dict]) -> Iterator[StreamEvent]:
+    """``events`` with each answer's citations given their articles' authors (``lookup``: ids -> authors)."""
+    for event in events:
+        answer = event.answer
+        if answer is not None and answer.citations:
+            named = lookup(c.article_id for c in answer.citations)
+            if named:
+                cited = [replace(c, authors=named.get(c.article_id, c.authors)) for c in answer.citations]
+                by_number = {c.number: c for c in cited}
+                evidence = [by_number.get(c.number, c) for c in answer.evidence]
+                event = replace(event, answer=replace(answer, citations=cited, evidence=evidence))
+        yield event
+
+
+def stream_llm_answer(generator, fallback, question: str, passages, as_of, timings: dict, started: float, stop=None):
+    """Stream the LLM answerer's events (evidence, stages, tokens); returns (answer, notice).
 
     A server gone away mid-answer does not fail the question: ``fallback`` (the extractive answerer)
     answers, with a notice saying why; the evidence already shown stays what it was.
@@ -43,13 +59,14 @@ def stream_llm_answer(generator, fallback, question: str, passages, as_of, timin
     t = time.perf_counter()
     answer, notice = None, ""
     try:
-        for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings):
+        for event in generator.stream(question, passages, as_of=as_of, timings_ms=timings, stop=stop):
             since_start = (time.perf_counter() - started) * 1000  # the face's view: from the question
             if event.kind == "answer":
                 answer = event.answer
                 timings["short_answer"] = since_start
                 continue
-            timings.setdefault("evidence" if event.kind == "evidence" else "first_token", since_start)
+            if event.kind in ("evidence", "token"):
+                timings.setdefault("evidence" if event.kind == "evidence" else "first_token", since_start)
             yield event
     except Exception as error:
         notice = f"extractive mode: the LLM failed ({type(error).__name__}: {error})"

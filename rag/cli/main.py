@@ -163,12 +163,14 @@ def _ask(assistant, args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     live = sys.stdout.isatty() and not (args.json or args.markdown)
+    stages = sys.stderr.isatty()  # the stage lines are for a person watching, never for a pipe or a log
     answer, shown = None, False
     try:
         for event in assistant.stream(args.question, **options.given()):
-            if event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
+            if event.kind == "stage" and stages:  # searching, reading N sentences, checking: the web chat's lines
+                print(event.text, file=sys.stderr, flush=True)
+            elif event.kind == "evidence" and live:  # on a terminal the evidence comes first, then the short answer
                 _print_evidence(event.answer)
-                print("\nwriting the short answer…", file=sys.stderr, flush=True)
                 shown = True
             elif event.kind == "answer":
                 answer = event.answer
@@ -206,7 +208,8 @@ def _print_quotes(citations) -> None:
     """Each citation's quote and source, one entry each."""
     for c in citations:
         print(f'[{c.number}] "{c.quote.strip()}"' + (f" — {c.speaker}" if c.speaker else ""))  # who said it
-        print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
+        by = f", by {', '.join(c.authors)}" if c.authors else ""
+        print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{by}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
 
 
 def _list(assistant, args) -> int:

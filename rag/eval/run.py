@@ -305,7 +305,7 @@ def _streamed(events, started: float | None = None, timings: dict[str, float] | 
             if started is not None and timings is not None and not tokens:
                 timings["first_token"] = round((time.perf_counter() - started) * 1000, 1)
             tokens.append(event.text)
-        else:
+        elif event.answer is not None:  # evidence, then the answer (stage events carry none)
             answer = event.answer
     return answer, ("".join(tokens) if tokens else None)
 

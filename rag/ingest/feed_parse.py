@@ -38,12 +38,15 @@ class FeedItem:
 
 @dataclass(frozen=True)
 class ParsedFeed:
-    """A whole feed as read: its URL, title, format and entries in feed order."""
+    """A whole feed as read: its URL, title, format and entries in feed order. ``publisher`` is who the
+    feed says publishes it (its title, else the site it links to) and "" when it names no one; ``title``
+    falls back to the feed's host."""
 
     url: str
     title: str
     kind: str  # feedparser's version, e.g. "rss20", "atom10"
     items: tuple[FeedItem, ...]
+    publisher: str = ""
 
 
 def looks_like_feed(content_type: str, data: bytes) -> bool:
@@ -80,7 +83,9 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
         if key and key not in seen:
             seen.add(key)
             items.append(item)
-    return ParsedFeed(url=url, title=_text(parsed.feed.get("title") or "") or domain(url) or url, kind=parsed.version, items=tuple(items))
+    own = _text(parsed.feed.get("title") or "")
+    publisher = own or _text(parsed.feed.get("author") or "") or _text((parsed.feed.get("publisher_detail") or {}).get("name") or "")
+    return ParsedFeed(url=url, title=own or domain(url) or url, kind=parsed.version, items=tuple(items), publisher=publisher)
 
 
 def _entry_date(entry) -> dt.date | None:

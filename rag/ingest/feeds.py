@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -248,7 +249,7 @@ class FeedService:
                 title=item.title or None,
                 date=item.date,
                 url=item.link,
-                source=domain(item.link or feed.url),
+                source=feed_source(feed, ""),
             )
         except BadSource:
             return None
@@ -306,9 +307,24 @@ def _with_feed_metadata(article: Article, feed: ParsedFeed, item: FeedItem) -> A
         changes["date"] = item.date
     if not article.url and item.link:
         changes["url"] = item.link
-    if not article.source:
-        changes["source"] = domain(item.link or feed.url)
+    source = feed_source(feed, article.source)
+    if source != article.source:
+        changes["source"] = source
     return replace(article, **changes) if changes else article
+
+
+# A source that is only an address ("127.0.0.1:8765", "example.org"): what a page without a site name gets.
+_ADDRESS = re.compile(r"(?i)^(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d+)?$")
+
+
+def feed_source(feed: ParsedFeed, page_source: str) -> str:
+    """A feed item's source: the feed's publisher (its title), else the page's own site name, never a
+    bare host and port; the feed's host (without port) when nothing names the publisher."""
+    if feed.publisher:
+        return feed.publisher
+    if page_source and not (_ADDRESS.match(page_source) and ("." in page_source or ":" in page_source)):
+        return page_source
+    return domain(feed.url) or page_source
 
 
 def _now() -> str:

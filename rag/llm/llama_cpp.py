@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import llama_cpp
 from llama_index.core.base.llms.types import (
@@ -38,6 +40,37 @@ from pydantic import Field, PrivateAttr
 from rag.llm.amx import amx_safe_loading
 
 
+def model_label(metadata: dict, path: str) -> str:
+    """A readable name for the model from its GGUF metadata: "Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)";
+    the file name when the metadata names no model."""
+    name = metadata.get("general.basename") or metadata.get("general.name") or ""
+    if not name:
+        return f"{Path(path).name} (local)"
+    finetune = re.sub(r"(?i)-?gguf$", "", metadata.get("general.finetune") or "").strip("-")
+    size = metadata.get("general.size_label") or ""
+    words = [name, *(w for w in (size, finetune) if w and w.lower() not in name.lower())]
+    quant = _FILE_TYPES.get(str(metadata.get("general.file_type", "")), "")
+    return f"{' '.join(words)} ({quant + ', ' if quant else ''}local)"
+
+
+# GGUF ``general.file_type`` numbers -> quantisation names ("15" -> "Q4_K_M"), from llama.cpp's own constants.
+_FILE_TYPES = {str(value): name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_") for name, value in vars(llama_cpp).items() if name.startswith("LLAMA_FTYPE_") and isinstance(value, int)}
+
+
+def _note_interrupt(unraisable) -> None:
+    """``sys.unraisablehook``: a Ctrl-C raised inside ``LlamaCppChat``'s abort callback marks that model
+    interrupted (``_should_abort`` then aborts llama.cpp); anything else goes to the previous hook."""
+    owner = getattr(unraisable.object, "__self__", None)
+    if isinstance(owner, LlamaCppChat) and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        owner._interrupted = True
+    else:
+        _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _note_interrupt
+_NO_CALLBACK = llama_cpp.ggml_abort_callback()  # a NULL function pointer: no abort callback
+
+
 class LlamaCppChat(CustomLLM):
     """A GGUF chat model run in-process by llama.cpp, prompted with the GGUF's own chat template.
 
@@ -54,8 +87,13 @@ class LlamaCppChat(CustomLLM):
     temperature: float = Field(ge=0)
     n_threads: int = Field(ge=0, description="CPU threads; 0 for all cores")
 
+    accepts_cancel: ClassVar[bool] = True  # chat/stream_chat take ``cancel``, a threading.Event
+
     _llama: Any = PrivateAttr()
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _abort: Any = PrivateAttr()  # the ctypes abort callback (kept referenced while llama.cpp may call it)
+    _cancel: Any = PrivateAttr(default=None)  # the running call's cancel Event, if it has one
+    _interrupted: bool = PrivateAttr(default=False)
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
@@ -68,6 +106,41 @@ class LlamaCppChat(CustomLLM):
                 n_threads_batch=threads,
                 verbose=False,
             )
+        self._abort = llama_cpp.ggml_abort_callback(self._should_abort)
+
+    def _should_abort(self, _data) -> bool:
+        """llama.cpp's abort callback, called between the steps of a computation (on the calling thread).
+
+        Why: a prompt is evaluated in one ``llama_decode`` call that takes seconds on a busy CPU, and
+        Python runs a Ctrl-C handler only between bytecodes, so without this the KeyboardInterrupt
+        waited for the whole prompt. With it, Python runs the handler when it enters this callback; the
+        KeyboardInterrupt raised there cannot cross the C frames, so ``_note_interrupt`` (the unraisable
+        hook ctypes reports it to) records it, and the next call aborts the computation; ``_computing``
+        raises it again in Python. A set ``cancel`` Event aborts the same way and ends the call quietly.
+        Installed only for calls on the main thread (where Ctrl-C lands): the callback takes the GIL at
+        every step, which a busy Python thread beside a web app's generation could make slow; there a
+        ``cancel`` stops the call at the next token instead.
+        """
+        return self._interrupted or (self._cancel is not None and self._cancel.is_set())
+
+    @contextlib.contextmanager
+    def _computing(self, cancel=None) -> Iterator[None]:
+        """Around a llama.cpp call (lock held): its ``cancel`` Event is watched; an abort by Ctrl-C is
+        re-raised as KeyboardInterrupt, an abort by ``cancel`` ends the call quietly."""
+        self._cancel, self._interrupted = cancel, False
+        watch = threading.current_thread() is threading.main_thread()
+        llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort if watch else _NO_CALLBACK, None)
+        try:
+            yield
+        except RuntimeError as error:
+            if self._interrupted:
+                raise KeyboardInterrupt from None
+            if not (cancel is not None and cancel.is_set() and "returned 2" in str(error)):  # 2: aborted
+                raise
+        finally:
+            interrupted, self._cancel, self._interrupted = self._interrupted, None, False
+        if interrupted:
+            raise KeyboardInterrupt
 
     @classmethod
     def class_name(cls) -> str:
@@ -79,7 +152,7 @@ class LlamaCppChat(CustomLLM):
             context_window=self.context_window,
             num_output=self.max_tokens,
             is_chat_model=True,
-            model_name=Path(self.model_path).name,
+            model_name=model_label(self._llama.metadata, self.model_path),
         )
 
     @property
@@ -92,8 +165,9 @@ class LlamaCppChat(CustomLLM):
         """The ``Llama`` for a call of one's own (e.g. with a logits processor), while no other call runs.
 
         Holds the same lock as ``chat`` and ``stream_chat``: the llama.cpp context is not thread-safe.
+        Ctrl-C aborts the call at once, as it does theirs.
         """
-        with self._lock:
+        with self._lock, self._computing():
             yield self._llama
 
     def _request(self, messages: list[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -107,18 +181,23 @@ class LlamaCppChat(CustomLLM):
     @llm_chat_callback()
     def chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(list(messages), kwargs)
-        with self._lock:
+        raw = {"choices": [{"message": {"content": ""}}]}  # what a cancelled call returns
+        with self._lock, self._computing(kwargs.get("cancel")):
             raw = self._llama.create_chat_completion(**request)
         text = raw["choices"][0]["message"]["content"] or ""
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=raw)
 
     @llm_chat_callback()
     def stream_chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """The reply as it is written. ``cancel`` (a ``threading.Event``, optional): once set, the stream
+        ends after the token being computed (on the main thread at once, even inside the prompt's
+        evaluation). Closing the stream stops it too."""
         request = self._request(list(messages), kwargs)
+        cancel = kwargs.get("cancel")
 
         def generate() -> ChatResponseGen:
             text = ""
-            with self._lock:
+            with self._lock, self._computing(cancel):
                 for chunk in self._llama.create_chat_completion(**request, stream=True):
                     delta = chunk["choices"][0]["delta"].get("content") or ""
                     if delta:
@@ -128,6 +207,8 @@ class LlamaCppChat(CustomLLM):
                             delta=delta,
                             raw=chunk,
                         )
+                    if cancel is not None and cancel.is_set():
+                        break
 
         return generate()
 

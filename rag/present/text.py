@@ -1,7 +1,8 @@
 """Presentation rules every face shares (CLI, web page, Markdown export, LLM prompts), each written once.
 
-How a date is shown (YYYY-MM-DD, or "undated"), the words of the "the articles don't say" answer, and
-how a character span is written ("START-END"). Plain functions, no imports from the rest of the
+How a date is shown (YYYY-MM-DD, or "undated"), the words of the "the articles don't say" answer, the
+stage lines of a streamed answer ("Searching the articles…"), and how a character span is written
+("START-END"). Plain functions, no imports from the rest of the
 package; the formats built on them (HTML, Markdown, terminal lines) are the faces' own.
 """
 
@@ -17,6 +18,24 @@ DONT_SAY = "The articles don't say."  # the refusal's first sentence; the LLM is
 # Control characters a terminal acts on (ANSI escape sequences start with ESC, BEL rings, CR rewrites
 # the line), C1 controls and lone surrogates (which cannot be printed as UTF-8): never shown as they are.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+# What an answer is doing now (``StreamEvent`` kind "stage"), worded once for every face.
+SEARCHING = "Searching the articles…"
+CHECKING = "Checking the short answer against its sentence…"
+STOPPED = "Stopped: the short answer was not written. The evidence above is quoted from the articles."
+
+
+def writing_stage(sentences: int) -> str:
+    """The stage line while the LLM reads ``sentences`` sentences and writes the short answer."""
+    return f"Reading {sentences} sentence{'s' if sentences != 1 else ''}, writing the short answer…"
+
+
+def as_sentence(text: str) -> str:
+    """A message as a sentence for the page: its first letter a capital."""
+    return text[:1].upper() + text[1:]
+
+
 _SPAN = re.compile(r"\s*(\d{1,9})\s*[-:]\s*(\d{1,9})\s*")
 
 

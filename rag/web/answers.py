@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from rag.answer.cite import MARKER, marker_numbers
 from rag.ingest.library import Outcome
-from rag.present.text import DONT_SAY, date_label
+from rag.present.text import DONT_SAY, SEARCHING, date_label
 from rag.types import Answer, Citation
 from rag.web.links import read_link, safe_url
 from rag.web.templating import render, text_html
@@ -122,10 +122,10 @@ def source_card(citation: Citation, prefix: str, read_spans=None) -> Markup:
     )
 
 
-def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "", writing: bool = False) -> str:
-    """An ``Answer`` as one HTML block for the chatbot: the short answer (or, with ``writing``, a
-    "writing the short answer…" state), the evidence quoted with linked markers, marked unsupported
-    sentences, a calm "don't say" state, notices and the cards of the cited sources only.
+def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "", writing: bool = False, stage: str = "") -> str:
+    """An ``Answer`` as one HTML block for the chatbot: the short answer (or, with ``writing``, the
+    ``stage`` line, "writing the short answer…" by default), the evidence quoted with linked markers,
+    marked unsupported sentences, a calm "don't say" state, notices and the cards of the cited sources only.
 
     ``prefix`` makes the source anchors unique in the page; a notice equal to ``known_notice`` (the
     backend status the page already shows) is not repeated under every answer."""
@@ -163,13 +163,19 @@ def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "
             short=short,
             evidence=evidence,
             writing=writing and not short,
+            stage=stage or "writing the short answer…",
         )
     )
 
 
-def render_pending() -> str:
-    """The answer's place while the articles are searched (before any token or answer)."""
-    return str(render("chat.html", "pending"))
+def render_pending(stage: str = SEARCHING) -> str:
+    """The answer's place before the evidence, saying the ``stage`` the answer is in."""
+    return str(render("chat.html", "pending", stage=stage))
+
+
+def render_stopped() -> str:
+    """The answer's place when Stop was pressed before any evidence was shown."""
+    return str(render("chat.html", "stopped"))
 
 
 def render_question(question: str) -> str:

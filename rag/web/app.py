@@ -15,7 +15,6 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -24,19 +23,13 @@ import gradio as gr  # noqa: E402
 
 from rag.retrieval.options import InvalidOption  # noqa: E402
 from rag.ingest.library import UPLOAD_SUFFIXES, Outcome, one_line, prepare, safe_filename  # noqa: E402,F401  (re-exported)
-from rag.chat import Conversation  # noqa: E402
+from rag.web.chat import ChatSession, OptionError, chat_turn, stop_turn  # noqa: E402,F401  (re-exported)
 from rag.web.login import LaunchError, is_local  # noqa: E402,F401  (re-exported)
-from rag.present.text import date_label, date_text  # noqa: E402
+from rag.present.text import as_sentence, date_label, date_text  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import ArticleInfo  # noqa: E402
 from rag.web.articles import articles_tab, wire_articles  # noqa: E402
-from rag.web.answers import (  # noqa: E402,F401  (render_answer re-exported)
-    render_answer,
-    render_error,
-    render_outcomes,
-    render_pending,
-    render_question,
-)
+from rag.web.answers import render_answer, render_outcomes  # noqa: E402,F401  (render_answer re-exported)
 from rag.web.downloads import Downloads  # noqa: E402
 from rag.web.feeds import FeedsPanel  # noqa: E402
 from rag.web.reader import Reader  # noqa: E402
@@ -52,23 +45,6 @@ EXAMPLES = [
 ]
 MAX_SLIDER_TOP_K = 20  # the chat's passages slider (the API takes up to the max_top_k setting)
 MAX_PICKER = 500  # articles offered in the delete picker at once; the search narrows the list
-
-
-def _sentence(text: str) -> str:
-    """A message as a sentence for the page (capital first letter)."""
-    return text[:1].upper() + text[1:]
-
-
-class OptionError(ValueError):
-    """A chat option (date, number of passages) the user has to correct; shown as one line."""
-
-
-@dataclass
-class ChatSession:
-    """One browser session's chat: its ``Conversation`` and a turn counter for unique anchors."""
-
-    conversation: Conversation
-    turn: int = 0
 
 
 class WebUI:
@@ -118,37 +94,13 @@ class WebUI:
         return checked.given()
 
     def chat(self, question, history, session, top_k=None, date_from=None, date_to=None, sources=None):
-        """Stream one turn: yields (question box value, chat history, session) as the answer grows."""
-        history = list(history or [])
-        question = (question or "").strip()
-        if not question:
-            yield "", list(history), session
-            return
-        if not isinstance(session, ChatSession):
-            session = ChatSession(Conversation(self.assistant))
-        session.turn += 1
-        prefix = f"nd-{session.turn}"
-        history.append({"role": "user", "content": render_question(question)})
-        history.append({"role": "assistant", "content": render_pending()})
-        yield "", list(history), session
-        try:
-            options = self.options(top_k, date_from, date_to, sources)
-            for event in session.conversation.stream(question, **options):
-                # The LLM's tokens are not shown: only the checked short answer is. Until it comes, the
-                # evidence (already checked: the articles' own sentences) stands under a "writing" line.
-                if event.answer is None:
-                    continue
-                writing = event.kind == "evidence"  # the short answer follows
-                content = render_answer(event.answer, prefix, known_notice=self._backend_notice(), writing=writing)
-                history[-1] = {"role": "assistant", "content": content}
-                yield "", list(history), session
-        except (OptionError, InvalidOption) as error:  # a question too long, an option out of range: one line
-            history[-1] = {"role": "assistant", "content": render_error(_sentence(str(error)))}
-            yield "", list(history), session
-        except Exception as error:  # one clear line in the chat; the traceback goes to the server log
-            log.exception("answering %r failed", question)
-            history[-1] = {"role": "assistant", "content": render_error(f"Could not answer: {one_line(error)}")}
-            yield "", list(history), session
+        """Stream one turn: yields (question box value, chat history, session) as the answer grows (``chat.chat_turn``)."""
+        options = lambda: self.options(top_k, date_from, date_to, sources)  # noqa: E731  (checked inside the turn: errors show in the chat)
+        yield from chat_turn(self.assistant, question, history, session, options, self._backend_notice())
+
+    def stop(self, history, session):
+        """The Stop button: the running turn ends; the evidence shown stays, with a note (``chat.stop_turn``)."""
+        return stop_turn(history, session, self._backend_notice())
 
     def _backend_notice(self) -> str:
         try:
@@ -185,7 +137,7 @@ class WebUI:
         try:
             return self.assistant.query(question or "", **options).to_dict()
         except InvalidOption as error:
-            raise gr.Error(_sentence(str(error))) from None
+            raise gr.Error(as_sentence(str(error))) from None
         except Exception as error:
             log.exception("API question %r failed", question)
             raise gr.Error(f"Could not answer: {one_line(error)}") from None
@@ -284,6 +236,23 @@ class WebUI:
         outcomes = self.library.add_url(url, on_progress=self._progress(progress))
         return (render_outcomes(outcomes), *self.refresh(search), "" if not any(o.kind == "failed" for o in outcomes) else gr.update())
 
+    def delete_question(self, ids) -> str:
+        """Markdown asking to confirm the deletion of ``ids`` (their titles named), "" for none."""
+        ids = list(ids or [])
+        if not ids:
+            return ""
+        titles = {a.id: a.title for a in self.assistant.articles()}
+        named = "; ".join(f"“{titles.get(i) or i}”" for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        many = len(ids) > 1
+        return f"**Delete {len(ids)} article{'s' if many else ''}?** {named}. {'Their' if many else 'Its'} passages leave the index; this cannot be undone."
+
+    def on_delete_ask(self, ids):
+        """(confirmation row update, its question, result) when Delete is pressed; nothing chosen: a hint."""
+        question = self.delete_question(ids)
+        if not question:
+            return gr.update(visible=False), "", render_outcomes([Outcome("info", "Choose the articles to delete first")])
+        return gr.update(visible=True), question, ""
+
     def on_delete(self, ids, search):
         return (render_outcomes(self.library.delete(ids)), *self.refresh(search))
 
@@ -339,6 +308,7 @@ class WebUI:
                                     autofocus=True,
                                 )
                                 send = gr.Button("Send", variant="primary", scale=1, elem_id="nd-send", min_width=80)
+                                stop = gr.Button("Stop", variant="stop", scale=1, elem_id="nd-stop", min_width=80)
                             new_chat = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
                             downloads.buttons()
                         with gr.Column(scale=1, min_width=240):
@@ -368,6 +338,9 @@ class WebUI:
             chat_events = [question.submit(self.chat, chat_inputs, chat_outputs, **chat_args), send.click(self.chat, chat_inputs, chat_outputs, **chat_args)]
             chat_events.append(chatbot.example_select(self.on_example, None, question, api_visibility="private", queue=False).then(
                 self.chat, chat_inputs, chat_outputs, **chat_args))
+            # Stop: Gradio cancels the running turn (closing its stream stops the LLM) and the handler
+            # shows the evidence already there with a note; it runs at once, outside the queue.
+            stop.click(self.stop, [chatbot, session], [chatbot], cancels=chat_events, api_visibility="private", queue=False)
             new_chat.click(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
             chatbot.clear(self.new_chat, [session], [chatbot, session, question], api_visibility="private", queue=False)
 

@@ -1,5 +1,5 @@
 """The Articles tab's layout and events: upload files, paste text, add a URL (and the Feeds section),
-the searchable table of indexed articles, delete and re-sync.
+the searchable table of indexed articles, delete (after a confirmation) and re-sync.
 
 Layout and wiring only: each action is a ``WebUI`` method (``on_upload``, ``on_paste``, ...) taking
 and returning plain values; adding and removing articles is ``Assistant.library``'s.
@@ -66,7 +66,11 @@ def articles_tab(s, feeds) -> SimpleNamespace:
                     elem_id="nd-delete-pick",
                 )
                 delete = gr.Button("Delete", variant="stop", scale=1, elem_id="nd-delete")
-    return SimpleNamespace(files=files, upload=upload, paste_title=paste_title, paste_date=paste_date, paste_source=paste_source, paste_url=paste_url, paste_text=paste_text, paste=paste, url=url, fetch=fetch, result=result, articles_status=articles_status, search=search, resync=resync, table=table, to_delete=to_delete, delete=delete)
+            with gr.Row(visible=False, elem_id="nd-delete-confirm") as confirm_row:  # a delete is asked first
+                confirm_text = gr.Markdown(elem_id="nd-delete-question")
+                confirm = gr.Button("Yes, delete", variant="stop", scale=0, min_width=120, elem_id="nd-delete-yes")
+                cancel = gr.Button("Cancel", scale=0, min_width=100, elem_id="nd-delete-no")
+    return SimpleNamespace(confirm_row=confirm_row, confirm_text=confirm_text, confirm=confirm, cancel=cancel, files=files, upload=upload, paste_title=paste_title, paste_date=paste_date, paste_source=paste_source, paste_url=paste_url, paste_text=paste_text, paste=paste, url=url, fetch=fetch, result=result, articles_status=articles_status, search=search, resync=resync, table=table, to_delete=to_delete, delete=delete)
 
 
 def wire_articles(ui, parts: SimpleNamespace, *, status, sources) -> None:
@@ -80,12 +84,16 @@ def wire_articles(ui, parts: SimpleNamespace, *, status, sources) -> None:
         (p.paste, ui.on_paste, [p.paste_text, p.paste_title, p.paste_date, p.paste_source, p.paste_url, p.search],
          [p.result, *refreshed, p.paste_text, p.paste_title, p.paste_date, p.paste_source, p.paste_url]),
         (p.fetch, ui.on_url, [p.url, p.search], [p.result, *refreshed, p.url]),
-        (p.delete, ui.on_delete, [p.to_delete, p.search], [p.result, *refreshed]),
+        (p.confirm, ui.on_delete, [p.to_delete, p.search], [p.result, *refreshed]),
         (p.resync, ui.on_resync, [p.search], [p.result, *refreshed]),
     ]
     for button, handler, inputs, outputs in actions:  # each write then copies the index status to the chat tab
         button.click(handler, inputs, outputs, **writes).then(
             lambda text: text, p.articles_status, status, api_visibility="private", queue=False
         )
+    # Delete asks first ("Delete 2 articles: …?"); only "Yes, delete" deletes, and either answer closes the question.
+    p.delete.click(ui.on_delete_ask, [p.to_delete], [p.confirm_row, p.confirm_text, p.result], api_visibility="private", queue=False)
+    for answer in (p.confirm, p.cancel):
+        answer.click(lambda: gr.update(visible=False), None, p.confirm_row, api_visibility="private", queue=False)
     p.search.change(ui.on_search, [p.search], [p.table, p.to_delete], api_visibility="private", show_progress="hidden")
     p.table.select(ui.on_row_select, None, p.to_delete, api_visibility="private", queue=False)

@@ -4,6 +4,7 @@ Kept few and short: each answer costs seconds of CPU. Skipped, with the install 
 ``local`` extra is not installed.
 """
 
+import re
 
 import pytest
 
@@ -35,11 +36,16 @@ def llm_assistant(make_settings, embedding, corpus_dir, local_llm):
 
 
 def test_evidence_comes_first_then_the_checked_short_answer(llm_assistant):
-    assert llm_assistant.llm_status().startswith("LLM: qwen2.5-coder-1.5b")
+    assert llm_assistant.llm_status() == "LLM: Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)"  # readable, not the file name
     events = list(llm_assistant.stream("How many days did Kast give immigrants to leave Chile voluntarily?"))
     kinds = [e.kind for e in events]
-    assert kinds[0] == "evidence" and kinds[-1] == "answer" and "token" in kinds  # evidence before any token
-    evidence, answer = events[0].answer, events[-1].answer
+    # The stages name what is being done; the evidence comes before any token; the check after the last.
+    assert kinds[:2] == ["stage", "evidence"] and kinds[-2:] == ["stage", "answer"] and "token" in kinds
+    stages = [e for e in events if e.kind == "stage"]
+    assert [e.stage for e in stages] == ["search", "write", "check"]
+    assert stages[0].text == "Searching the articles…" and re.fullmatch(r"Reading \d+ sentences, writing the short answer…", stages[1].text)
+    assert kinds.index("token") > kinds.index("stage", 2) and kinds.index("token") < len(kinds) - 2
+    evidence, answer = events[1].answer, events[-1].answer
     assert evidence.evidence and all(c.quote in c.passage for c in evidence.evidence)
     assert not answer.refused and answer.mode == "llm", answer
     assert answer.evidence == answer.citations[: len(answer.evidence)]  # the same numbers as shown first
@@ -71,8 +77,8 @@ def test_short_factual_question_gets_the_short_answer(llm_assistant, question, s
 
 def test_out_of_corpus_question_is_refused_before_generation(llm_assistant):
     events = list(llm_assistant.stream("Who won the 2022 World Cup?"))
-    assert [e.kind for e in events] == ["answer"]  # no token: the LLM was never asked
-    assert events[0].answer.refused and not events[0].answer.citations
+    assert [e.kind for e in events] == ["stage", "answer"]  # the search, then no token: the LLM was never asked
+    assert events[-1].answer.refused and not events[-1].answer.citations
 
 
 def test_follow_up_is_rewritten_from_the_history(llm_assistant):

@@ -24,6 +24,8 @@ import pytest
 from helpers import BROWSER_WAIT_MS as WAIT_MS
 from helpers import LIGHTHOUSE, PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port, open_app
 
+from rag.present.text import CHECKING, SEARCHING, STOPPED
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -137,7 +139,7 @@ RECORD_STATES = """() => {
 
 def test_evidence_shows_first_then_the_short_answer_in_place(streaming_app, new_page) -> None:
     page = new_page(streaming_app)
-    assert "qwen2.5-coder-1.5b" in page.inner_text("#nd-status").lower()
+    assert "Qwen2.5-Coder 1.5B Instruct (Q4_K_M, local)" in page.inner_text("#nd-status")
     page.evaluate(RECORD_STATES)
     ask(page, "How many days did Kast give immigrants to leave Chile voluntarily?")
     page.wait_for_selector("#nd-chat .nd-writing", timeout=LLM_WAIT_MS)  # the evidence, while the model writes
@@ -152,7 +154,8 @@ def test_evidence_shows_first_then_the_short_answer_in_place(streaming_app, new_
     # No state shows text the final answer lacks: no unchecked token, no sentence later withdrawn.
     shown = {line.strip() for s in states for line in s["text"].splitlines() if line.strip()}
     final_lines = {line.strip() for line in final["text"].splitlines()}
-    transient = {line for line in shown - final_lines if "writing the short answer" not in line and "Searching the articles" not in line}
+    stage_lines = ("writing the short answer", SEARCHING, CHECKING)  # what the answer is doing, not what it says
+    transient = {line for line in shown - final_lines if not any(stage in line for stage in stage_lines)}
     assert not transient, transient
     # The LLM's own answer, not the extractive fallback: that one always comes with a notice (no
     # direct answer, unverifiable answer, or the LLM failed), and so would pass the checks below too.
@@ -168,6 +171,37 @@ def test_evidence_shows_first_then_the_short_answer_in_place(streaming_app, new_
     assert marked and marked in " ".join(SAMPLE.read_text(encoding="utf-8").split())  # its sentence, highlighted
     link.click()
     page.wait_for_function("h => location.hash === h", arg=target)
+
+
+def test_the_chat_names_each_stage_and_stop_ends_the_answer_at_once(streaming_app, new_page, local_llm) -> None:
+    page = new_page(streaming_app)
+    page.evaluate(RECORD_STATES)
+    ask(page, "How many days did Kast give immigrants to leave Chile voluntarily?")
+    page.wait_for_function(
+        "() => /Reading \\d+ sentences, writing the short answer/.test(document.querySelector('#nd-chat').innerText)", timeout=LLM_WAIT_MS
+    )
+    page.click("#nd-stop")
+    page.wait_for_selector(f"#nd-chat .nd-notice:has-text('{STOPPED[:30]}')")
+    answer = last_answer(page)
+    assert answer.locator(".nd-quotes q").count() >= 1  # the evidence already shown stays
+    assert answer.locator(".nd-short").count() == 0 and answer.locator(".nd-stage").count() == 0  # no short answer, no stage
+    texts = [s["text"] for s in page.evaluate("window.ndStates")]
+    assert any(SEARCHING in t for t in texts) and any("writing the short answer" in t for t in texts)
+    # The generation ended: the model is free (within seconds: llama.cpp is aborted even mid-prompt).
+    page.wait_for_function("() => true")  # let the cancel reach the server
+    for _ in range(600):
+        if not local_llm._lock.locked():
+            break
+        time.sleep(0.1)
+    assert not local_llm._lock.locked(), "the stopped generation still holds the model"
+    time.sleep(1)
+    assert STOPPED in last_answer(page).inner_text()  # no late update overwrote the stopped answer
+
+    ask(page, "Who is Chile's Minister of Security?")  # the next question is answered normally
+    wait_for_turns(page, 2)
+    page.wait_for_selector("#nd-chat .nd-msg >> nth=-1 >> .nd-source", timeout=LLM_WAIT_MS)
+    final = last_answer(page).inner_text()
+    assert "Cordero" in final and STOPPED not in final
 
 
 def test_answer_with_sources_and_screenshot(app, new_page, tmp_path) -> None:
@@ -233,8 +267,16 @@ def test_upload_list_ask_and_delete(app, new_page, tmp_path) -> None:
     page.wait_for_function("() => !document.querySelector('#nd-articles').innerText.includes('Peru to declare a state of emergency')")
     page.locator("#nd-delete-pick input").click()
     page.get_by_role("option").filter(has_text=title).first.click()
-    page.click("#nd-delete")
+    page.click("#nd-delete")  # asks first: "Cancel" keeps the article
+    page.wait_for_selector("#nd-delete-yes", state="visible")
+    assert f"Delete 1 article? “{title}”" in page.inner_text("#nd-delete-question")
+    page.click("#nd-delete-no")
+    page.wait_for_selector("#nd-delete-yes", state="hidden")
+    assert title in page.inner_text("#nd-articles") and page.locator("#nd-result .nd-removed").count() == 0
+    page.click("#nd-delete")  # "Yes, delete" deletes it
+    page.click("#nd-delete-yes")
     page.wait_for_selector("#nd-result .nd-removed")
+    page.wait_for_selector("#nd-delete-yes", state="hidden")
     page.fill("#nd-search input, #nd-search textarea", "")
     page.wait_for_function("() => document.querySelector('#nd-articles').innerText.includes('Peru to declare a state of emergency')")
     assert title not in page.inner_text("#nd-articles")

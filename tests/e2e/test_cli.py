@@ -220,3 +220,32 @@ def test_undecodable_argument_bytes_and_control_characters_in_titles(run, tmp_pa
                             env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_LLM": "extractive",
                                  "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)})  # fmt: skip
     assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr[-2000:]
+
+
+def test_ask_prints_its_stages_on_stderr_only_when_that_is_a_terminal(run, tmp_path, corpus_dir):
+    import pty
+
+    run("ingest", "--quiet")
+    piped = run("ask", "Why did Peru declare a state of emergency?")
+    assert "Searching the articles" not in piped.stderr + piped.stdout  # a pipe or a log gets no stage line
+
+    leader, follower = pty.openpty()  # stderr on a terminal (stdout stays a pipe: the answer is the same text)
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus_dir), "RAG_LLM": "extractive",
+           "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    try:
+        result = subprocess.run([sys.executable, "-m", "rag", "ask", "Why did Peru declare a state of emergency?"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300)
+        os.close(follower)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(leader)
+    assert result.returncode == 0 and result.stdout == piped.stdout
+    assert "Searching the articles…" in terminal.decode("utf-8")

@@ -150,6 +150,7 @@ def test_python_example(tmp_path: Path, env: dict[str, str], story_server: str):
         assert all(c.verified in (None, True) for c in answer.citations)
         assert not reply.refused and reply.citations, reply.text
         assert "Kast" in reply.text or "leave" in reply.text
+        assert report.failed == [] and len(report.added) == 2  # both sources were read
         titles = {a.title for a in assistant.articles()}
         assert "Harbour town restores its lighthouse" in titles and len(titles) == 3, titles
         print("\\nREADME-OK")
@@ -159,6 +160,19 @@ def test_python_example(tmp_path: Path, env: dict[str, str], story_server: str):
     subprocess.run([sys.executable, "-m", "rag", "ingest", "--quiet"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
     result = subprocess.run([sys.executable, "-c", code + checks], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and "README-OK" in result.stdout, result.stderr[-3000:] + result.stdout[-2000:]
+    assert "added 2, updated 0" in result.stdout  # the ingest report is printed
+    assert "Searching the articles…" in result.stdout and "Answer:" in result.stdout  # the stream's stage, then the checked text
+
+
+def test_readme_ingest_example_prints_each_failure(tmp_path: Path, env: dict[str, str]):
+    start = README.index("report = assistant.ingest(")
+    code = README[start : README.index("chat = Conversation(assistant)", start)]  # the README's ingest lines
+    code = "from rag import Assistant\nassistant = Assistant()\n" + code.replace("https://example.org/story.html", "http://127.0.0.1:9/gone.html")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert "failed 2" in lines[0]  # both sources fail: the report says so, and names each
+    assert sum(line.startswith("failed: ") for line in lines) == 2 and any("more-articles" in line for line in lines)
 
 
 def test_web_api_example(tmp_path: Path, make_settings, embedding, corpus_dir: Path):

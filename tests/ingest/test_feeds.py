@@ -88,6 +88,34 @@ def test_rss_feed_items_are_fetched_cleaned_and_indexed_with_the_feeds_metadata(
     assert {p: n for p, n in site.hits.items() if p != "/rss.xml"} == {p: n for p, n in hits.items() if p != "/rss.xml"}
 
 
+def test_an_items_source_is_the_feeds_publisher_never_a_host_and_port(news, site):
+    items = site.story_pages(["border-2", "border-3"])  # pages with no site name of their own
+    long_text = " ".join(STORY[3][4] + STORY[5][4])  # an item whose page is gone: indexed from the feed's own text
+    items.append({"title": STORY[3][1], "link": site.url("/news/gone.html"), "date": "2025-12-03", "summary": long_text})
+    url = site.feed("/rss.xml", rss("Valley Courier", items))
+    result = news.feeds.ingest_feed(url)
+    assert result.added == 3, [line.text for line in result.lines]
+    assert {a.source for a in news.articles()} == {"Valley Courier"}
+    answer = news.query("Why did Peru declare a state of emergency?")
+    assert answer.citations and {c.source for c in answer.citations} == {"Valley Courier"}
+
+
+def test_a_feed_without_a_title_gives_the_page_site_name_or_the_host_without_port(news, site):
+    from rag.ingest.feeds import feed_source, parse_feed
+
+    pages = site.story_pages(["border-1"])
+    named = STORY[2]
+    link = site.page("/news/named.html", page_html(named[1], named[4]).replace("<head>", '<head><meta property="og:site_name" content="Andes Post">'))
+    url = site.feed("/untitled.xml", rss("", [*pages, {"title": named[1], "link": link, "date": named[2]}]))
+    feed = parse_feed(site.routes["/untitled.xml"][2], url)
+    assert feed.publisher == "" and feed_source(feed, "127.0.0.1:8765") == "127.0.0.1" and feed_source(feed, "Andes Post") == "Andes Post"
+    result = news.feeds.ingest_feed(url)
+    assert result.added == 2, [line.text for line in result.lines]
+    sources = {a.title: a.source for a in news.articles()}
+    assert sources[named[1]] == "Andes Post" and sources[STORY[0][1]] == "127.0.0.1"
+    assert not any(":" in source for source in sources.values())
+
+
 def test_atom_feed(news, site):
     url = site.feed("/atom.xml", atom("Andes daily", site.story_pages(["border-2", "lighthouse"])), kind="application/atom+xml")
     result = news.feeds.ingest_feed(url)

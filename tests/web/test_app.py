@@ -352,6 +352,21 @@ def test_sessions_keep_separate_histories(ui: WebUI) -> None:
     assert [a.question for a in second.conversation.turns] == [OFF_TOPIC]
 
 
+def test_source_cards_show_the_articles_authors_and_the_search_stage(ui: WebUI) -> None:
+    steps, history, _ = run_chat(ui, PERU_QUESTION)
+    assert "Searching the articles…" in steps[0][-1]["content"]
+    assert '<span class="nd-authors">by Nayara Batschke, David Pereda Zavaleta</span>' in history[-1]["content"]
+
+
+def test_delete_asks_first_naming_the_articles(ui: WebUI) -> None:
+    article = ui.assistant.articles()[0]
+    row, question, result = ui.on_delete_ask([article.id])
+    assert row["visible"] is True and question.startswith("**Delete 1 article?** “Peru to declare") and result == ""
+    assert "cannot be undone" in question and len(ui.assistant.articles()) == 1  # nothing deleted yet
+    row, question, result = ui.on_delete_ask([])
+    assert row["visible"] is False and question == "" and "Choose the articles to delete first" in result
+
+
 def test_new_chat_clears_the_conversation(ui: WebUI) -> None:
     _, history, session = run_chat(ui, PERU_QUESTION)
     conversation = session.conversation
