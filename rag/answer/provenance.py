@@ -1,0 +1,28 @@
+"""What an answer says about its evidence beyond the citations: who else reports each cited claim
+(``corroborate.py``) and how fresh the evidence is (``freshness.py``), added to the final ``Answer``.
+
+Called by ``Assistant.stream`` once the answer is final (the evidence event shown first is not
+annotated: corroboration waits for nothing the reader needs first). Holds one ``Corroborator`` per
+assistant; the work is the two modules'.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rag.answer import freshness
+from rag.types import Answer
+
+
+def annotate(assistant, answer: Answer, question: str, timings: dict[str, float]) -> Answer:
+    """``answer`` with corroboration (when the ``corroborate`` setting is on) and its evidence dates."""
+    if answer.refused:
+        return answer
+    s = assistant.settings.news
+    if s.corroborate:
+        from rag.answer.corroborate import Corroborator
+
+        started = time.perf_counter()
+        Corroborator(assistant.store, assistant.embedding, s).annotate(answer)
+        timings["corroboration"] = (time.perf_counter() - started) * 1000
+    return freshness.annotate(answer, question, s.stale_after_days)
