@@ -54,7 +54,7 @@ def stale_notice(question: str, newest: dt.date | None, as_of: dt.date, stale_af
     age = (as_of - newest).days
     if age <= stale_after_days:
         return ""
-    return f"The newest article on this is from {age} days ago ({newest.isoformat()})."
+    return f"The newest article on this is from {age} day{'s' if age != 1 else ''} ago ({newest.isoformat()})."
 
 
 def annotate(answer: Answer, question: str, stale_after_days: int, today: dt.date | None = None) -> Answer:
