@@ -77,10 +77,18 @@ class Corroborator:
     ``settings``: the ``NewsSettings`` group (``corroborate_*``, ``conflict_min_support``, ``copy_min_overlap``).
     """
 
-    def __init__(self, store, embedding, settings) -> None:
+    def __init__(self, store, embedding, settings, search=None) -> None:
+        """``search(vector, as_of)``, the nearest passages to ``vector`` published up to ``as_of`` (the
+        retriever's ``dense_candidates``: an unfiltered HNSW query filtered in memory, 5-11 ms against
+        ~0.4 s for Chroma's ``where=`` query); without it, the store's filtered query."""
         self.store = store
         self.embedding = embedding
         self.settings = settings
+        self.search = search or self._store_search
+
+    def _store_search(self, vector, as_of):
+        where = {"day": {"$lte": as_of.toordinal()}} if as_of else None
+        return self.store.dense_search(list(vector), self.settings.corroborate_candidates, where)
 
     def annotate(self, answer: Answer) -> Answer:
         """``answer`` with a ``Corroboration`` on each of its citations (and evidence), in place."""
@@ -88,20 +96,20 @@ class Corroborator:
         if answer.refused or not claims:
             return answer
         vectors = self.embedding.get_text_embedding_batch([c.quote.strip() for c in claims])
-        where = {"day": {"$lte": answer.as_of.toordinal()}} if answer.as_of else None
         articles: dict[str, tuple] = {}  # per answer: an article's shingles and credit, read once
-        found = {c.number: self.corroboration(c, v, where, articles) for c, v in zip(claims, vectors)}
+        found = {c.number: self.corroboration(c, v, answer.as_of, articles) for c, v in zip(claims, vectors)}
         answer.citations = [dataclasses.replace(c, corroboration=found.get(c.number)) for c in answer.citations]
         answer.evidence = [dataclasses.replace(c, corroboration=found.get(c.number)) for c in answer.evidence]
         return answer
 
-    def corroboration(self, citation: Citation, vector, where=None, articles=None) -> Corroboration:
-        """Who else states ``citation.quote`` (``vector`` its embedding), and who gives another number."""
+    def corroboration(self, citation: Citation, vector, as_of=None, articles=None) -> Corroboration:
+        """Who else states ``citation.quote`` (``vector`` its embedding) in articles up to ``as_of``, and
+        who gives another number."""
         s = self.settings
         claim = citation.quote.strip()
         claim_words = content_words(claim)
         claim_numbers = numbers_in(claim)
-        hits = self.store.dense_search(list(vector), s.corroborate_candidates, where)
+        hits = self.search(vector, as_of)[: s.corroborate_candidates]
         supporters: dict[str, Report] = {}
         conflicts: dict[str, tuple[Report, set[str]]] = {}
         for hit in hits:

@@ -23,6 +23,14 @@ def annotate(assistant, answer: Answer, question: str, timings: dict[str, float]
         from rag.answer.corroborate import Corroborator
 
         started = time.perf_counter()
-        Corroborator(assistant.store, assistant.embedding, s).annotate(answer)
+        Corroborator(assistant.store, assistant.embedding, s, search=nearest_passages(assistant)).annotate(answer)
         timings["corroboration"] = (time.perf_counter() - started) * 1000
     return freshness.annotate(answer, question, s.stale_after_days)
+
+
+def nearest_passages(assistant):
+    """``search(vector, as_of)`` for the ``Corroborator``: the retriever's dense candidates up to ``as_of``."""
+    from rag.retrieval.options import query_options
+
+    retriever = assistant.retriever
+    return lambda vector, as_of: retriever.dense_candidates(list(vector), query_options(as_of=as_of))
