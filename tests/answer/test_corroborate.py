@@ -144,3 +144,27 @@ def test_agency_credit_and_copies():
     text = " ".join(AP_STORY)
     assert copies(shingles(text), shingles(text + " Follow Riverside News for more on this story."), 0.5)
     assert not copies(shingles(text), shingles(" ".join(ARTICLES[2][3])), 0.5)
+
+
+def test_rag_ask_prints_corroboration_conflicts_and_evidence_dates(desk):
+    import os
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    env = {**os.environ, "RAG_DATA_DIR": str(desk.settings.storage.data_dir), "RAG_LLM": "extractive"}
+
+    def ask(*extra):
+        done = subprocess.run([sys.executable, "-m", "rag", "ask", QUESTION, "--as-of", "2025-11-20", *extra],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    plain = ask()
+    assert "Reported by 2 independent outlets (" in plain and "AP, carried by 2 sites" in plain
+    assert "conflict: " in plain and "metro-wire.example says 30 counts" in plain
+    assert "Evidence from 2025-11-18" in plain
+    markdown = ask("--markdown")
+    assert "Reported by 2 independent outlets" in markdown and "⚠ " in markdown and "metro-wire.example says 30 counts" in markdown
+    assert "*Evidence from 2025-11-18" in markdown
