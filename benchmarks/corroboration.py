@@ -226,6 +226,7 @@ def conflicts(count: int, distractors: int, seed: int, records: list[dict]) -> d
         started = time.perf_counter()
         assistant.ingest([corpus])
         print(f"  indexed {len(lines)} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        assistant.retrieve("warm up")  # the retriever reads the new index (as an answer's retrieval has, before corroboration)
         corroborator = Corroborator(assistant.store, assistant.embedding, assistant.settings.news, search=nearest_passages(assistant))
         found = false = missing = 0
         by_url = {a.url: a for a in assistant.articles()}
