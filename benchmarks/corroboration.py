@@ -7,15 +7,17 @@ in ``--data-dir``, read only; build it with ``rag eval --retrieval-only`` first)
 
 1. **Answers**: each dev question is answered (extractive, as of its question date) with corroboration
    on; the time ``Corroborator.annotate`` takes per answer is the extra time (p50, p95).
-2. **Hand-checked sample** (``--judged``, default ``benchmarks/corroboration_judged.jsonl``): 50 claims
-   (evidence sentences of those answers that some other article states too, in question order), each
+2. **Hand-checked sample** (``--judged``, default ``benchmarks/corroboration_judged.jsonl``): claims
+   (evidence sentences of those answers that some other article states too, in question order; the
+   committed file holds the 17 such claims of the 102 dev answers, judged by the feature's developer), each
    match judged by hand (``yes``: the other sentence states the claim; ``no``: it does not) and each
    claim's outlet count judged (the number of independent outlets once copies of one story are put
    together). The file holds article ids and sentence offsets into the stored articles, with a few words
    of each sentence as a cue, never the articles' text (the corpus is not redistributed). The run
    recomputes every claim's corroboration and scores it against the judgements: precision of the
    matches (unjudged new matches are counted apart), and the share of claims whose outlet count
-   equals the judged one (copies collapsed). ``--write-sample FILE`` writes a fresh, unjudged sample.
+   equals the judged one (copies collapsed). ``--write-sample FILE`` writes a fresh, unjudged sample of
+   50 (the dev claims, then random corpus sentences that another article states, one per article).
 3. **Constructed conflicts**: ``--conflicts`` articles (fixed seed) with a sentence holding a number are
    indexed into a temporary store with a copy in which that number is changed, among as many other
    articles; for each, the original sentence's corroboration must name the copy as a conflict with the
