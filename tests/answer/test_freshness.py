@@ -16,7 +16,7 @@ PAST = [
     "Did Peru declare a state of emergency at its border with Chile in November 2025?",
     "What did Peru declare at its border with Chile last week?",
     "Why did Peru declare a state of emergency at the border in 2025?",
-    "What was the situation at the Peru Chile border on November 28?",
+    "What did Peru declare at its border with Chile on November 28?",
 ]
 
 
