@@ -34,6 +34,7 @@ from rag.embed import embedding_from, word_piece_counter
 from rag.ingest.fetch import allow_private
 from rag.answer.generate import LLMAnswerer
 from rag.answer.steps import refusal_for, stream_llm_answer, with_authors
+from rag.answer import changes as story_changes, provenance, timeline as story_timeline
 from rag.components import shared_component, shared_llm
 from rag.priority import QuestionsInFlight
 from rag.ingest.pipeline import IngestReport, Ingestor
@@ -362,16 +363,17 @@ class Assistant:
                 answer.notice = notice
             if answer.refused:  # nothing answered: "extractive" or "llm" would claim a backend did
                 answer.mode = "refused"
+            answer = provenance.annotate(self, answer, question, timings)  # corroboration, evidence dates, freshness
             timings["total"] = (time.perf_counter() - started) * 1000
             yield StreamEvent("answer", answer=answer)
 
     def timeline(self, query: str, *, date_from=None, date_to=None, sources=None, as_of=None, limit: int | None = None):
-        """The story ``query`` as a ``Timeline``: matching articles in date order, each with its best sentence,
-        cited, no LLM (``timeline.py``). Filters as for ``query``; ``limit`` caps the articles (default:
-        ``timeline_max_articles``). Invalid options raise ``TypeError``/``ValueError``."""
-        from rag.answer.timeline import timeline
+        """The story ``query`` as a ``Timeline`` (``timeline.py``): its articles in date order, each with its best sentence, cited."""
+        return story_timeline.timeline(self, query, date_from=date_from, date_to=date_to, sources=sources, as_of=as_of, limit=limit)
 
-        return timeline(self, query, date_from=date_from, date_to=date_to, sources=sources, as_of=as_of, limit=limit)
+    def changes(self, topic: str, *, since, **options):
+        """What is new in story ``topic`` since ``since``: a ``Changes`` (``changes.py``); filters as for ``timeline``."""
+        return story_changes.changes(self, topic, since=since, **options)
 
     def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
         """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.

@@ -169,6 +169,12 @@ class NewsSettings(_Group):
     max_timeline_limit: int = Field(gt=0, description="Largest limit a timeline may ask for (a clear error above it)")
     feed_deadline_s: float = Field(gt=0, description="Total time one feed's refresh may take; items left are fetched next time")
     timeline_min_relevance: float = Field(description="A timeline keeps articles whose best sentence scores at least this")
+    corroborate: bool = Field(description="Each cited claim lists the other outlets stating it (answer/corroborate.py)")
+    corroborate_candidates: int = Field(gt=0, description="Passages searched for other reports of each claim")
+    corroborate_min_support: float = Field(gt=0, le=1, description="Share of a claim's words another article's sentence must hold")
+    conflict_min_support: float = Field(gt=0, le=1, description="The same share, numbers aside, for a sentence giving another number")
+    copy_min_overlap: float = Field(gt=0, le=1, description="Share of shared 5-word runs that makes two articles copies of one story")
+    stale_after_days: int = Field(ge=0, description="Present-tense answers whose newest article is older than this say so")
 
 
 class Settings(BaseModel):

@@ -68,6 +68,54 @@ class ScoredPassage:
 
 
 @dataclass(frozen=True)
+class Report:
+    """One article stating a claim (or, in a ``Conflict``, contradicting it): where, and the sentence."""
+
+    article_id: str
+    title: str
+    date: dt.date | None
+    source: str
+    url: str
+    quote: str
+    start: int = 0  # offsets of ``quote`` into the article text
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """The articles of one independent outlet stating a claim: an agency's story and the sites that
+    carry it (``wire``: a credit or near-identical text ties them), or one outlet's own articles."""
+
+    name: str
+    reports: tuple[Report, ...]
+    wire: bool = False
+
+    @property
+    def sites(self) -> list[str]:
+        return list(dict.fromkeys(r.source or r.article_id for r in self.reports))
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Another article that states the claim with another number: ``claim_value`` vs ``other_value``."""
+
+    report: Report
+    claim_value: str  # "34 charges": the cited claim's number (with the word after it)
+    other_value: str  # "30 charges": the other article's
+    text: str = ""  # "CNN says 34 charges; usatoday.com says 30 charges"
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    """Who states a cited claim: the cited article's outlet first, then the other independent outlets;
+    ``conflicts`` the articles giving another number; ``summary`` the line every face shows."""
+
+    outlets: tuple[Outlet, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    summary: str = ""
+
+
+@dataclass(frozen=True)
 class Citation:
     """One numbered source of an answer: the passage used and the span inside it that supports it.
 
@@ -92,6 +140,7 @@ class Citation:
     verified: bool | None = None  # None: not checked (extractive answers quote the passage itself)
     speaker: str = ""  # who the quoted sentence is attributed to (reported speech), "" for none
     authors: tuple[str, ...] = ()  # the article's authors, when known
+    corroboration: Corroboration | None = None  # who else states this quote (``answer/corroborate.py``)
 
 
 @dataclass
@@ -117,6 +166,9 @@ class Answer:
     standalone_question: str = ""  # the question after follow-up rewriting, when it differs
     timings_ms: dict[str, float] = field(default_factory=dict)
     evidence: list[Citation] = field(default_factory=list)
+    evidence_from: dt.date | None = None  # the oldest and newest dated article behind the answer
+    evidence_to: dt.date | None = None
+    freshness: str = ""  # "The newest article on this is from 12 days ago (...)" on present-tense questions
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings)."""
@@ -174,6 +226,25 @@ class TimelineEntry:
     url: str
     citation: Citation
     relevance: float  # the sentence's score: cosine similarity + half the share of the query's words
+
+
+@dataclass
+class Changes:
+    """What is new in a story since a date: sentences of articles published after ``since`` that no
+    article up to ``since`` stated, each a ``Citation``, oldest first (``answer/changes.py``)."""
+
+    topic: str
+    since: dt.date | None
+    entries: list[Citation] = field(default_factory=list)
+    restated: int = 0  # sentences after ``since`` left out because an earlier article stated them
+    articles_before: int = 0
+    articles_after: int = 0
+    notice: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings)."""
+        return _jsonable(dataclasses.asdict(self))
 
 
 @dataclass

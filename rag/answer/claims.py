@@ -140,6 +140,11 @@ def phrase_in(phrase: str, sentence: str) -> bool:
     return all(any(_same_name(_fold(w), s) for s in folded) for w in words if _fold(w) in content_words(phrase) or w[0].isupper())
 
 
+def numbers_in(text: str) -> set[str]:
+    """The numbers ``text`` states, normalised as the checks compare them ("1,000" -> "1000", "nine" -> "9")."""
+    return _numbers(_tokens(text))
+
+
 # --- helpers -----------------------------------------------------------------------------------------
 
 

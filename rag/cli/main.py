@@ -7,7 +7,7 @@ import json
 import sys
 
 from rag.cli import stories
-from rag.present.text import date_label, printable
+from rag.present.text import date_label, evidence_dates, printable
 
 EPILOG = "Settings come from rag.toml and RAG_* environment variables (see README, Configuration)."
 
@@ -195,6 +195,10 @@ def _ask(assistant, args) -> int:
         print("\nEvidence, quoted from the articles:")
         _print_quotes(answer.evidence)
     _print_quotes([c for c in answer.citations if c.number > len(answer.evidence)])  # the short answer's own, if apart
+    if answer.evidence_to:
+        print(f"\n{evidence_dates(answer)}")
+    if answer.freshness:
+        print(f"({answer.freshness})")
     return 0
 
 
@@ -210,6 +214,9 @@ def _print_quotes(citations) -> None:
         print(f'[{c.number}] "{c.quote.strip()}"' + (f" — {c.speaker}" if c.speaker else ""))  # who said it
         by = f", by {', '.join(c.authors)}" if c.authors else ""
         print(f"    {c.title} — {date_label(c.date)}{', ' + c.source if c.source else ''}{by}{'  ' + c.url if c.url else ''}  (show {c.article_id})")
+        if c.corroboration:  # who else states it, and who gives another number (answer/corroborate.py)
+            for line in [c.corroboration.summary, *(f"conflict: {x.text}" for x in c.corroboration.conflicts)]:
+                print(f"    {line}")
 
 
 def _list(assistant, args) -> int:

@@ -1,8 +1,8 @@
-"""Command line, following stories: ``feeds add|list|remove|refresh``, ``show ID`` and ``timeline "..."``.
+"""Command line, following stories: ``feeds add|list|remove|refresh``, ``show ID``, ``timeline "..."`` and ``changes "..." --since``.
 
 Subcommands registered by ``main.py`` (which keeps ``ingest``, ``ask``, ``list``, ``remove``, ``eval``);
-parsing and printing only: the work is ``Assistant.feeds`` (``rag.ingest.feeds``), ``Assistant.article``
-and ``Assistant.timeline`` (``rag.answer.timeline``).
+parsing and printing only: the work is ``Assistant.feeds`` (``rag.ingest.feeds``), ``Assistant.article``,
+``Assistant.timeline`` (``rag.answer.timeline``) and ``Assistant.changes`` (``rag.answer.changes``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ def add_parsers(commands) -> None:
     timeline.add_argument("--to", dest="date_to", help="only articles published on or before this date")
     timeline.add_argument("--source", dest="sources", action="append", help="only this source (repeatable)")
     timeline.add_argument("--limit", type=int, help="at most this many articles (default: setting timeline_max_articles)")
+
+    changes = commands.add_parser("changes", help="what is new in a story since a date: facts no earlier article stated")
+    changes.add_argument("topic")
+    changes.add_argument("--since", required=True, help="the date of your last look (YYYY-MM-DD): facts published after it")
+    changes.add_argument("--json", action="store_true", help="print the Changes as JSON")
+    changes.add_argument("--source", dest="sources", action="append", help="only this source (repeatable)")
+    changes.add_argument("--as-of", help="ignore articles published after this day (default: today)")
 
 
 def print_feed_result(result) -> None:
@@ -135,4 +142,24 @@ def _timeline(assistant, args) -> int:
     return 0
 
 
-COMMANDS = {"feeds": _feeds, "show": _show, "timeline": _timeline}
+def _changes(assistant, args) -> int:
+    try:
+        changes = assistant.changes(args.topic, since=args.since, sources=args.sources, as_of=args.as_of)
+    except (TypeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(changes.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    for c in changes.entries:
+        print(f'{date_label(c.date):<10}  "{c.quote.strip()}" [{c.number}]')
+        print(f"    {c.title} ({c.source or '-'})  (show {c.article_id} --span {c.start}-{c.end})")
+    if changes.entries or changes.restated:
+        print(f"{len(changes.entries)} new fact{'s' if len(changes.entries) != 1 else ''} since {changes.since}; "
+              f"{changes.restated} restated fact{'s' if changes.restated != 1 else ''} left out")  # fmt: skip
+    if changes.notice:
+        print(f"({changes.notice})")
+    return 0
+
+
+COMMANDS = {"feeds": _feeds, "show": _show, "timeline": _timeline, "changes": _changes}

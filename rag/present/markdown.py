@@ -1,7 +1,8 @@
-"""Markdown export: an answer, a conversation or a story timeline as Markdown with numbered footnotes.
+"""Markdown export: an answer, a conversation, a story timeline or its changes as Markdown with numbered footnotes.
 
 Each ``[n]`` marker of an answer becomes a footnote reference ``[^k]``, numbered on through the whole
-document, and each footnote gives the cited article's title, date, source, URL and the quoted span.
+document, and each footnote gives the cited article's title, date, source, URL and the quoted span
+(and who else reports it, with any conflicting number). An answer ends with its evidence's dates.
 Sentences the citation check could not support are flagged; "the articles don't say" stays as it is.
 Text that came from articles (titles, quotes) is escaped so it cannot add Markdown of its own (links,
 emphasis, HTML). Formatting only: used by ``rag ask --markdown`` and the web app's download buttons;
@@ -15,8 +16,8 @@ import re
 from collections.abc import Iterable
 
 from rag.answer.cite import MARKER, marker_numbers
-from rag.present.text import DONT_SAY, date_label
-from rag.types import Answer, Citation, Timeline
+from rag.present.text import DONT_SAY, date_label, evidence_dates
+from rag.types import Answer, Changes, Citation, Timeline
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 
@@ -44,7 +45,11 @@ def footnote(key: int, citation: Citation) -> str:
     if citation.verified is False:
         parts.append("(not verified)")
     quote = escape(citation.quote.strip())
-    return f"[^{key}]: {', '.join(parts)}.\n    > “{quote}”"
+    lines = [f"[^{key}]: {', '.join(parts)}.", f"    > “{quote}”"]
+    if citation.corroboration:  # who else states it (answer/corroborate.py), on continuation lines
+        lines.append(f"\n    {escape(citation.corroboration.summary)}")
+        lines += [f"    ⚠ {escape(x.text)}." for x in citation.corroboration.conflicts]
+    return "\n".join(lines)
 
 
 class _Numbering:
@@ -112,6 +117,8 @@ def _answer_block(answer: Answer, numbering: _Numbering, heading: str) -> str:
         ]
     if answer.notice:
         lines += ["", f"*{escape(answer.notice)}*"]
+    if answer.evidence_to:
+        lines += ["", f"*{evidence_dates(answer)}.*" + (f" **{escape(answer.freshness)}**" if answer.freshness else "")]
     if citations:
         lines.append("")
         lines += [footnote(keys[c.number], c) for c in sorted(citations, key=lambda c: c.number)]
@@ -143,4 +150,18 @@ def timeline_markdown(timeline: Timeline) -> str:
         lines.append(f"- **{date_label(entry.date)}** — *{escape(entry.title)}* ({escape(entry.source or '-')}): “{escape(entry.citation.quote)}”[^{entry.citation.number}]")
     lines.append("")
     lines += [footnote(e.citation.number, e.citation) for e in timeline.entries]
+    return "\n".join(lines) + "\n"
+
+
+def changes_markdown(changes: Changes) -> str:
+    """What is new in a story since a date, as a dated list of quoted facts, footnoted."""
+    lines = [f"## New since {date_label(changes.since)}: {escape(changes.topic)}", ""]
+    for c in changes.entries:
+        lines.append(f"- **{date_label(c.date)}** “{escape(c.quote)}”[^{c.number}]")
+    if changes.entries:
+        lines += ["", f"*{changes.restated} restated fact{'s' if changes.restated != 1 else ''} left out.*"]
+    if changes.notice:
+        lines += ["", escape(changes.notice)]
+    if changes.entries:
+        lines += ["", *(footnote(c.number, c) for c in changes.entries)]
     return "\n".join(lines) + "\n"

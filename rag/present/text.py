@@ -1,8 +1,8 @@
 """Presentation rules every face shares (CLI, web page, Markdown export, LLM prompts), each written once.
 
-How a date is shown (YYYY-MM-DD, or "undated"), the words of the "the articles don't say" answer, the
-stage lines of a streamed answer ("Searching the articles…"), and how a character span is written
-("START-END"). Plain functions, no imports from the rest of the
+How a date is shown (YYYY-MM-DD, or "undated"; an answer's evidence dates), the words of the "the articles
+don't say" answer, the stage lines of a streamed answer ("Searching the articles…"), and how a character
+span is written ("START-END"). Plain functions, no imports from the rest of the
 package; the formats built on them (HTML, Markdown, terminal lines) are the faces' own.
 """
 
@@ -65,3 +65,13 @@ def parse_span(text: str, *, nonempty: bool = False) -> tuple[int, int]:
     if span is None or (nonempty and span[0] >= span[1]):
         raise ValueError(f"not a span: {(text or '')[:40]!r} (use START-END character offsets, e.g. 120-245)")
     return span
+
+
+def evidence_dates(answer: Any) -> str:
+    """The date range of an answer's evidence: "Evidence from 2025-11-18 to 2025-11-28" ("" when undated)."""
+    first, last = getattr(answer, "evidence_from", None), getattr(answer, "evidence_to", None)
+    if not last:
+        return ""
+    if first == last:
+        return f"Evidence from {date_text(last)}"
+    return f"Evidence from {date_text(first)} to {date_text(last)}"

@@ -4,7 +4,8 @@ and the Articles tab's result lines (pure functions over typed results, no Gradi
 An answer's ``[n]`` markers become superscript links to the source cards printed under the answer
 (one card per cited passage: title, date, source, link, the passage with the supporting span in
 ``<mark>``); sentences the citation verifier could not support are underlined and flagged; "the
-articles don't say" is rendered as a calm notice, not an error. The markup is the templates'
+articles don't say" is rendered as a calm notice, not an error; each cited claim shows who else reports it
+(and any conflicting number), and the answer the dates of its evidence and, when stale, a notice. The markup is the templates'
 (``templates/answer.html``, ``templates/chat.html``, autoescaped); this module decides what goes in.
 Which citations are kept and verified is ``answer.cite``'s; the page around these blocks is ``app.py``'s.
 """
@@ -18,7 +19,7 @@ from markupsafe import Markup
 
 from rag.answer.cite import MARKER, marker_numbers
 from rag.ingest.library import Outcome
-from rag.present.text import DONT_SAY, SEARCHING, date_label
+from rag.present.text import DONT_SAY, SEARCHING, date_label, evidence_dates
 from rag.types import Answer, Citation
 from rag.web.links import read_link, safe_url
 from rag.web.templating import render, text_html
@@ -141,7 +142,7 @@ def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "
         elif not answer.evidence:
             body = _answer_body(answer.text, list(answer.unsupported), set(by_number), prefix)
         evidence = [
-            dict(quote=c.quote.strip(), cite=render("answer.html", "cite", numbers=[c.number], prefix=prefix), title=c.title or "Untitled article", date=date_label(c.date), source=c.source)
+            dict(quote=c.quote.strip(), cite=render("answer.html", "cite", numbers=[c.number], prefix=prefix), title=c.title or "Untitled article", date=date_label(c.date), source=c.source, corroboration=c.corroboration)
             for c in answer.evidence
         ]
         spans: dict[str, list] = {}  # every span this answer cites in each article, highlighted together
@@ -164,6 +165,8 @@ def render_answer(answer: Answer, prefix: str = "nd-1", *, known_notice: str = "
             evidence=evidence,
             writing=writing and not short,
             stage=stage or "writing the short answer…",
+            freshness="" if answer.refused else answer.freshness,
+            dates="" if answer.refused else evidence_dates(answer),
         )
     )
 

@@ -1,7 +1,8 @@
 """The Timeline tab: the articles of a story in date order, each with its best sentence, cited.
 
 ``render_timeline`` is the HTML (``templates/timeline.html``; each entry links to the reader);
-``TimelineTab`` is the tab, its Markdown download and the public ``/timeline`` endpoint. Building
+``TimelineTab`` is the tab, its Markdown download and the public ``/timeline`` endpoint; its *new since*
+control (``render_changes``, the public ``/changes`` endpoint) shows what is new since a date (``answer.changes``). Building
 the timeline is ``Assistant.timeline``'s (``answer.timeline``), the filters are read by
 ``WebUI.options`` like the chat's, the Markdown is ``present.markdown``'s.
 """
@@ -14,7 +15,7 @@ import gradio as gr
 
 from rag.ingest.library import Outcome, one_line
 from rag.present.text import date_label
-from rag.types import Timeline
+from rag.types import Changes, Timeline
 from rag.web.answers import render_outcomes
 from rag.web.downloads import write_download
 from rag.web.links import read_link, safe_url
@@ -38,6 +39,25 @@ def render_timeline(timeline: Timeline) -> str:
         for e in timeline.entries
     ]
     return str(render("timeline.html", "timeline", entries=entries, notice=timeline.notice or "No article matches."))
+
+
+def render_changes(changes: Changes) -> str:
+    """What is new in a story since a date: the new facts, dated, quoted and linked to the reader, oldest first."""
+    entries = [
+        {
+            "number": c.number,
+            "date": date_label(c.date),
+            "title": c.title,
+            "url": safe_url(c.url),
+            "source": c.source,
+            "read_href": read_link(c.article_id, [(c.start, c.end)]),
+            "quote": c.quote.strip(),
+        }
+        for c in changes.entries
+    ]
+    count = len(entries)
+    summary = f"{count} new fact{'s' if count != 1 else ''}, {changes.restated} restated left out" if count or changes.restated else ""
+    return str(render("timeline.html", "changes", since=date_label(changes.since), entries=entries, summary=summary, notice=changes.notice))
 
 
 class TimelineTab:
@@ -79,6 +99,38 @@ class TimelineTab:
         download = write_download("newsdesk-timeline.md", timeline_markdown(timeline))
         return render_timeline(timeline), gr.update(value=download, interactive=True)
 
+    def changes(self, query: str, since: str, date_from: str = "", date_to: str = "", sources: list[str] | None = None) -> dict:
+        """What is new in a story since a date: facts of later articles that no article up to ``since`` stated.
+
+        Returns the Changes as JSON: `topic`, `since`, `entries` (citations: article_id, title, date,
+        source, url, quote and offsets) oldest first, `restated` (facts left out) and `notice`.
+        """
+        try:
+            options = self.ui.options(None, date_from, date_to, sources)
+            return self.assistant.changes(query or "", since=since, **options).to_dict()
+        except (TypeError, ValueError) as error:
+            raise gr.Error(str(error)) from None
+        except Exception as error:
+            log.exception("changes %r failed", query)
+            raise gr.Error(f"Could not find what is new: {one_line(error)}") from None
+
+    def on_changes(self, query, since, date_from, date_to, sources):
+        """(changes HTML, download-button update with its Markdown)."""
+        from rag.present.markdown import changes_markdown
+
+        try:
+            options = self.ui.options(None, date_from, date_to, sources)
+            changes = self.assistant.changes(query or "", since=since, **options)
+        except (TypeError, ValueError) as error:
+            return render_outcomes([Outcome("failed", str(error))]), gr.update(value=None, interactive=False)
+        except Exception as error:
+            log.exception("changes %r failed", query)
+            return render_outcomes([Outcome("failed", f"Could not find what is new: {one_line(error)}")]), gr.update()
+        if not changes.entries:
+            return render_changes(changes), gr.update(value=None, interactive=False)
+        download = write_download("newsdesk-new-since.md", changes_markdown(changes))
+        return render_changes(changes), gr.update(value=download, interactive=True)
+
     def tab(self) -> None:
         """The Timeline tab and its events (inside the page's outer ``gr.Tabs``)."""
         with gr.Tab("Timeline", id="timeline") as tab:
@@ -91,11 +143,17 @@ class TimelineTab:
                 sources = gr.Dropdown(label="Sources", choices=[], multiselect=True, info="Empty: all sources", elem_id="nd-tl-sources")
             result = gr.HTML(elem_id="nd-timeline")
             download = gr.DownloadButton("Download timeline (.md)", size="sm", interactive=False, elem_id="nd-tl-export")
+            with gr.Row():  # what is new since a date (answer/changes.py)
+                since = gr.DateTime(label="New since", include_time=False, type="string", elem_id="nd-tl-since")
+                show_new = gr.Button("What's new since", scale=1, elem_id="nd-tl-new")
+            new_result = gr.HTML(elem_id="nd-tl-changes")
         private = dict(api_visibility="private")
         for trigger in (query.submit, go.click):
             trigger(self.on_timeline, [query, date_from, date_to, sources], [result, download], concurrency_limit=4, concurrency_id="chat", **private)
+        show_new.click(self.on_changes, [query, since, date_from, date_to, sources], [new_result, download], concurrency_limit=4, concurrency_id="chat", **private)
         tab.select(lambda: gr.update(choices=self.ui.source_choices()), None, sources, queue=False, **private)
 
     def wire(self) -> None:
         """The public ``/timeline`` endpoint."""
         gr.api(self.timeline, api_name="timeline", concurrency_limit=4, concurrency_id="chat")
+        gr.api(self.changes, api_name="changes", concurrency_limit=4, concurrency_id="chat")

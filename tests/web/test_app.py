@@ -676,7 +676,7 @@ def test_ask_api_through_gradio_client(ui: WebUI) -> None:
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False, download_files=False)
         api = client.view_api(print_info=False, return_format="dict")
-        assert set(api["named_endpoints"]) == {"/ask", "/articles", "/timeline"}  # the UI's own events stay private
+        assert set(api["named_endpoints"]) == {"/ask", "/articles", "/timeline", "/changes"}  # the UI's own events stay private
 
         answer = client.predict(PERU_QUESTION, api_name="/ask")
         assert answer["refused"] is False and "[1]" in answer["text"]
