@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CHROMIUM_ARGS, SAMPLE_ARTICLE
+from helpers import BROWSER_WAIT_MS, CHROMIUM_ARGS, SAMPLE_ARTICLE, open_app
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -131,3 +131,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, app):
+    """A fresh browser page on the module's ``app`` fixture (its URL), downloads allowed; closed after the test."""
+    context = browser.new_context(viewport={"width": 1360, "height": 940}, accept_downloads=True)
+    context.set_default_timeout(BROWSER_WAIT_MS)
+    page = open_app(context, app)
+    yield page
+    context.close()

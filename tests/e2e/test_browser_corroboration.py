@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from newsroom import write_story
-from helpers import BROWSER_WAIT_MS as WAIT_MS
-from helpers import ask, free_port, open_app
+from helpers import ask, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "answer"))
 from test_changes import FOLLOW_UPS, NEW_FACTS, write_follow_ups  # noqa: E402
@@ -42,15 +41,6 @@ def app(tmp_path_factory):
     webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-@pytest.fixture
-def page(browser, app):
-    context = browser.new_context(viewport={"width": 1360, "height": 940}, accept_downloads=True)
-    context.set_default_timeout(WAIT_MS)
-    page = open_app(context, app)
-    yield page
-    context.close()
 
 
 def test_corroboration_and_a_conflict_are_shown_beside_each_citation(page):

@@ -12,8 +12,7 @@ import shutil
 
 import pytest
 from newsroom import NewsSite, rss, write_story
-from helpers import BROWSER_WAIT_MS as WAIT_MS
-from helpers import PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port, open_app
+from helpers import PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
 
@@ -41,15 +40,6 @@ def app(tmp_path_factory):
     APP["assistant"] = assistant
     yield f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-@pytest.fixture
-def page(browser, app):
-    context = browser.new_context(viewport={"width": 1360, "height": 940}, accept_downloads=True)
-    context.set_default_timeout(WAIT_MS)
-    page = open_app(context, app)
-    yield page
-    context.close()
 
 
 def test_a_citation_opens_the_whole_article_with_the_cited_span_highlighted_and_in_view(page):

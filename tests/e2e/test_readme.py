@@ -56,6 +56,7 @@ NEWS_CHECKS = {
     "feeds list": lambda out: "1 feed" in out and "added" in out,
     "feeds refresh": lambda out: "already indexed" in out,
     "timeline": lambda out: out.index("2025-11-18") < out.index("2025-11-28") and "[1]" in out,
+    "changes": lambda out: "since 2025-11-24" in out and "[1]" in out and "2025-11-18" not in out,
     "show ID": lambda out: "Peru to declare a state of emergency" in out and "apnews.com" in out,
     "ask --markdown": lambda out: out.startswith("## Why did Peru") and "[^1]:" in out,
     "feeds remove": lambda out: "unsubscribed" in out,
