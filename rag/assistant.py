@@ -343,8 +343,8 @@ class Assistant:
         if not question:
             yield StreamEvent("answer", answer=refusal(question, as_of=as_of, mode="refused"))
             return
-        yield StreamEvent("stage", SEARCHING, stage="search")
         with self.questions:
+            yield StreamEvent("stage", SEARCHING, stage="search")
             retrieval = self._retrieve(question, checked)
             timings = {"retrieval": retrieval.timings_ms.get("total", 0.0)}
             generator = self.generator if llm else None

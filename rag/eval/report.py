@@ -272,6 +272,12 @@ def plot_comparison(summaries: Sequence[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+def _rule(settings) -> str:
+    if settings.refusal_rule == "model":
+        return f"answerability model, min_answerable {settings.min_answerable}"
+    return f"thresholds, min_evidence {settings.min_evidence} and min_coverage {settings.min_coverage}"
+
+
 def refusal_line(summary: dict[str, Any], settings) -> str:
     """One line on the refusal signals of a configuration and the thresholds that would fit them best."""
     joint = summary["suggested_joint"]
@@ -279,7 +285,7 @@ def refusal_line(summary: dict[str, Any], settings) -> str:
         f"{summary['config']}: refusal signals, median answerable / must-refuse: similarity "
         f"{summary['best_similarity_answerable_p50']:.3f} / {summary['best_similarity_unanswerable_p50']:.3f}, coverage "
         f"{summary['coverage_answerable_p50']:.3f} / {summary['coverage_unanswerable_p50']:.3f}. Balanced accuracy "
-        f"{summary['balanced_accuracy_current']:.3f} now (answerability model, min_answerable {settings.min_answerable}); "
+        f"{summary['balanced_accuracy_current']:.3f} now ({_rule(settings)}); "
         f"{summary['balanced_accuracy_at_suggested']:.3f} at min_evidence {summary['suggested_min_evidence']:.3f}; "
         f"{joint['balanced_accuracy']:.3f} at min_evidence {joint['min_evidence']:.3f} + min_coverage {joint['min_coverage']:.3f}"
     )

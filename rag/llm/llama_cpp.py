@@ -57,17 +57,20 @@ def model_label(metadata: dict, path: str) -> str:
 _FILE_TYPES = {str(value): name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_") for name, value in vars(llama_cpp).items() if name.startswith("LLAMA_FTYPE_") and isinstance(value, int)}
 
 
-def _note_interrupt(unraisable) -> None:
-    """``sys.unraisablehook``: a Ctrl-C raised inside ``LlamaCppChat``'s abort callback marks that model
-    interrupted (``_should_abort`` then aborts llama.cpp); anything else goes to the previous hook."""
-    owner = getattr(unraisable.object, "__self__", None)
-    if isinstance(owner, LlamaCppChat) and issubclass(unraisable.exc_type, KeyboardInterrupt):
-        owner._interrupted = True
-    else:
-        _previous_unraisablehook(unraisable)
+def _interrupt_hook(previous):
+    """A ``sys.unraisablehook``: a Ctrl-C raised inside ``LlamaCppChat``'s abort callback marks that model
+    interrupted (``_should_abort`` then aborts llama.cpp); anything else goes to ``previous``. Installed
+    around each watched call rather than at import, so a host that swaps the hook meanwhile (pytest
+    does, per test) cannot leave it out."""
 
+    def note_interrupt(unraisable) -> None:
+        owner = getattr(unraisable.object, "__self__", None)
+        if isinstance(owner, LlamaCppChat) and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            owner._interrupted = True
+        else:
+            previous(unraisable)
 
-_previous_unraisablehook, sys.unraisablehook = sys.unraisablehook, _note_interrupt
+    return note_interrupt
 _NO_CALLBACK = llama_cpp.ggml_abort_callback()  # a NULL function pointer: no abort callback
 
 
@@ -114,7 +117,7 @@ class LlamaCppChat(CustomLLM):
         Why: a prompt is evaluated in one ``llama_decode`` call that takes seconds on a busy CPU, and
         Python runs a Ctrl-C handler only between bytecodes, so without this the KeyboardInterrupt
         waited for the whole prompt. With it, Python runs the handler when it enters this callback; the
-        KeyboardInterrupt raised there cannot cross the C frames, so ``_note_interrupt`` (the unraisable
+        KeyboardInterrupt raised there cannot cross the C frames, so ``_interrupt_hook``'s hook (the unraisable
         hook ctypes reports it to) records it, and the next call aborts the computation; ``_computing``
         raises it again in Python. A set ``cancel`` Event aborts the same way and ends the call quietly.
         Installed only for calls on the main thread (where Ctrl-C lands): the callback takes the GIL at
@@ -130,6 +133,9 @@ class LlamaCppChat(CustomLLM):
         self._cancel, self._interrupted = cancel, False
         watch = threading.current_thread() is threading.main_thread()
         llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort if watch else _NO_CALLBACK, None)
+        hook = sys.unraisablehook
+        if watch:
+            sys.unraisablehook = _interrupt_hook(hook)
         try:
             yield
         except RuntimeError as error:
@@ -139,6 +145,8 @@ class LlamaCppChat(CustomLLM):
                 raise
         finally:
             interrupted, self._cancel, self._interrupted = self._interrupted, None, False
+            if watch:
+                sys.unraisablehook = hook
         if interrupted:
             raise KeyboardInterrupt
 

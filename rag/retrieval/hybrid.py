@@ -10,8 +10,9 @@
   prior and the refusal signals have no hooks there. ``as_llamaindex()`` still gives a LlamaIndex
   ``BaseRetriever``, so it plugs into LlamaIndex query engines.
 * Filters: ``QueryOptions`` (``options.py``: date range, sources, article ids, the "as of" cut-off).
-* Refusal: ``Retrieval.weak`` when the trained answerability model (``answerability.py``) puts the
-  probability that the passages answer the question under ``min_answerable``; its signals (best dense
+* Refusal: ``Retrieval.weak`` by ``refusal_rule``: the two thresholds (``refusal.refuses``: best similarity
+  under ``min_evidence`` and coverage under ``min_coverage``, the default), or when the trained answerability
+  model (``answerability.py``) puts the probability that the passages answer the question under ``min_answerable``; its signals (best dense
   similarity, coverage of the question's terms, ...) are judged on the question's parts too
   (``refusal.py``); the assistant then says the articles don't contain the answer.
 
@@ -28,7 +29,7 @@ from rag.retrieval.answerability import AnswerabilityModel, fully_covered, signa
 from rag.retrieval.lexical import LexicalCache, LexicalIndex
 from rag.retrieval.options import QueryOptions
 from rag.retrieval.ranking import rank
-from rag.retrieval.refusal import judge_parts, question_parts
+from rag.retrieval.refusal import judge_parts, question_parts, refuses
 from rag.retrieval.spelling import question_language
 from rag.types import ScoredPassage
 
@@ -44,7 +45,7 @@ class Retrieval:
     passages: list[ScoredPassage]
     best_similarity: float  # the best passage's cosine similarity to the question
     coverage: float  # the best IDF-weighted share of question terms found in one returned passage
-    weak: bool  # answerability under min_answerable: the articles likely don't contain the answer
+    weak: bool  # refused by refusal_rule: the articles likely don't contain the answer
     question: str = ""  # the question as searched, after spelling correction
     corrections: tuple[tuple[str, str], ...] = ()  # (misspelt word, correction) pairs
     language: str = "en"  # the question's language; the articles are searched in English only
@@ -187,7 +188,10 @@ class HybridRetriever:
             coverage_all = max(self._lexical.coverage(part, ids, 0) for part in [text, *parts])
             found = signals(self._lexical, text, passages, dense_hits, best, coverage, coverage_all)
         probability = self.answerability_model().probability(found) if found else 0.0
-        weak = probability < self.settings.min_answerable and not fully_covered(found)
+        if self.settings.refusal_rule == "model":
+            weak = probability < self.settings.min_answerable and not fully_covered(found)
+        else:  # no passage at all gives similarity 0: refused
+            weak = refuses(best, coverage, self.settings.min_evidence, self.settings.min_coverage)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Retrieval(
             passages=passages,

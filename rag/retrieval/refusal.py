@@ -1,8 +1,8 @@
 """When retrieval's evidence is too weak to answer from: the refusal rule and judging a long question by its parts.
 
-:func:`refuses` is the rule of two hand-set thresholds that the answerability model
-(``answerability.py``) replaced; the evaluator (``eval/metrics.py``) still replays it over recorded
-signals to show what two thresholds alone would do. :func:`judge_parts` and :func:`question_parts` judge
+:func:`refuses` is the rule of two thresholds (``refusal_rule = "thresholds"``, the default; the
+trained answerability model, ``answerability.py``, is the other rule); the evaluator (``eval/metrics.py``)
+also replays it over recorded signals to show what other thresholds would do. :func:`judge_parts` and :func:`question_parts` judge
 a long question by its strongest part, for the model's signals. How the two signals are
 measured (dense search, ``LexicalIndex.coverage``) is left to the retriever, which hands them in.
 """

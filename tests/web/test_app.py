@@ -28,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from helpers import LIGHTHOUSE, free_port, stop_process  # noqa: E402
 
+from rag.priority import QuestionsInFlight
 from rag.web import app as webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
 from rag.web.app import ChatSession, LaunchError, OptionError, WebUI, render_answer  # noqa: E402
@@ -408,6 +409,7 @@ class FakeAssistant:
         self.settings = settings
         self.events = events or []
         self.error = error
+        self.questions = QuestionsInFlight()  # the real one: Conversation holds it while rewriting
 
     def rewrite_followup(self, question, history):
         return question
