@@ -46,12 +46,18 @@ def test_ctrl_c_interrupts_the_prompt_evaluation(local_llm) -> None:
     # ignored Ctrl-C for as long). Now it is a KeyboardInterrupt inside the evaluation.
     local_llm.llama.reset()
     deltas = []
+    # Python's own Ctrl-C handler, as a terminal user has it: a library loaded earlier in the test session
+    # may have installed its own, which would not raise KeyboardInterrupt at all.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        for response in local_llm.stream_chat(user(LONG_PROMPT), max_tokens=50):
-            deltas.append(response.delta)
-    timer.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for response in local_llm.stream_chat(user(LONG_PROMPT), max_tokens=50):
+                deltas.append(response.delta)
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, handler)
     assert deltas == []  # raised inside the prompt's evaluation, before any token
     answers_normally(local_llm)
 
