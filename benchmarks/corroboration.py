@@ -109,8 +109,7 @@ def sample(assistant, answered, size: int, seed: int) -> list[dict]:
     question order), then, as those are too few (most claims are stated by one article only), sentences
     of articles drawn at random (fixed seed, one claim per article), corroborated over the whole corpus."""
     from rag.answer.changes import article_sentences
-    from rag.answer.corroborate import Corroborator
-    from rag.answer.provenance import nearest_passages
+    from rag.answer.provenance import corroborator as make_corroborator
     from rag.answer.sentences import cite_sentence
 
     rows, seen = [], set()
@@ -120,7 +119,7 @@ def sample(assistant, answered, size: int, seed: int) -> list[dict]:
             if row and (c.article_id, c.start) not in seen and len(rows) < size:
                 seen.add((c.article_id, c.start))
                 rows.append(row)
-    corroborator = Corroborator(assistant.store, assistant.embedding, assistant.settings.news, search=nearest_passages(assistant))
+    corroborator = make_corroborator(assistant)
     articles = [a.id for a in assistant.articles()]
     random.Random(seed).shuffle(articles)
     for article_id in articles:
@@ -141,10 +140,9 @@ def sample(assistant, answered, size: int, seed: int) -> list[dict]:
 
 def score_sample(assistant, rows: list[dict]) -> dict:
     """Precision of the matches and the share of claims whose outlet count is the judged one."""
-    from rag.answer.corroborate import Corroborator
-    from rag.answer.provenance import nearest_passages
+    from rag.answer.provenance import corroborator as make_corroborator
 
-    corroborator = Corroborator(assistant.store, assistant.embedding, assistant.settings.news, search=nearest_passages(assistant))
+    corroborator = make_corroborator(assistant)
     judged = yes = unjudged = claims = outlets_right = drifted = 0
     for row in rows:
         citation = citation_at(assistant, row["article_id"], row["start"], row["end"])
@@ -191,8 +189,7 @@ def changed(number: str) -> str:
 
 def conflicts(count: int, distractors: int, seed: int, records: list[dict]) -> dict:
     """Recall of constructed conflicts (a copy with one number changed) and false conflicts."""
-    from rag.answer.corroborate import Corroborator
-    from rag.answer.provenance import nearest_passages
+    from rag.answer.provenance import corroborator as make_corroborator
     from rag.answer.sentences import sentence_tokenizer
 
     rng = random.Random(seed)
@@ -229,7 +226,7 @@ def conflicts(count: int, distractors: int, seed: int, records: list[dict]) -> d
         assistant.ingest([corpus])
         print(f"  indexed {len(lines)} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         assistant.retrieve("warm up")  # the retriever reads the new index (as an answer's retrieval has, before corroboration)
-        corroborator = Corroborator(assistant.store, assistant.embedding, assistant.settings.news, search=nearest_passages(assistant))
+        corroborator = make_corroborator(assistant)
         found = false = missing = 0
         by_url = {a.url: a for a in assistant.articles()}
         for record, sentence, _, old, new in cases:

@@ -77,8 +77,9 @@ def child(config: str, articles: int, server_url: str, server_pid: int) -> None:
         threads = int(next((o[1:] for o in options if o.startswith("t")), "0"))
         embedding = OnnxMiniLM.load(bundled_onnx_file(), bundled_model_dir(), threads=threads, spinning="spin" in options)
     elif kind == "server":
-        server = {"base_url": server_url, "model": "all-MiniLM-L6-v2", "api_key": "", "timeout_s": 120, "max_retries": 2}
-        embedding = make_embedding("openai", server=server)
+        from rag.embed_server import make_server_embedding
+
+        embedding = make_server_embedding(server_url, "all-MiniLM-L6-v2", "", batch_size=32, timeout_s=120, max_retries=2)
     else:
         embedding = make_embedding(kind)
     length = lambda text: len(counter(text))  # noqa: E731

@@ -56,7 +56,7 @@ def collect(corpus: str, data_dir: str | None) -> list[dict]:
     from rag.eval.run import Evaluator, load_questions
     from rag.settings import load_settings
 
-    settings = load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = load_settings(refusal_rule="model", **({"data_dir": data_dir} if data_dir else {}))  # the model's signals
     evaluator = Evaluator(settings, corpus=SHARED / corpus / "corpus.jsonl.gz")
     evaluator.ingest(show_progress=True)
     assistant = evaluator.base

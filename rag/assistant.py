@@ -101,7 +101,7 @@ class Assistant:
                 from rag.priority import ingest_embedding
 
                 given = self._embedding_given
-                self._background_embedding = ingest_embedding(self.embedding, self.settings, self.questions, given=given)
+                self._background_embedding = ingest_embedding(lambda: self.embedding, self.settings, self.questions, given=given)
             return self._background_embedding
 
     @property
@@ -379,7 +379,9 @@ class Assistant:
         """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.
 
         Returns ``question`` unchanged when there is no history, no LLM, or rewriting is turned off.
+        Checked first like any question (``InvalidOption`` when too long), so the LLM never reads one.
         """
+        question = check_question(question, self.settings.retrieval.max_question_chars)
         if not history or not self.settings.answer.rewrite_followups or self.generator is None:
             return question
 

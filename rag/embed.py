@@ -70,26 +70,21 @@ def word_piece_counter(model_dir: Path | None = None):
 def embedding_from(settings: EmbeddingSettings):
     """The embedding model the ``EmbeddingSettings`` group describes (a LlamaIndex ``BaseEmbedding``)."""
     s = settings
-    server = None
     if s.embed_backend == "openai":
-        server = {
-            "base_url": s.embed_base_url, "model": s.embed_server_model, "api_key": s.embed_api_key,
-            "timeout_s": s.embed_timeout_s, "max_retries": s.embed_max_retries,
-        }
-    return make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size, threads=s.embed_threads, server=server)
-
-
-def make_embedding(
-    backend: str, model_path: str = "", batch_size: int = 32, *, threads: int = 0, server: dict[str, Any] | None = None
-):
-    """The configured embedding model as a LlamaIndex ``BaseEmbedding``; ``threads``: ONNX Runtime's intra-op
-    threads (0: its default); ``server``: ``make_server_embedding``'s keywords (``base_url``, ``model``,
-    ``api_key``, ``timeout_s``, ``max_retries``) for ``openai``."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if backend == "openai":
         from rag.embed_server import make_server_embedding
 
-        return make_server_embedding(**(server or {}), batch_size=batch_size)
+        return make_server_embedding(
+            s.embed_base_url, s.embed_server_model, s.embed_api_key, batch_size=s.embed_batch_size,
+            timeout_s=s.embed_timeout_s, max_retries=s.embed_max_retries,
+        )  # fmt: skip
+    return make_embedding(s.embed_backend, s.embed_model_path, s.embed_batch_size, threads=s.embed_threads)
+
+
+def make_embedding(backend: str, model_path: str = "", batch_size: int = 32, *, threads: int = 0):
+    """The bundled (or ``model_path``) embedding model in-process as a LlamaIndex ``BaseEmbedding``:
+    ``backend`` "onnx" or "torch"; ``threads``: ONNX Runtime's intra-op threads (0: its default). A server
+    (``embed_backend = "openai"``) is ``embed_server.make_server_embedding``'s, through ``embedding_from``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     model_dir = Path(model_path) if model_path else bundled_model_dir()
     match backend:
         case "onnx":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 GRACE_S = 5.0
@@ -74,8 +75,9 @@ class PriorityEmbedding:
         return self.normal.get_text_embedding_batch(texts, **kwargs)
 
 
-def ingest_embedding(embedding: Any, settings, questions: QuestionsInFlight, *, given: bool):
-    """What an ingest embeds with: ``embedding`` (the question-side model) when ``ingest_nice`` is 0 or the
+def ingest_embedding(question_model: Callable[[], Any], settings, questions: QuestionsInFlight, *, given: bool):
+    """What an ingest embeds with (``question_model()`` gives the question-side model, loaded only when
+    used: the worker pool of ``ingest_workers`` never needs it): that model when ``ingest_nice`` is 0 or the
     work happens on a server (``embed_backend = "openai"``), else a :class:`PriorityEmbedding` whose
     low-priority side is a second copy of the model (25 MB int8, shared by assistants with the same
     settings) built on its worker thread, or, for a model handed in (``given``), the same instance."""
@@ -87,6 +89,7 @@ def ingest_embedding(embedding: Any, settings, questions: QuestionsInFlight, *, 
         from rag.ingest.workers import WorkerPoolEmbedding
 
         return WorkerPoolEmbedding(s, settings.ingest.ingest_workers)
+    embedding = question_model()
     if nice <= 0 or s.embed_backend == "openai":
         return embedding
     if given:

@@ -46,6 +46,7 @@ class RegistryEntry:
     content_hash: str
     status: str
     origin: str
+    chunks: int = 0  # the passages it was stored with
 
 
 def make_client(*, data_dir, host: str = "", port: int = 8000, ssl: bool = False):
@@ -97,7 +98,7 @@ class Store:
         for ids, metas, _ in self._paged(self._articles, include=["metadatas"]):
             for article_id, meta in zip(ids, metas):
                 entries[article_id] = RegistryEntry(
-                    article_id, meta.get("content_hash", ""), meta.get("status", ""), meta.get("origin", "")
+                    article_id, meta.get("content_hash", ""), meta.get("status", ""), meta.get("origin", ""), int(meta.get("chunks", 0))
                 )
         return entries
 
@@ -203,7 +204,7 @@ class Store:
         removing = [e.id for e in registry.values() if e.status == REMOVING]
         if removing:
             self.remove(removing)
-        chunks = self._complete_chunks()
+        chunks = {e.id: e.chunks for e in registry.values() if e.status == COMPLETE}  # one registry read
         unfinished = any(e.status != COMPLETE for e in registry.values() if e.id not in removing)
         if not chunks or (not unfinished and self.count_passages() >= sum(chunks.values())):
             return {"removed": removing, "pending": []}
@@ -215,13 +216,6 @@ class Store:
         if broken:
             self._articles.update(ids=broken, metadatas=[{"status": PENDING} for _ in broken])
         return {"removed": removing, "pending": broken}
-
-    def _complete_chunks(self) -> dict[str, int]:
-        """The recorded passage count of every complete article, by id."""
-        chunks = {}
-        for ids, metas, _ in self._paged(self._articles, include=["metadatas"], where={"status": COMPLETE}):
-            chunks.update((article_id, int(meta.get("chunks", 0))) for article_id, meta in zip(ids, metas))
-        return chunks
 
     def _upsert_registry(self, rows: Sequence[tuple[Article, int, str]]) -> None:
         self._articles.upsert(

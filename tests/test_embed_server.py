@@ -22,8 +22,8 @@ import pytest
 from helpers import REPO, free_port
 
 from rag.assistant import Assistant
-from rag.embed import bundled_model_dir, make_embedding
-from rag.embed_server import EmbeddingServerError
+from rag.embed import bundled_model_dir
+from rag.embed_server import EmbeddingServerError, make_server_embedding
 
 INSTALL = 'python3 -m venv .venv-embed && .venv-embed/bin/pip install "infinity-emb[server,torch]==0.0.78" torch==2.13.0'
 MODEL = "all-MiniLM-L6-v2"
@@ -126,10 +126,7 @@ def test_a_server_that_never_answers_is_stopped_at_the_total_deadline(make_setti
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     port = listener.getsockname()[1]
-    embedding = make_embedding(
-        "openai", batch_size=8,
-        server={"base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL, "api_key": "", "timeout_s": 1.5, "max_retries": 3},
-    )
+    embedding = make_server_embedding(f"http://127.0.0.1:{port}/v1", MODEL, "", batch_size=8, timeout_s=1.5, max_retries=3)
     started = time.monotonic()
     with pytest.raises(EmbeddingServerError, match="within 1.5 s.*embed_timeout_s"):
         embedding.get_text_embedding_batch(["a passage"] * 3)

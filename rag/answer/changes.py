@@ -30,14 +30,14 @@ RESTATED_SIMILARITY = 0.85
 
 def changes(assistant, topic: object, *, since, date_from=None, date_to=None, sources=None, as_of=None, limit=None) -> Changes:
     """``Assistant.changes``: options validated like a timeline's, ``since`` required, then ``story_changes``."""
-    from rag.retrieval.options import InvalidOption, check_date, check_question, check_top_k, query_options
+    from rag.answer.timeline import checked_story
+    from rag.retrieval.options import InvalidOption, check_date
 
-    topic = check_question(topic)
+    topic, options, limit = checked_story(assistant.settings, topic, date_from, date_to, sources, as_of, limit)
     since_day = check_date(since, "since")
     if since_day is None:
         raise InvalidOption("since: give the date to compare with, as YYYY-MM-DD (for example 2025-11-01)", "since", "missing", since)
-    options = query_options(date_from=date_from, date_to=date_to, sources=sources, as_of=as_of)
-    return story_changes(assistant, topic, since_day, options, check_top_k(limit, "limit", "articles"))
+    return story_changes(assistant, topic, since_day, options, limit)
 
 
 def story_changes(assistant, topic: str, since, options, limit: int | None = None) -> Changes:
@@ -58,16 +58,18 @@ def story_changes(assistant, topic: str, since, options, limit: int | None = Non
         return result
     known = [s for article_id in before for s in article_sentences(assistant, article_id)]
     fresh = [s for article_id in after for s in article_sentences(assistant, article_id)]
-    vectors = _vectors(assistant.embedding, [s.text for s in known + fresh])
+    every = known + fresh
+    vectors = _vectors(assistant.embedding, [s.text for s in every])
+    similarity = vectors @ vectors.T  # every pair once (unit vectors), not a product per comparison
+    words = [content_words(s.text) for s in every]  # each sentence's words once, not per pair
     min_support = assistant.settings.news.corroborate_min_support
-    known_vectors = list(vectors[: len(known)])
-    for sentence, vector in zip(fresh, vectors[len(known) :]):
-        if any(restates(sentence.text, old.text, float(vector @ v), min_support) for old, v in zip(known, known_vectors)):
+    known_at = list(range(len(known)))  # indexes into ``every`` of what is known so far
+    for at in range(len(known), len(every)):
+        if any(restates(every[at].text, every[k].text, float(similarity[at, k]), min_support, words[at], words[k]) for k in known_at):
             result.restated += 1
             continue
-        known.append(sentence)
-        known_vectors.append(vector)
-        result.entries.append(_cite(sentence, len(result.entries) + 1))
+        known_at.append(at)
+        result.entries.append(_cite(every[at], len(result.entries) + 1))
     if not before:
         result.notice = f"No article on this story is dated on or before {since.isoformat()}: all its facts are new."
     elif not result.entries:
@@ -76,10 +78,10 @@ def story_changes(assistant, topic: str, since, options, limit: int | None = Non
     return result
 
 
-def restates(new: str, old: str, similarity: float, min_support: float) -> bool:
-    """Whether the known sentence ``old`` already states ``new`` (see the module docstring)."""
-    new_words = content_words(new)
-    if len(new_words & content_words(old)) < 0.5 * len(new_words) and similarity < RESTATED_SIMILARITY:
+def restates(new: str, old: str, similarity: float, min_support: float, new_words: set[str], old_words: set[str]) -> bool:
+    """Whether the known sentence ``old`` already states ``new`` (see the module docstring); ``new_words``
+    and ``old_words`` are their ``content_words``."""
+    if len(new_words & old_words) < 0.5 * len(new_words) and similarity < RESTATED_SIMILARITY:
         return False  # cheap pre-filter: neither rule could hold
     verdict = check_claim(new, old, min_support=min_support)
     return verdict.outcome == "pass" or (verdict.outcome == "undecided" and similarity >= RESTATED_SIMILARITY)

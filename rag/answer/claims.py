@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rag.answer.roles import relation_conflict, speaker_conflict, without_attribution
 from rag.answer.sentences import content_words
+from rag.ingest.speakers import fold  # one folding for names and words
 
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’.,%-]*")
 _NUMBER_WORDS = {
@@ -89,14 +89,14 @@ def check_claim(
         return Verdict("fail", conflict)
     # The claim's speaker, when the sentence's attribution names them ("he said" after "Kast ..."), need
     # not be worded in the sentence itself.
-    given = {_fold(w) for w in _tokens(claimed)}
-    claim_tokens = [t for t in _tokens(claim) if _fold(t) not in given]
+    given = {fold(w) for w in _tokens(claimed)}
+    claim_tokens = [t for t in _tokens(claim) if fold(t) not in given]
     sentence_tokens = _tokens(sentence)
     for number in _numbers(claim_tokens) - _numbers(sentence_tokens):
         return Verdict("fail", f"number {number!r} not in the sentence")
     for date in _dates(claim_tokens) - _dates(sentence_tokens):
         return Verdict("fail", f"date {date!r} not in the sentence")
-    sentence_words = [_fold(t) for t in sentence_tokens]
+    sentence_words = [fold(t) for t in sentence_tokens]
     names = _names(claim_tokens, names_elsewhere)
     for name in names:
         if not any(_same_name(name, w) for w in sentence_words):
@@ -105,12 +105,13 @@ def check_claim(
     if negation:
         return Verdict("fail", negation)
     # With its speaker matched, the claim's attribution ("Roberts said that") is checked: its words are the rest.
-    stems_claim, stems_sentence = _stems(without_attribution(claim, claimed) if claimed else claim), _stems(sentence)
+    body = without_attribution(claim, claimed) if claimed else claim
+    stems_claim, stems_sentence = _stems(body), _stems(sentence)
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
     role = (
         _exchanged_names(claim_tokens, sentence_tokens, names)
         or _role_conflict(claim_tokens, sentence_tokens, names)
-        or relation_conflict(claim, sentence, _stem_token, claimed)
+        or relation_conflict(body, sentence, _stem_token)
     )
     if role:
         return Verdict("undecided", f"role: {role}", support)
@@ -126,7 +127,7 @@ def capitalised_words(texts) -> frozenset[str]:
         tokens = _tokens(text)
         for previous, token in zip(tokens, tokens[1:]):
             if token[0].isupper() and not previous.endswith((".", "?", "!")):
-                found.add(_fold(token))
+                found.add(fold(token))
     return frozenset(found)
 
 
@@ -134,10 +135,10 @@ def phrase_in(phrase: str, sentence: str) -> bool:
     """Whether every name, number and content word of a short answer ``phrase`` is in ``sentence``."""
     words = _tokens(phrase)
     sentence_tokens = _tokens(sentence)
-    folded = [_fold(t) for t in sentence_tokens]
+    folded = [fold(t) for t in sentence_tokens]
     if _numbers(words) - _numbers(sentence_tokens) or _dates(words) - _dates(sentence_tokens):
         return False
-    return all(any(_same_name(_fold(w), s) for s in folded) for w in words if _fold(w) in content_words(phrase) or w[0].isupper())
+    return all(any(_same_name(fold(w), s) for s in folded) for w in words if fold(w) in content_words(phrase) or w[0].isupper())
 
 
 def numbers_in(text: str) -> set[str]:
@@ -164,12 +165,6 @@ def _tokens(text: str) -> list[str]:
         elif token:
             tokens.append(token)
     return tokens
-
-
-def _fold(word: str) -> str:
-    """Lower case, accents off, dots and apostrophes off ("U.S." -> "us", "Jarí" -> "jari")."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if c.isalnum())
 
 
 def _numbers(tokens: list[str]) -> set[str]:
@@ -206,7 +201,7 @@ def _names(tokens: list[str], names_elsewhere: frozenset[str]) -> list[str]:
     for i, token in enumerate(tokens):
         if not token[0].isupper() or token[0].isdigit():
             continue
-        folded = _fold(token)
+        folded = fold(token)
         acronym = len(token) > 1 and token.isupper()  # "WHO", "CDC": never the pronoun
         if not folded or (folded in _NOT_NAMES and not acronym) or token.lower().rstrip(".") in _MONTHS or folded in _WEEKDAYS:
             continue
@@ -277,8 +272,8 @@ def _role_conflict(claim_tokens: list[str], sentence_tokens: list[str], names: l
     the name occurs, how many of those words are on the wrong side. The best-matching occurrence
     counts; a name whose shared context words are mostly on the wrong side has changed role.
     """
-    claim_folded = [_fold(t) for t in claim_tokens]
-    sentence_folded = [_fold(t) for t in sentence_tokens]
+    claim_folded = [fold(t) for t in claim_tokens]
+    sentence_folded = [fold(t) for t in sentence_tokens]
     claim_stem = [_stem_token(t) for t in claim_tokens]
     sentence_stem = [_stem_token(t) for t in sentence_tokens]
     for name in dict.fromkeys(names):
@@ -321,7 +316,7 @@ def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names:
         """Folded words with each run of name words as one placeholder, and the names of the runs."""
         words, units = [], []
         for token in tokens:
-            word = _fold(token)
+            word = fold(token)
             if any(_same_name(n, word) for n in names):
                 if words and words[-1] == "\0":
                     units[-1] = units[-1] | {word}

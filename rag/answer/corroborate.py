@@ -77,18 +77,14 @@ class Corroborator:
     ``settings``: the ``NewsSettings`` group (``corroborate_*``, ``conflict_min_support``, ``copy_min_overlap``).
     """
 
-    def __init__(self, store, embedding, settings, search=None) -> None:
-        """``search(vector, as_of)``, the nearest passages to ``vector`` published up to ``as_of`` (the
-        retriever's ``dense_candidates``: an unfiltered HNSW query filtered in memory, 5-11 ms against
-        ~0.4 s for Chroma's ``where=`` query); without it, the store's filtered query."""
+    def __init__(self, store, embedding, settings, search) -> None:
+        """``search(vector, as_of)``: the nearest passages to ``vector`` published up to ``as_of``
+        (``provenance.nearest_passages``: the retriever's unfiltered HNSW query filtered in memory, 5-11 ms
+        against ~0.4 s for Chroma's ``where=`` query)."""
         self.store = store
         self.embedding = embedding
         self.settings = settings
-        self.search = search or self._store_search
-
-    def _store_search(self, vector, as_of):
-        where = {"day": {"$lte": as_of.toordinal()}} if as_of else None
-        return self.store.dense_search(list(vector), self.settings.corroborate_candidates, where)
+        self.search = search
 
     def annotate(self, answer: Answer) -> Answer:
         """``answer`` with a ``Corroboration`` on each of its citations (and evidence), in place."""

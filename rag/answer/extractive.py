@@ -83,13 +83,15 @@ class ExtractiveAnswerer:
         query = np.array(self.embedding.get_query_embedding(question))
         similarity = vectors @ query
         asked = asked_speaker(question)
+        asked_words = content_words(asked) if asked else set()
         scored = []
         for sentence, sim in zip(sentences, similarity):
-            overlap = len(question_words & content_words(sentence.text)) / max(1, len(question_words))
+            words = content_words(sentence.text)
             if asked and same_speaker(asked, speaker_of(sentence)):
-                overlap = len(question_words & (content_words(sentence.text) | content_words(asked))) / max(1, len(question_words))
+                words = words | asked_words  # the speaker asked about counts as named in their own sentence
                 own_quote = any(q in sentence.text for q in "“”\"") and speaker_of_claim(sentence.text) is not None
                 sim += SPEAKER_BOOST + (QUOTE_BOOST if own_quote else 0.0)
+            overlap = len(question_words & words) / max(1, len(question_words))
             scored.append((sentence, float(sim) + self.overlap_weight * overlap))
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored

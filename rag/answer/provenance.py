@@ -2,8 +2,8 @@
 (``corroborate.py``) and how fresh the evidence is (``freshness.py``), added to the final ``Answer``.
 
 Called by ``Assistant.stream`` once the answer is final (the evidence event shown first is not
-annotated: corroboration waits for nothing the reader needs first). Holds one ``Corroborator`` per
-assistant; the work is the two modules'.
+annotated: corroboration waits for nothing the reader needs first). ``corroborator`` builds the
+``Corroborator`` an assistant's answers (and the benchmark) use; the work is the two modules'.
 """
 
 from __future__ import annotations
@@ -20,12 +20,18 @@ def annotate(assistant, answer: Answer, question: str, timings: dict[str, float]
         return answer
     s = assistant.settings.news
     if s.corroborate:
-        from rag.answer.corroborate import Corroborator
-
         started = time.perf_counter()
-        Corroborator(assistant.store, assistant.embedding, s, search=nearest_passages(assistant)).annotate(answer)
+        corroborator(assistant).annotate(answer)
         timings["corroboration"] = (time.perf_counter() - started) * 1000
     return freshness.annotate(answer, question, s.stale_after_days)
+
+
+def corroborator(assistant):
+    """The ``Corroborator`` over ``assistant``'s store, embedding and news settings, searching with
+    ``nearest_passages``."""
+    from rag.answer.corroborate import Corroborator
+
+    return Corroborator(assistant.store, assistant.embedding, assistant.settings.news, search=nearest_passages(assistant))
 
 
 def nearest_passages(assistant):

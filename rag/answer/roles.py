@@ -75,13 +75,11 @@ def speaker_conflict(claim: str, speaker: str, sentence: str, asked: str = "") -
     return "", ""
 
 
-def relation_conflict(claim: str, sentence: str, stem, speaker: str = "") -> str:
+def relation_conflict(claim: str, sentence: str, stem) -> str:
     """A reason when the claim's subject and object sit in different clauses of the sentence, else "".
 
-    ``speaker``: the claim's speaker when the speaker check already matched it with the sentence's; the
-    attribution ("Sorensen said that ...") is then no part of the relation, which is the reported words'."""
-    if speaker:
-        claim = without_attribution(claim, speaker)
+    ``claim`` without an attribution the speaker check already matched (``without_attribution``:
+    "Sorensen said that ..." is no part of the relation, which is the reported words')."""
     claim_clause = next((c for c in clauses(claim) if c.strip()), "")
     words = [stem(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9']+", claim_clause)]
     sentence_clauses = [{stem(w) for w in re.findall(r"[A-Za-z\u00C0-\u024F0-9']+", c)} - {""} for c in clauses(sentence)]

@@ -37,11 +37,16 @@ def refusal_for(question: str, options, retrieval, timings: dict, articles: Call
 
 
 def with_authors(events: Iterable[StreamEvent], lookup: Callable[[Iterable[str]], dict]) -> Iterator[StreamEvent]:
-    """``events`` with each answer's citations given their articles' authors (``lookup``: ids -> authors)."""
+    """``events`` with each answer's citations given their articles' authors (``lookup``: ids -> authors,
+    asked once per article: the evidence event and the final answer cite mostly the same ones)."""
+    known: dict[str, tuple[str, ...]] = {}
     for event in events:
         answer = event.answer
         if answer is not None and answer.citations:
-            named = lookup(c.article_id for c in answer.citations)
+            new = {c.article_id for c in answer.citations} - set(known)
+            if new:
+                known |= {article_id: () for article_id in new} | lookup(new)
+            named = {c.article_id: known[c.article_id] for c in answer.citations if known[c.article_id]}
             if named:
                 cited = [replace(c, authors=named.get(c.article_id, c.authors)) for c in answer.citations]
                 by_number = {c.number: c for c in cited}

@@ -22,14 +22,20 @@ NO_MATCH = "No article matches this story: try other words, or widen the dates o
 
 def timeline(assistant, query: object, *, date_from=None, date_to=None, sources=None, as_of=None, limit=None) -> Timeline:
     """``Assistant.timeline``: the options validated like a question's, then ``build_timeline``."""
+    query, options, limit = checked_story(assistant.settings, query, date_from, date_to, sources, as_of, limit)
+    return build_timeline(assistant, query, options, limit)
+
+
+def checked_story(settings, query: object, date_from, date_to, sources, as_of, limit):
+    """A story query, its filters and its article ``limit`` validated like a question's (the timeline's and
+    ``changes.py``'s rule): ``(query, QueryOptions, limit)``, or ``InvalidOption``/``TypeError``."""
     from rag.retrieval.options import check_at_most, check_question, check_top_k, query_options
 
-    s = assistant.settings
-    query = check_question(query, s.retrieval.max_question_chars)
+    query = check_question(query, settings.retrieval.max_question_chars)
     options = query_options(date_from=date_from, date_to=date_to, sources=sources, as_of=as_of)
     limit = check_top_k(limit, "limit", "articles")  # same rule as top_k, named as the caller named it
-    check_at_most(limit, s.news.max_timeline_limit, "limit", "max_timeline_limit", "articles")
-    return build_timeline(assistant, query, options, limit)
+    check_at_most(limit, settings.news.max_timeline_limit, "limit", "max_timeline_limit", "articles")
+    return query, options, limit
 
 
 def build_timeline(assistant, query: str, options, limit: int | None = None) -> Timeline:

@@ -141,8 +141,11 @@ def _ingest(assistant, args) -> int:
         print(f"failed: … and {report.failed_unlisted:,} more (not listed; setting max_failures_listed)")
     for article_id, owner in report.duplicates:
         print(f"duplicate: {article_id} has the same text as {owner}; stored once")
-    for article_id, note in report.undated[:100]:
+    listed = assistant.settings.ingest.max_failures_listed
+    for article_id, note in report.undated[:listed]:
         print(f"undated: {article_id}: {note}")
+    if len(report.undated) > listed:
+        print(f"undated: … and {len(report.undated) - listed:,} more (not listed; setting max_failures_listed)")
     if report.repaired:
         print(f"repaired: {len(report.repaired)} articles had lost their passages (an interrupted removal); "
               "those whose sources were read are re-indexed, the others wait for their source")
@@ -192,8 +195,7 @@ def _ask(assistant, args) -> int:
     elif not answer.evidence:  # a refusal or a message
         print(answer.text)
     if answer.evidence and not shown:
-        print("\nEvidence, quoted from the articles:")
-        _print_quotes(answer.evidence)
+        _print_evidence(answer)
     _print_quotes([c for c in answer.citations if c.number > len(answer.evidence)])  # the short answer's own, if apart
     if answer.evidence_to:
         print(f"\n{evidence_dates(answer)}")

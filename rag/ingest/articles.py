@@ -52,30 +52,25 @@ def make_article(
     published = parse_date(date) or parse_date(meta.get("date")) or cleaned.date or date_from_text(cleaned.text)
     given = date if date not in (None, "") else meta.get("date")
     note = ""
-    if published is None and given not in (None, "") and parse_date(given) is None:
+    if published is None and given not in (None, ""):  # given was read above and gave no date
         note = f"could not read the date {str(given)[:40]!r}, so it is undated (a date needs a year, e.g. 2025-11-01)"
     title = title or meta.get("title")
-    url = url or _plain(meta.get("url") or "")
-    source = source or _plain(meta.get("source") or "")
+    url = url or plain_line(meta.get("url") or "")
+    source = source or plain_line(meta.get("source") or "")
     authors = authors or meta.get("authors") or meta.get("author") or ()
-    title_text = _plain(title).strip() if title else ""
+    title_text = plain_line(title).strip() if title else ""
     return Article(
         id=article_id or make_id("t", cleaned.text),
         title=title_text or plain_line(derive_title(cleaned.text)),
         text=cleaned.text,
         date=published,
-        source=_plain(source) or domain(url),
-        url=_plain(url),
+        source=plain_line(source) or domain(url),
+        url=plain_line(url),
         authors=_author_names(authors) or cleaned.authors,
         content_hash=content_hash(cleaned.text),
         origin=origin,
         date_note=note,
     )
-
-
-def _plain(value: object) -> str:
-    """A metadata value as one line of printable text (``clean.plain_line``)."""
-    return plain_line(value)
 
 
 def _author_names(authors: object) -> tuple[str, ...]:
@@ -86,7 +81,7 @@ def _author_names(authors: object) -> tuple[str, ...]:
         authors = authors.replace(";", ",").split(",")
     if not isinstance(authors, (list, tuple)) or not all(isinstance(a, str) for a in authors):
         raise BadSource(f"field 'authors' must be a name or a list of names, not {json_type(authors)}")
-    return tuple(name for name in (_plain(a).strip() for a in authors) if name)
+    return tuple(name for name in (plain_line(a).strip() for a in authors) if name)
 
 
 def scalar(record: dict, name: str, *, numbers: bool = True) -> str | None:

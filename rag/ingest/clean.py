@@ -68,7 +68,7 @@ _NOT_TEXT = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
 # length (300 B to 100 kB), decode to 8-13% of them (the C0 controls alone are 1/8 of all bytes); the
 # worst of the 3,773 RealTimeQA articles has 0.013%. 1% keeps a wide margin both ways.
 MAX_NOT_TEXT_SHARE = 0.01
-_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone surrogate (from a JSON "\\ud800") cannot be stored as UTF-8
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone surrogate (from a JSON "\\ud800") cannot be stored as UTF-8
 # Metadata shown on one line (titles, sources, names): every control character (ANSI escape codes, BEL,
 # newlines) and lone surrogates become a space, so a title cannot move a terminal's cursor or ring it.
 _NOT_ON_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]+")
@@ -90,7 +90,7 @@ class CleanedText:
 def clean_article_text(raw: str) -> CleanedText:
     """Strip front matter, the date header, boilerplate and byline; return the body and what they told us."""
     # NUL bytes (a damaged export, a stray byte in a JSON string) never reach the stored text.
-    text = _SURROGATE.sub("\ufffd", raw).replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = LONE_SURROGATE.sub("\ufffd", raw).replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     metadata: dict = {}
     if _FRONT_MATTER.match(text):  # the same "---" YAML block as .md files, so a .txt can carry title/source/url
         import frontmatter

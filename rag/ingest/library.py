@@ -113,14 +113,14 @@ class ArticleService:
         ]
         outcomes += [Outcome("failed", f"{named(origin)}: {reason}") for origin, reason in report.failed]
         outcomes += [Outcome("removed", f"{titles.get(i, i)}") for i in report.removed]
-        outcomes += [Outcome("info", f"{prefix}“{titles.get(i, i)}”: {note}") for i, note in getattr(report, "undated", [])]
+        outcomes += [Outcome("info", f"{prefix}“{titles.get(i, i)}”: {note}") for i, note in report.undated]
         return self.capped(outcomes, report)
 
     def capped(self, outcomes: list[Outcome], report) -> list[Outcome]:
         """At most ``max_failures_listed`` lines, then one line summing up the rest: a file of 200,000
         records must not become 200,000 lines of HTML (22 MB froze a browser tab)."""
         limit = self.settings.ingest.max_failures_listed
-        hidden = len(outcomes) - limit + getattr(report, "failed_unlisted", 0)
+        hidden = len(outcomes) - limit + report.failed_unlisted
         if hidden <= 0:
             return outcomes
         return outcomes[:limit] + [Outcome("info", f"… and {hidden:,} more lines not shown; in all: {report.summary()}")]

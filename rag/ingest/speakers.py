@@ -148,15 +148,10 @@ def speaker_of_claim(claim: str) -> str | None:
 def same_speaker(a: str, b: str) -> bool:
     """Whether two speakers name the same person or body: the name words of one are all in the other's
     ("Kast" ~ "José Antonio Kast", "Peru" ~ "José Jarí of Peru"; "Eric Scully" is not "Eric Garcetti")."""
-    words_a, words_b = _name_words(a), _name_words(b)
+    words_a, words_b = name_words(a), name_words(b)
     if not words_a or not words_b:
         return not words_a and not words_b and a.lower().strip() == b.lower().strip()
     return words_a <= words_b or words_b <= words_a
-
-
-def name_words(name: str) -> set[str]:
-    """The folded words that identify a speaker (no titles, no group nouns, none under three letters)."""
-    return _name_words(name)
 
 
 def encode(spans) -> str:
@@ -177,13 +172,15 @@ def decode(value) -> tuple[tuple[int, int, str], ...] | None:
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
+    """Lower case, accents off, dots and apostrophes off ("U.S." -> "us", "Jarí" -> "jari")."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if c.isalnum())
 
 
-def _name_words(name: str) -> set[str]:
-    words = {f for w in re.split(r"[\s-]+", name) for f in [_fold(w)] if len(f) >= 2}
+def name_words(name: str) -> set[str]:
+    """The folded words that identify a speaker (no titles, group nouns or particles, none under two letters)."""
+    words = {f for w in re.split(r"[\s-]+", name) for f in [fold(w)] if len(f) >= 2}
     return words - _TITLES - _GROUPS - _PARTICLES
 
 
@@ -204,7 +201,7 @@ def _tokens(sentence: str) -> list[str]:
 
 def _is_name_word(token: str) -> bool:
     word = token[:-2] if token.endswith("'s") else token
-    return bool(word) and word[0].isupper() and _fold(word) not in _NOT_NAMES
+    return bool(word) and word[0].isupper() and fold(word) not in _NOT_NAMES
 
 
 def _runs(tokens: list[str]) -> list[tuple[int, int]]:
@@ -228,9 +225,9 @@ def _clean_name(tokens: list[str]) -> str:
     words = [t[:-2] if t.endswith("'s") else t for t in tokens]
     if len(words) == 1 and words[0].lower() in _GROUPS:
         return words[0].lower()  # "Police said": a group, as "police said" mid-sentence
-    while len(words) > 1 and _fold(words[0]) in _TITLES:
+    while len(words) > 1 and fold(words[0]) in _TITLES:
         words = words[1:]
-    while len(words) > 1 and _fold(words[0]).endswith(("ian", "ean", "ese", "ish", "an")) and len(words) > 2:
+    while len(words) > 2 and fold(words[0]).endswith(("ian", "ean", "ese", "ish", "an")):
         words = words[1:]  # a demonym before a title-less name ("Chilean ... Luis Cordero")
     return " ".join(words)
 
@@ -243,7 +240,7 @@ def _speaker(sentence: str, state: dict, resolve: bool = True) -> str | None:
         tokens_after = _tokens(outside[match.end() :])
         if tokens_before and tokens_before[-1].lower() in _DETERMINERS | {"to"}:
             continue  # "his warning", "a statement": a noun; "tried to say": nobody said it
-        if [t.lower() for t in tokens_before[-3:]] and {"who", "which"} & {t.lower() for t in tokens_before[-3:]}:
+        if {"who", "which"} & {t.lower() for t in tokens_before[-3:]}:
             continue  # "other Republicans who have testified": a relative clause, not this sentence's speech
         verb = match.group(0).lower()
         speaker = ""
@@ -275,7 +272,7 @@ def _outside_quotes(sentence: str) -> str:
     return "".join(chars)
 
 
-def _pronoun(token: str, state: dict, resolve: bool) -> str:
+def _pronoun(state: dict, resolve: bool) -> str:
     """The last named speaker, or the last person named when that came later ("He filmed ..." after "Kast ...")."""
     if not resolve:
         return ""
@@ -289,14 +286,12 @@ def _first_subject(tokens: list[str], state: dict, resolve: bool) -> str:
     for i, token in enumerate(tokens):
         low = token.lower()
         if low in _PRONOUNS:
-            return _pronoun(low, state, resolve)
+            return _pronoun(state, resolve)
         if low in _GROUPS:
             return low
         if _is_name_word(token):
             runs = [r for r in _runs(tokens[i:]) if r[0] == 0]
             return _clean_name(tokens[i : i + runs[0][1]]) if runs else ""
-        if token in (",", ";", "“", "”", '"'):
-            continue
     return ""
 
 
@@ -322,13 +317,10 @@ def _nearest_before(tokens: list[str], state: dict, resolve: bool) -> str:
                 continue  # "the situation in Peru, he said": the place is not the speaker
             return _clean_name(window[first:last])
         if low in _PRONOUNS:
-            return _pronoun(low, state, resolve)
+            return _pronoun(state, resolve)
         if low in _GROUPS:
             return low
-        if low in ("that", "who", "which") or window[i] == ",":
-            if i < len(window) - 1:  # "Minister X, who ..., said": keep looking back
-                continue
-    return ""
+    return ""  # "Minister X, who ..., said": the loop looks back past "who" and commas to X
 
 
 def _remember_people(sentence: str, state: dict) -> None:

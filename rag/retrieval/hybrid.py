@@ -50,8 +50,8 @@ class Retrieval:
     corrections: tuple[tuple[str, str], ...] = ()  # (misspelt word, correction) pairs
     language: str = "en"  # the question's language; the articles are searched in English only
     timings_ms: dict[str, float] = field(default_factory=dict)
-    answerability: float = 0.0  # P(the passages answer the question), answerability.py's model
-    signals: dict[str, float] = field(default_factory=dict)  # what that model read (answerability.signals)
+    answerability: float = 0.0  # P(the passages answer the question), answerability.py's model (refusal_rule "model" only)
+    signals: dict[str, float] = field(default_factory=dict)  # what that model read (answerability.signals; "model" only)
 
 
 class HybridRetriever:
@@ -181,14 +181,15 @@ class HybridRetriever:
                 lambda part: _best_similarity(self.dense_candidates(self.embedding.get_query_embedding(part), options)),
                 lambda part: self._lexical.coverage(part, ids, self.settings.coverage_terms),
             )  # fmt: skip
-        found = {}
-        if passages and self._lexical is not None and self._lexical.passages:
-            ids = [h.passage.id for h in passages]
-            parts = question_parts(text) if self.settings.judge_parts else []
-            coverage_all = max(self._lexical.coverage(part, ids, 0) for part in [text, *parts])
-            found = signals(self._lexical, text, passages, dense_hits, best, coverage, coverage_all)
-        probability = self.answerability_model().probability(found) if found else 0.0
+        found, probability = {}, 0.0
         if self.settings.refusal_rule == "model":
+            # The model's signals cost a second BM25 pass and more (answerability.signals): measured only for it.
+            if passages and self._lexical is not None and self._lexical.passages:
+                ids = [h.passage.id for h in passages]
+                parts = question_parts(text) if self.settings.judge_parts else []
+                coverage_all = max(self._lexical.coverage(part, ids, 0) for part in [text, *parts])
+                found = signals(self._lexical, text, passages, dense_hits, best, coverage, coverage_all)
+                probability = self.answerability_model().probability(found)
             weak = probability < self.settings.min_answerable and not fully_covered(found)
         else:  # no passage at all gives similarity 0: refused
             weak = refuses(best, coverage, self.settings.min_evidence, self.settings.min_coverage)

@@ -163,13 +163,22 @@ class LexicalIndex:
 
     def term_weights(self, question: str) -> list[tuple[str, float, bool]]:
         """The question's topic terms (phrasing words left out) with their passage IDF and whether any passage uses them."""
+        return [(term, idf, len(docs) > 0) for term, idf, docs in self._term_idfs(question)]
+
+    def _term_idfs(self, question: str) -> list[tuple[str, float, "np.ndarray"]]:  # noqa: F821
+        """The question's topic terms (phrasing words left out), sorted, each with its passage IDF and the
+        passages that hold it. A term no passage uses weighs like the rarest one ("say" vs "said" misses)."""
         terms = set(self.query_terms(question)) - set(self._stemmer.stemWords(QUESTION_WORDS))
-        matrix, n = self._passage_bm25.scores, len(self.passages)
+        # bm25s keeps its document-term matrix in CSC form ("indptr"/"indices" per vocabulary
+        # column); reading it directly is the only way to ask which documents hold a term.
+        matrix = self._passage_bm25.scores
+        indptr, indices, n = matrix["indptr"], matrix["indices"], len(self.passages)
         out = []
         for term in sorted(terms):
             column = self._passage_bm25.vocab_dict.get(term) if n else None
-            df = int(matrix["indptr"][column + 1] - matrix["indptr"][column]) if column is not None else 0
-            out.append((term, math.log(1 + (n - max(1, df) + 0.5) / (max(1, df) + 0.5)), df > 0))
+            docs = indices[indptr[column] : indptr[column + 1]] if column is not None else indices[:0]
+            df = max(1, len(docs))
+            out.append((term, math.log(1 + (n - df + 0.5) / (df + 0.5)), docs))
         return out
 
     def best_article_bm25(self, question: str, article_ids: set[str]) -> float:
@@ -192,20 +201,12 @@ class LexicalIndex:
         """
         import numpy as np
 
-        terms = set(self.query_terms(question)) - set(self._stemmer.stemWords(QUESTION_WORDS))
         positions = [self._position[pid] for pid in passage_ids if pid in self._position]
-        if not terms or not positions or not self.passages:
+        if not positions or not self.passages:
             return 0.0
-        # bm25s keeps its document-term matrix in CSC form ("indptr"/"indices" per vocabulary
-        # column); reading it directly is the only way to ask which documents hold a term.
-        matrix = self._passage_bm25.scores
-        indptr, indices, n = matrix["indptr"], matrix["indices"], len(self.passages)
-        weighted = []
-        for term in terms:
-            column = self._passage_bm25.vocab_dict.get(term)
-            docs = indices[indptr[column] : indptr[column + 1]] if column is not None else indices[:0]
-            df = max(1, len(docs))  # an absent term weighs like the rarest one ("say" vs "said" misses)
-            weighted.append((math.log(1 + (n - df + 0.5) / (df + 0.5)), docs))
+        weighted = [(idf, docs) for _, idf, docs in self._term_idfs(question)]
+        if not weighted:
+            return 0.0
         weighted.sort(key=lambda pair: pair[0], reverse=True)
         if max_terms > 0:
             weighted = weighted[:max_terms]

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
-import re
 from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 OPTION_NAMES = ("top_k", "date_from", "date_to", "sources", "article_ids", "as_of")
 _LISTED = 8  # at most this many sources named in a message
 
@@ -57,11 +55,13 @@ def check_question(question: object, max_chars: int | None = None) -> str:
     decoded again as UTF-8, and what still is not text becomes U+FFFD."""
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__} ({question!r})")
-    if _SURROGATE.search(question):
+    from rag.ingest.clean import LONE_SURROGATE
+
+    if LONE_SURROGATE.search(question):
         try:
             question = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         except UnicodeEncodeError:
-            question = _SURROGATE.sub("\ufffd", question)
+            question = LONE_SURROGATE.sub("\ufffd", question)
     question = question.strip()
     if max_chars is not None and len(question) > max_chars:
         raise InvalidOption(

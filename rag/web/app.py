@@ -71,7 +71,7 @@ class WebUI:
         its error is worded here with the controls' labels. A number of passages out of range is an
         error naming the range, never silently clamped (0 or empty: the default).
         """
-        from rag.retrieval.options import InvalidOption, check_at_most, query_options
+        from rag.retrieval.options import bounded_options
 
         most = self.settings.retrieval.max_top_k
         if top_k in ("", 0):
@@ -80,8 +80,7 @@ class WebUI:
             with contextlib.suppress(TypeError, ValueError, OverflowError):  # not a whole number: the check below says so
                 top_k = int(top_k) if float(top_k).is_integer() else top_k
         try:
-            checked = query_options(top_k=top_k, date_from=date_from, date_to=date_to, sources=sources or None, as_of=as_of)
-            check_at_most(checked.top_k, most, "top_k", "max_top_k", "passages")
+            checked = bounded_options(most, top_k=top_k, date_from=date_from, date_to=date_to, sources=sources or None, as_of=as_of)
         except InvalidOption as error:
             if error.problem == "inverted":
                 raise OptionError("The “From” date is after the “To” date.") from None

@@ -15,7 +15,7 @@ import gradio as gr
 
 from rag.ingest.library import Outcome, one_line
 from rag.present.text import date_label
-from rag.types import Changes, Timeline
+from rag.types import Changes, Citation, Timeline
 from rag.web.answers import render_outcomes
 from rag.web.downloads import write_download
 from rag.web.links import read_link, safe_url
@@ -24,37 +24,28 @@ from rag.web.templating import render
 log = logging.getLogger("newsdesk.webui")
 
 
+def _entry(c: Citation) -> dict:
+    """One dated, quoted entry, linked to the reader (a timeline's and a new-since list's alike)."""
+    return {
+        "number": c.number,
+        "date": date_label(c.date),
+        "title": c.title,
+        "url": safe_url(c.url),
+        "source": c.source,
+        "read_href": read_link(c.article_id, [(c.start, c.end)]),
+        "quote": c.quote.strip(),
+    }
+
+
 def render_timeline(timeline: Timeline) -> str:
     """A story timeline: one dated entry per article with its best sentence, cited and linked to the reader."""
-    entries = [
-        {
-            "number": e.citation.number,
-            "date": date_label(e.date),
-            "title": e.title,
-            "url": safe_url(e.url),
-            "source": e.source,
-            "read_href": read_link(e.article_id, [(e.citation.start, e.citation.end)]),
-            "quote": e.citation.quote.strip(),
-        }
-        for e in timeline.entries
-    ]
+    entries = [_entry(e.citation) for e in timeline.entries]  # the citation carries the entry's article fields
     return str(render("timeline.html", "timeline", entries=entries, notice=timeline.notice or "No article matches."))
 
 
 def render_changes(changes: Changes) -> str:
     """What is new in a story since a date: the new facts, dated, quoted and linked to the reader, oldest first."""
-    entries = [
-        {
-            "number": c.number,
-            "date": date_label(c.date),
-            "title": c.title,
-            "url": safe_url(c.url),
-            "source": c.source,
-            "read_href": read_link(c.article_id, [(c.start, c.end)]),
-            "quote": c.quote.strip(),
-        }
-        for c in changes.entries
-    ]
+    entries = [_entry(c) for c in changes.entries]
     count = len(entries)
     summary = f"{count} new fact{'s' if count != 1 else ''}, {changes.restated} restated left out" if count or changes.restated else ""
     return str(render("timeline.html", "changes", since=date_label(changes.since), entries=entries, summary=summary, notice=changes.notice))
@@ -147,10 +138,11 @@ class TimelineTab:
                 since = gr.DateTime(label="New since", include_time=False, type="string", elem_id="nd-tl-since")
                 show_new = gr.Button("What's new since", scale=1, elem_id="nd-tl-new")
             new_result = gr.HTML(elem_id="nd-tl-changes")
+            new_download = gr.DownloadButton("Download new since (.md)", size="sm", interactive=False, elem_id="nd-tl-new-export")
         private = dict(api_visibility="private")
         for trigger in (query.submit, go.click):
             trigger(self.on_timeline, [query, date_from, date_to, sources], [result, download], concurrency_limit=4, concurrency_id="chat", **private)
-        show_new.click(self.on_changes, [query, since, date_from, date_to, sources], [new_result, download], concurrency_limit=4, concurrency_id="chat", **private)
+        show_new.click(self.on_changes, [query, since, date_from, date_to, sources], [new_result, new_download], concurrency_limit=4, concurrency_id="chat", **private)
         tab.select(lambda: gr.update(choices=self.ui.source_choices()), None, sources, queue=False, **private)
 
     def wire(self) -> None:

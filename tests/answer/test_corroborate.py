@@ -100,16 +100,15 @@ def test_a_conflicting_number_is_shown_both_ways(desk):
 
 
 def test_a_claim_only_one_article_states_says_so(desk):
-    from rag.answer.corroborate import Corroborator
+    from rag.answer.provenance import corroborator
 
-    article = desk.article("lighthouse") or next(desk.article(a.id) for a in desk.articles() if a.source == "coastal-herald.example")
+    article = next(desk.article(a.id) for a in desk.articles() if a.source == "coastal-herald.example")
     sentence = article.text.split("\n")[0]
     start = article.text.index(sentence)
     from rag.types import Citation
 
     citation = Citation(1, article.id, article.title, article.date, article.source, article.url, sentence, start, start + len(sentence), sentence, 1.0)
-    corroborator = Corroborator(desk.store, desk.embedding, desk.settings.news)
-    found = corroborator.corroboration(citation, desk.embedding.get_text_embedding(sentence))
+    found = corroborator(desk).corroboration(citation, desk.embedding.get_text_embedding(sentence))
     assert found.summary == "Stated by this article only." and not found.conflicts
     assert [o.name for o in found.outlets] == ["coastal-herald.example"]
 

@@ -6,10 +6,8 @@ other streams its answers from the real bundled local LLM (skipped when the ``lo
 installed), so that token streaming, the citation verifier and the final re-render are watched in the
 page. (An unverifiable sentence's marking is checked on the rendering in ``test_app.py``: a real model
 cannot be made to produce one on demand.) Each test opens its own browser context(s), so
-sessions never share state; a test that adds an article deletes it again.
-
-``NEWSDESK_SCREENSHOT=1`` also writes the chat screenshot to ``docs/screenshot.png`` (it always goes
-to the test's temp folder).
+sessions never share state; a test that adds an article deletes it again. (``docs/screenshot.png`` is
+made by ``docs/make_screenshot.py``.)
 """
 
 from __future__ import annotations
@@ -35,7 +33,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 LLM_WAIT_MS = 600_000  # a CPU-only LLM answer: seconds when the machine is idle, minutes when it is shared
 
 
@@ -190,7 +187,6 @@ def test_the_chat_names_each_stage_and_stop_ends_the_answer_at_once(streaming_ap
     texts = [s["text"] for s in page.evaluate("window.ndStates")]
     assert any(SEARCHING in t for t in texts) and any("writing the short answer" in t for t in texts)
     # The generation ended: the model is free (within seconds: llama.cpp is aborted even mid-prompt).
-    page.wait_for_function("() => true")  # let the cancel reach the server
     for _ in range(600):
         if not local_llm._lock.locked():
             break
@@ -223,9 +219,6 @@ def test_answer_with_sources_and_screenshot(app, new_page, tmp_path) -> None:
     shot = tmp_path / "screenshot.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
-    if os.environ.get("NEWSDESK_SCREENSHOT") == "1":
-        (ROOT / "docs").mkdir(exist_ok=True)
-        shutil.copy(shot, ROOT / "docs" / "screenshot.png")
 
 
 def test_out_of_corpus_question_shows_the_dont_say_state(app, new_page) -> None:

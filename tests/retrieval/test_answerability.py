@@ -34,7 +34,7 @@ def test_the_bundled_model_reads_every_signal_and_separates_in_from_out_of_corpu
     assert set(bundled["features"]) <= set(FEATURES) and len(bundled["coef"]) == len(bundled["features"])
     path = tmp_path / "news.jsonl"
     path.write_text("\n".join(json.dumps({"id": i, "title": t, "date": d, "source": s, "text": x}) for i, t, d, s, x in STORIES), encoding="utf-8")
-    assistant = Assistant(make_settings(), embedding=embedding)
+    assistant = Assistant(make_settings(refusal_rule="model"), embedding=embedding)
     assistant.ingest([path])
     inside = assistant.retrieve("Which rocket carried the weather satellite built in Toulouse?")
     outside = assistant.retrieve("Which country won the Eurovision Song Contest in Basel?")
