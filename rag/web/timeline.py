@@ -77,18 +77,11 @@ class TimelineTab:
         """(timeline HTML, download-button update with its Markdown)."""
         from rag.present.markdown import timeline_markdown
 
-        try:
+        def build():
             options = self.ui.options(None, date_from, date_to, sources)
-            timeline = self.assistant.timeline(query or "", **options)
-        except (TypeError, ValueError) as error:
-            return render_outcomes([Outcome("failed", str(error))]), gr.update(value=None, interactive=False)
-        except Exception as error:
-            log.exception("timeline %r failed", query)
-            return render_outcomes([Outcome("failed", f"Could not build the timeline: {one_line(error)}")]), gr.update()
-        if not timeline.entries:
-            return render_timeline(timeline), gr.update(value=None, interactive=False)
-        download = write_download("newsdesk-timeline.md", timeline_markdown(timeline))
-        return render_timeline(timeline), gr.update(value=download, interactive=True)
+            return self.assistant.timeline(query or "", **options)
+
+        return _view(build, render_timeline, timeline_markdown, "newsdesk-timeline.md", "Could not build the timeline", query)
 
     def changes(self, query: str, since: str, date_from: str = "", date_to: str = "", sources: list[str] | None = None) -> dict:
         """What is new in a story since a date: facts of later articles that no article up to ``since`` stated.
@@ -109,18 +102,11 @@ class TimelineTab:
         """(changes HTML, download-button update with its Markdown)."""
         from rag.present.markdown import changes_markdown
 
-        try:
+        def build():
             options = self.ui.options(None, date_from, date_to, sources)
-            changes = self.assistant.changes(query or "", since=since, **options)
-        except (TypeError, ValueError) as error:
-            return render_outcomes([Outcome("failed", str(error))]), gr.update(value=None, interactive=False)
-        except Exception as error:
-            log.exception("changes %r failed", query)
-            return render_outcomes([Outcome("failed", f"Could not find what is new: {one_line(error)}")]), gr.update()
-        if not changes.entries:
-            return render_changes(changes), gr.update(value=None, interactive=False)
-        download = write_download("newsdesk-new-since.md", changes_markdown(changes))
-        return render_changes(changes), gr.update(value=download, interactive=True)
+            return self.assistant.changes(query or "", since=since, **options)
+
+        return _view(build, render_changes, changes_markdown, "newsdesk-new-since.md", "Could not find what is new", query)
 
     def tab(self) -> None:
         """The Timeline tab and its events (inside the page's outer ``gr.Tabs``)."""
@@ -149,3 +135,18 @@ class TimelineTab:
         """The public ``/timeline`` endpoint."""
         gr.api(self.timeline, api_name="timeline", concurrency_limit=4, concurrency_id="chat")
         gr.api(self.changes, api_name="changes", concurrency_limit=4, concurrency_id="chat")
+
+
+def _view(build, render, to_markdown, filename: str, failure: str, query) -> tuple:
+    """(HTML, download-button update) for a built view (timeline or changes): a user's bad input or a
+    failure shows as an outcome, an empty view disables the download."""
+    try:
+        view = build()
+    except (TypeError, ValueError) as error:
+        return render_outcomes([Outcome("failed", str(error))]), gr.update(value=None, interactive=False)
+    except Exception as error:
+        log.exception("%s for %r", failure, query)
+        return render_outcomes([Outcome("failed", f"{failure}: {one_line(error)}")]), gr.update()
+    if not view.entries:
+        return render(view), gr.update(value=None, interactive=False)
+    return render(view), gr.update(value=write_download(filename, to_markdown(view)), interactive=True)
