@@ -32,6 +32,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def launch_app(assistant):
+    """Serve ``assistant``'s web app on a free 127.0.0.1 port: (the Gradio app, for ``.close()``; its URL)."""
+    from rag.web import app as webui
+
+    demo = webui.build_ui(assistant)
+    port = free_port()
+    webui.launch(demo, assistant.settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now (for a server a test starts)."""
     import socket

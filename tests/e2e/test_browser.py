@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from helpers import BROWSER_WAIT_MS as WAIT_MS
-from helpers import LIGHTHOUSE, PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port, open_app
+from helpers import LIGHTHOUSE, PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, launch_app, open_app
 
 from rag.present.text import CHECKING, SEARCHING, STOPPED
 
@@ -50,10 +50,7 @@ def serve(root: Path, embedding, llm=None):
     assistant = Assistant(settings, embedding=embedding, llm=llm)
     webui.prepare(assistant, out=open(os.devnull, "w"))
     assistant.query("warm up")  # loads the sentence splitter before the first timed question
-    demo = webui.build_ui(assistant)
-    port = free_port()
-    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
+    return launch_app(assistant)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from newsroom import write_story
-from helpers import ask, free_port
+from helpers import ask, launch_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "answer"))
 from test_changes import FOLLOW_UPS, NEW_FACTS, write_follow_ups  # noqa: E402
@@ -36,10 +36,8 @@ def app(tmp_path_factory):
     assistant = Assistant(settings)
     webui.prepare(assistant, out=open(os.devnull, "w"))
     assistant.query("warm up")
-    demo = webui.build_ui(assistant)
-    port = free_port()
-    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
+    demo, url = launch_app(assistant)
+    yield url
     demo.close()
 
 

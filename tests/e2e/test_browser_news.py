@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 from newsroom import NewsSite, rss, write_story
-from helpers import PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, free_port
+from helpers import PERU_QUESTION, SAMPLE_ARTICLE as SAMPLE, ask, launch_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")]
 
@@ -34,11 +34,9 @@ def app(tmp_path_factory):
     assistant = Assistant(settings)
     webui.prepare(assistant, out=open(os.devnull, "w"))
     assistant.query("warm up")
-    demo = webui.build_ui(assistant)
-    port = free_port()
-    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_app(assistant)
     APP["assistant"] = assistant
-    yield f"http://127.0.0.1:{port}/"
+    yield url
     demo.close()
 
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import BROWSER_WAIT_MS, REPO, SAMPLE_ARTICLE, ask, free_port, open_app
+from helpers import BROWSER_WAIT_MS, REPO, SAMPLE_ARTICLE, ask, launch_app, open_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -28,7 +28,6 @@ LLM_WAIT_MS = 600_000  # a CPU-only LLM answer: seconds when the machine is idle
 def served(tmp_path_factory, embedding, local_llm, gguf_1_5b):
     """(settings overrides as RAG_* variables, the Assistant, the app's URL) over one index of the sample article."""
     from rag import Assistant, load_settings
-    from rag.web import app as webui
 
     root = tmp_path_factory.mktemp("faces")
     corpus = root / "corpus"
@@ -37,10 +36,8 @@ def served(tmp_path_factory, embedding, local_llm, gguf_1_5b):
     values = {"data_dir": str(root / "data"), "corpus_dir": str(corpus), "llm": "local", "llm_model_path": str(gguf_1_5b)}
     assistant = Assistant(load_settings(**values), embedding=embedding, llm=local_llm)
     assistant.ingest()
-    demo = webui.build_ui(assistant)
-    port = free_port()
-    webui.launch(demo, assistant.settings, server_port=port, prevent_thread_lock=True, quiet=True)
-    yield {f"RAG_{k.upper()}": v for k, v in values.items()}, assistant, f"http://127.0.0.1:{port}/"
+    demo, url = launch_app(assistant)
+    yield {f"RAG_{k.upper()}": v for k, v in values.items()}, assistant, url
     demo.close()
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, SAMPLE_ARTICLE, free_port
+from helpers import REPO, SAMPLE_ARTICLE, launch_app
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -178,16 +178,13 @@ def test_readme_ingest_example_prints_each_failure(tmp_path: Path, env: dict[str
 
 def test_web_api_example(tmp_path: Path, make_settings, embedding, corpus_dir: Path):
     pytest.importorskip("gradio_client")
-    from rag.web import app as webui
     from rag.assistant import Assistant
 
     assistant = Assistant(make_settings(), embedding=embedding)
     assistant.ingest()
-    demo = webui.WebUI(assistant).build()
-    port = free_port()
-    webui.launch(demo, assistant.settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_app(assistant)
     try:
-        code = block("from gradio_client import Client").replace("http://127.0.0.1:7860/", f"http://127.0.0.1:{port}/")
+        code = block("from gradio_client import Client").replace("http://127.0.0.1:7860/", url)
         namespace: dict = {}
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
         answer = namespace["answer"]
