@@ -28,7 +28,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from helpers import LIGHTHOUSE, free_port, stop_process  # noqa: E402
 
-from rag.priority import QuestionsInFlight
+from rag.present.text import CHECKING, SEARCHING, writing_stage  # noqa: E402
+from rag.priority import QuestionsInFlight  # noqa: E402
 from rag.web import app as webui  # noqa: E402
 from rag.types import Answer, Citation, StreamEvent  # noqa: E402
 from rag.web.app import ChatSession, LaunchError, OptionError, WebUI, render_answer  # noqa: E402
@@ -353,9 +354,8 @@ def test_sessions_keep_separate_histories(ui: WebUI) -> None:
     assert [a.question for a in second.conversation.turns] == [OFF_TOPIC]
 
 
-def test_source_cards_show_the_articles_authors_and_the_search_stage(ui: WebUI) -> None:
-    steps, history, _ = run_chat(ui, PERU_QUESTION)
-    assert "Searching the articles…" in steps[0][-1]["content"]
+def test_source_cards_show_the_articles_authors(ui: WebUI) -> None:
+    _, history, _ = run_chat(ui, PERU_QUESTION)
     assert '<span class="nd-authors">by Nayara Batschke, David Pereda Zavaleta</span>' in history[-1]["content"]
 
 
@@ -423,19 +423,29 @@ class FakeAssistant:
             raise self.error
 
 
-def test_evidence_shows_first_then_the_checked_short_answer_and_no_token(tmp_path: Path) -> None:
-    final = unverified_answer()
-    evidence = dataclasses.replace(final, text="", unsupported=[], mode="extractive")
+def test_each_stage_is_shown_then_the_evidence_then_the_checked_short_answer_and_no_token(tmp_path: Path) -> None:
+    # The events of a real LLM answer, in the order Generator.stream yields them (tests/answer/test_generate.py
+    # checks that order against the real model): searching, the evidence, writing, tokens, checking, the answer.
+    evidence = dataclasses.replace(unverified_answer(), text="", unsupported=[], mode="extractive")
+    final = dataclasses.replace(evidence, text="The bank raised rates [1].", mode="llm")
     tokens = [StreamEvent("token", t) for t in ["The bank ", "raised rates [1]. ", "It will cut them next year."]]
-    events = [StreamEvent("evidence", answer=evidence), *tokens, StreamEvent("answer", answer=final)]
+    events = [
+        StreamEvent("stage", SEARCHING, stage="search"),
+        StreamEvent("evidence", answer=evidence),
+        StreamEvent("stage", writing_stage(3), stage="write"),
+        *tokens,
+        StreamEvent("stage", CHECKING, stage="check"),
+        StreamEvent("answer", answer=final),
+    ]
     ui = WebUI(FakeAssistant(settings_for(tmp_path), events))
     steps, history, _ = run_chat(ui, "What did the bank do?")
-    assert "nd-pending" in steps[0][-1]["content"]  # shown while the articles are searched
-    shown = [h[-1]["content"] for h in steps[1:]]
-    assert "writing the short answer" in shown[0] and "<mark>" in shown[0]  # the evidence, before any token
-    assert not any("It will cut them next year" in s for s in shown[:-1])  # unchecked tokens are never shown
-    assert len(shown) == 2 and "writing the short answer" not in shown[-1]
-    assert "nd-unsupported" in history[-1]["content"] and "<mark>" in history[-1]["content"]
+    shown = [h[-1]["content"] for h in steps]
+    assert "nd-pending" in shown[0] and SEARCHING in shown[0]  # while the articles are searched
+    assert [s for s in shown if "<mark>" in s][0] == shown[1]  # the evidence comes next, before any token
+    assert "writing the short answer" in shown[1] and "Reading 3 sentences" in shown[2] and "<mark>" in shown[2]
+    assert CHECKING in shown[3] and "<mark>" in shown[3]
+    assert len(shown) == 5 and not any("It will cut them next year" in s for s in shown)  # no token is shown
+    assert "The bank raised rates" in shown[-1] and "writing the short answer" not in shown[-1] and CHECKING not in shown[-1]
 
 
 def test_a_failing_backend_shows_one_line_and_no_traceback(tmp_path: Path) -> None:
