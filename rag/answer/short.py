@@ -212,6 +212,9 @@ def question_names(question: str) -> set[str]:
     return {w.lower() for i, w in enumerate(words) if i > 0 and w[0].isupper()} & content_words(question)
 
 
+_EMBEDDED_QUESTION = re.compile(r"\s+\b(?:about|on|over|of|to|explain(?:ed|s)?)\s+(?:how|why|whether)\b\s+", re.IGNORECASE)
+
+
 def common_words(text: str) -> set[str]:
     """The content words ``text`` writes in lower case somewhere, or as its first word: not the words of
     its names ("zoo" of "Taronga Zoo")."""
@@ -222,7 +225,9 @@ def common_words(text: str) -> set[str]:
 def in_answer_clause(answer: str, sentence: str, words: set[str]) -> bool:
     """Whether one of ``words`` is in a clause of ``sentence`` that words ``answer`` (``roles.clauses``); true
     when no single clause words the answer (it spans them, or the sentence has one clause)."""
-    parts = clauses(sentence)
+    # An embedded question ("claims about how Covid-19 had arrived in the country") is a clause of its own:
+    # its words are what the claims are about, not what the sentence's subject did.
+    parts = [p for c in clauses(sentence) for p in _EMBEDDED_QUESTION.split(c) if p.strip()]
     holding = [c for c in parts if phrase_in(answer, c)]
     if len(parts) < 2 or not holding:
         return True

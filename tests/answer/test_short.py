@@ -189,6 +189,12 @@ def test_question_words_in_another_clause_than_the_answer_do_not_bear_on_it(evid
     instagram = text.split(". ")[0] + "."
     assert not in_answer_clause("Instagram", instagram, {"residency"})  # "residency" is in the "in which" clause
     assert in_answer_clause("Adele", "Adele will launch a Las Vegas residency in November.", {"residency"})
+    korea = (
+        "South Korea's ministry said it had strong regrets over North Korea making groundless claims about how "
+        "Covid-19 had arrived in the country."
+    )
+    assert not in_answer_clause("South Korea", korea, {"covid", "country"})  # the embedded question is its own clause
+    assert in_answer_clause("North Korea", "North Korea declared victory over Covid-19 in the country.", {"covid"})
     question = "Which popular singer will launch a Las Vegas residency later this year?"
     ranked = evidence.rank_sentences(question, hits(text, title="Adele", article="v"))
     context, scores = [s for s, _ in ranked], dict(ranked)
