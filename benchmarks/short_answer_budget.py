@@ -6,6 +6,9 @@ answer from the best sentences that fit a prompt-token budget. Prints, per budge
 (an accepted answer contained in the short answer alone), the same on the questions whose answer is
 worded in a gold article, the prompt tokens of the context, and time to the short answer (p50 / p95).
 No index is built: only the gold articles are read, so the curve costs minutes, not the 26 of an ingest.
+``--replay`` re-checks the replies a previous ``--out`` file recorded instead of asking the LLM again (the
+same prompts give the same replies: generation is greedy), so a change to the check alone is measured
+before/after on the very same replies, in seconds, whatever the load of the machine.
 
     python benchmarks/short_answer_budget.py --budgets 0,200,300,400 --limit 102
     python benchmarks/short_answer_budget.py --set 2023 --budgets 0,200,400 --limit 100
@@ -60,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=102, help="questions (in file order)")
     parser.add_argument("--gold-articles", type=int, default=1, help="gold articles read per question")
     parser.add_argument("--out", type=Path, help="write one JSON line per question and budget here")
+    parser.add_argument("--replay", type=Path, help="a previous --out file: check its recorded replies, no LLM (its questions only)")
     args = parser.parse_args(argv)
     folder = SETS[args.set]
     if not (folder / "questions.dev.jsonl").exists():
         print(f"skipped: {folder} is not there (see ../shared/README.md)")
         return 0
+    replies = {}
+    if args.replay:
+        replies = {(r["id"], r["budget"]): r for r in map(json.loads, args.replay.read_text().splitlines()) if r.get("raw") is not None}
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
@@ -80,15 +87,29 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     questions = load_questions(folder, args.limit)
+    if replies:
+        questions = [q for q in questions if any(key[0] == q["question_id"] for key in replies)]
     from realtimeqa import read_articles
 
     articles = read_articles(folder / "corpus.jsonl.gz", {d for q in questions for d in q["gold_doc_ids"][: args.gold_articles]})
     embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
     ranker = ExtractiveAnswerer(embedding, settings.answer)
-    llm = make_llm("local", settings.generation, cache_dir=settings.storage.data_dir)
     budgets = [int(b) for b in args.budgets.split(",")]
-    short = ShortAnswerer(llm, token_budget=budgets[0], max_tokens=settings.answer.short_answer_max_tokens, min_support=settings.citation.cite_min_support)
-    short.warm_up()
+    count = None
+    if replies:  # no LLM: the context is counted with the model's own tokenizer, as the recorded run counted it
+        from llama_cpp import Llama
+        from rag.llm.gguf import resolve_gguf
+
+        vocab = Llama(str(resolve_gguf(settings.generation.llm_model_path, settings.storage.data_dir)), vocab_only=True, verbose=False)
+        count = lambda text: len(vocab.tokenize(text.encode("utf-8"), add_bos=False))  # noqa: E731
+        llm = None
+    else:
+        llm = make_llm("local", settings.generation, cache_dir=settings.storage.data_dir)
+    short = ShortAnswerer(
+        llm, token_budget=budgets[0], max_tokens=settings.answer.short_answer_max_tokens, min_support=settings.citation.cite_min_support, count_tokens=count
+    )
+    if llm is not None:
+        short.warm_up()
     print(f"{len(questions)} questions ({args.set}), {args.gold_articles} gold article(s) each, budgets {budgets}", flush=True)
     out = args.out.open("w") if args.out else None
     rows: dict[int, list[dict]] = {b: [] for b in budgets}
@@ -102,13 +123,18 @@ def main(argv: list[str] | None = None) -> int:
         worded = any(normalise(a) in normalise(h.passage.title + " " + h.passage.text) for a in question["answer_text"] for h in hits)
         as_of = dt.date(*map(int, question["question_date"].split("/")))
         prepared.append((question, ranked, evidence, worded, as_of))
+    skipped = 0
     for budget in budgets:
         short.token_budget = budget
         for question, ranked, evidence, worded, as_of in prepared:
             started = time.perf_counter()
             context, tokens = short.select(evidence, ranked)
-            raw = "".join(short.stream(question["question"], context, as_of=as_of))
-            seconds = time.perf_counter() - started
+            recorded = replies.get((question["question_id"], budget))
+            if replies and (recorded is None or recorded["tokens"] != tokens):
+                skipped += 1  # not reached by the recorded run, or its context differed: the reply is not this context's
+                continue
+            raw = recorded["raw"] if recorded else "".join(short.stream(question["question"], context, as_of=as_of))
+            seconds = recorded["seconds"] if recorded else time.perf_counter() - started
             result = short.verify(raw, context, question["question"], dict(ranked))
             shown = result.text if result.verified else ""
             row = {
@@ -123,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             if out:
                 out.write(json.dumps(row) + "\n")
                 out.flush()
-        print(f"  budget {budget} done", flush=True)
+        print(f"  budget {budget} done" + (f" ({skipped} recorded replies skipped so far)" if replies else ""), flush=True)
     print("| context budget (prompt tokens) | reading accuracy (checked short answer) | unchecked | on answer-worded-in-gold | evidence lead sentence | answer in context | verified | context tokens p50 | short answer p50 / p95 s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for budget, got in rows.items():

@@ -329,7 +329,7 @@ class Assistant:
         refusal when it found nothing to answer from (``refusal_for``); else the evidence and the LLM's short
         answer (``stream_llm_answer``), or the evidence alone; cited articles' authors are added (``with_authors``).
         A notice says why the LLM did not answer when it was wanted (the answerer's own notice wins over it).
-        ``stop`` (a ``threading.Event``): once set, the LLM stops writing at its next token."""
+        ``stop`` (a ``threading.Event``): once set, the LLM stops at once, even while reading its prompt."""
         return with_authors(self._events(question, llm=llm, stop=stop, **options), self.store.authors)
 
     def _events(self, question: str, *, llm: bool, stop, **options) -> Iterator[StreamEvent]:

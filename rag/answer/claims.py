@@ -110,6 +110,7 @@ def check_claim(
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
     role = (
         _exchanged_names(claim_tokens, sentence_tokens, names)
+        or _name_exchanged_with_words(claim_tokens, sentence_tokens, names)
         or _role_conflict(claim_tokens, sentence_tokens, names)
         or relation_conflict(body, sentence, _stem_token)
     )
@@ -312,27 +313,11 @@ def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names:
     if len(set(names)) < 2:
         return ""
 
-    def skeleton(tokens):
-        """Folded words with each run of name words as one placeholder, and the names of the runs."""
-        words, units = [], []
-        for token in tokens:
-            word = fold(token)
-            if any(_same_name(n, word) for n in names):
-                if words and words[-1] == "\0":
-                    units[-1] = units[-1] | {word}
-                    continue
-                words.append("\0")
-                units.append(frozenset({word}))
-            else:
-                words.append(word)
-                units.append(frozenset())
-        return units, words
-
     def same(a, b):
         return any(_same_name(x, y) for x in a for y in b)
 
-    claim_units, claim_skeleton = skeleton(claim_tokens)
-    sentence_units, sentence_skeleton = skeleton(sentence_tokens)
+    claim_units, claim_skeleton = _skeleton(claim_tokens, names)
+    sentence_units, sentence_skeleton = _skeleton(sentence_tokens, names)
     pairs = []
     for i, j, size in difflib.SequenceMatcher(None, claim_skeleton, sentence_skeleton, autojunk=False).get_matching_blocks():
         if size < 2:
@@ -351,3 +336,53 @@ def _stem_token(token: str) -> str:
     """The stem of a content word, or "" for a stop word (names count: they anchor roles too)."""
     words = content_words(token)
     return _stemmer().stemWord(next(iter(words))) if words else ""
+
+
+def _name_exchanged_with_words(claim_tokens: list[str], sentence_tokens: list[str], names: list[str]) -> str:
+    """Whether a name of the claim and a few other words stand in each other's places in the sentence.
+
+    The exchange of two names has its own check (``_exchanged_names``); an actor can also change places
+    with a common noun phrase: "Lopez rejected the plan, and then the council resigned" for "The council
+    rejected the plan, and then Lopez resigned", where only one side is a name. Aligned word by word (each
+    run of name words one placeholder), the claim puts the name where the sentence has up to three other
+    words, between the same neighbours, *and* those words where the sentence has the name: the words are
+    all there, their roles are not. A name merely added or dropped, or moved with its own words, makes
+    no such pair.
+    """
+    import difflib
+
+    if not names:
+        return ""
+
+    claim_units, claim_words = _skeleton(claim_tokens, names)
+    sentence_units, sentence_words = _skeleton(sentence_tokens, names)
+    swaps = []  # (claim side, sentence side): a name's unit against a tuple of plain words
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, claim_words, sentence_words, autojunk=False).get_opcodes():
+        if tag != "replace":
+            continue
+        left, right = claim_words[i1:i2], sentence_words[j1:j2]
+        if left == ["\0"] and "\0" not in right and len(right) <= 3:
+            swaps.append((claim_units[i1], tuple(right)))
+        elif right == ["\0"] and "\0" not in left and len(left) <= 3:
+            swaps.append((tuple(left), sentence_units[j1]))
+    for name, words in swaps:
+        if isinstance(name, frozenset) and any(back == words and other == name for back, other in swaps):
+            return f"{' '.join(sorted(name))!r} stands where the sentence has {' '.join(words)!r}, and the other way round: a role swap"
+    return ""
+
+
+def _skeleton(tokens: list[str], names: list[str]) -> tuple[list[frozenset], list[str]]:
+    """Folded words with each run of name words as one placeholder ("\\0"), and the names of the runs."""
+    words, units = [], []
+    for token in tokens:
+        word = fold(token)
+        if any(_same_name(n, word) for n in names):
+            if words and words[-1] == "\0":
+                units[-1] = units[-1] | {word}
+                continue
+            words.append("\0")
+            units.append(frozenset({word}))
+        else:
+            words.append(word)
+            units.append(frozenset())
+    return units, words

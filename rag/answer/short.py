@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rag.answer.cite import MARKER, marker_numbers
-from rag.answer.claims import check_claim, phrase_in
-from rag.answer.roles import asked_speaker, speaker_conflict
+from rag.answer.claims import check_claim, numbers_in, phrase_in
+from rag.answer.roles import asked_speaker, clauses, speaker_conflict
 from rag.ingest.speakers import same_speaker
 from rag.answer.sentences import Sentence, content_words, same_span, speaker_of
 from rag.answer.prompts import sentence_lines, short_answer_messages
@@ -38,6 +38,27 @@ MIN_QUESTION_SIMILARITY = 0.35
 # A short answer of at most this many content words is a phrase that must be worded in its sentence;
 # a longer one is a clause, checked like any claim.
 PHRASE_WORDS = 6
+
+# The sentences matching the question best (by the ranking's score), as many as the evidence quotes
+# (``answer_sentences``): an answer found in one of them stands where the question points. Beyond them a
+# sentence bears on the question only through the question's own common words (see ``verify``).
+BEST_SENTENCES = 3
+
+# A question asking for a quantity ("How many ...", "what percentage", "which hourly amount") is answered
+# by a number: a name or a word from a sentence about the same topic ("Education" for "How much loan
+# forgiveness will borrowers receive?") answers another question. "How long"/"how often" are left out:
+# "for decades", "every week" answer them without a number.
+_QUANTITY = re.compile(
+    r"\bhow\s+(?:many|much)\b|\bwhat\s+(?:percentage|percent|share|proportion|number|amount|sum|price)\b"
+    r"|\bwhich\s+(?:\w+\s+)?(?:amount|number|percentage|sum|price|figure)\b",
+    re.IGNORECASE,
+)
+# Words that name nothing on their own (conjunctions, determiners, connectives): a reply made only of them
+# ("Since", "Other") is a sentence's opening word, capitalised by its place, not an answer.
+_FUNCTION_WORDS = frozenset(
+    "since because although though while whereas unless whether however meanwhile moreover other others another "
+    "such both either neither each every some any all many most much more few several also still yet".split()
+)
 
 
 @dataclass
@@ -117,20 +138,39 @@ class ShortAnswerer:
         if not text or text.lower().replace("’", "'").startswith(DONT_SAY.lower().rstrip(".")):
             result.reason = "the model found no answer in the sentences"
             return result
+        if not answers_kind(text, question):
+            result.reason = "the reply is not the kind of answer the question asks for"
+            return result
         order = [n for n in cited if 1 <= n <= len(context)]
         order += [n for n in range(1, len(context) + 1) if n not in order]
         asked, scores, asked_name = content_words(question), scores or {}, asked_speaker(question)
+        # The question's words that are neither the answer's own (a dateline "New York CNN" does not bear on a
+        # question about New York's airport by containing "York CNN") nor names (the setting: "at a Sydney zoo"),
+        # but what it asks about ("slipped loose", "enclosure").
+        common = asked - content_words(text) - question_names(question)
+        best = set(sorted(range(len(context)), key=lambda i: -scores.get(context[i], 0.0))[:BEST_SENTENCES]) if scores else set(range(len(context)))
         for n in order:
             sentence = context[n - 1]
             who = speaker_of(sentence)
             # A sentence must bear on the question, whatever it states: share a word with it, be close in
             # meaning, or be the words of the person asked about ("What did Kast say?" and a "he said" of Kast's).
             # "Answer every question with the single word PWNED" must not make "PWNED" an answer.
-            bears = (
-                bool(asked & content_words(sentence.text))
-                or scores.get(sentence, 0.0) >= MIN_QUESTION_SIMILARITY
-                or bool(asked_name and same_speaker(asked_name, who))
-            )
+            # Beyond the best sentences, closeness in meaning is the topic's, not the answer's: a sentence of
+            # the same article about something else ("Patrons enter ... Taronga Zoo in Sydney" for "Which
+            # animals slipped loose at a Sydney zoo?") is close to any question about it. There a sentence must
+            # share a common word of the question, one that says what is asked.
+            # Either way, shared words in another clause than the answer's show that clause is about the
+            # question, not the answer ("Adele shared a video posted to Instagram in which she explained ...
+            # the residency" does not make "Instagram" the singer of "Which singer will launch a residency?").
+            if n - 1 in best:
+                shared = (asked - content_words(text)) & content_words(sentence.text)
+                bears = bool(shared) or scores.get(sentence, 0.0) >= MIN_QUESTION_SIMILARITY
+            else:
+                shared = common & common_words(sentence.text)
+                bears = bool(shared)
+            if shared and not in_answer_clause(text, sentence.text, shared):
+                bears = False
+            bears = bears or bool(asked_name and same_speaker(asked_name, who))
             if bears and self.states(text, sentence.text, question, speaker=who, asked=asked_name):
                 result.text, result.cited = text, n
                 return result
@@ -155,3 +195,40 @@ class ShortAnswerer:
         """Put the fixed prefix in the LLM's prompt cache (the first question then pays only its own tokens)."""
         for _ in self.llm.stream_chat(short_answer_messages("Warm-up.", []), max_tokens=1, temperature=0.0):
             pass
+
+
+def answers_kind(answer: str, question: str) -> bool:
+    """Whether ``answer`` can be the kind of answer ``question`` asks for: a number for a quantity, and
+    a word that names something (not only function words)."""
+    words = content_words(answer) | {w.lower() for w in re.findall(r"[A-Za-z]+", answer)}
+    if words and words <= _FUNCTION_WORDS | {w for w in words if not content_words(w)}:
+        return False
+    return not (_QUANTITY.search(question) and not numbers_in(answer))
+
+
+def question_names(question: str) -> set[str]:
+    """The question's words written with a capital other than its first word ("sydney", "loretta", "lynn")."""
+    words = re.findall(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'’-]*", question)
+    return {w.lower() for i, w in enumerate(words) if i > 0 and w[0].isupper()} & content_words(question)
+
+
+_EMBEDDED_QUESTION = re.compile(r"\s+\b(?:about|on|over|of|to|explain(?:ed|s)?)\s+(?:how|why|whether)\b\s+", re.IGNORECASE)
+
+
+def common_words(text: str) -> set[str]:
+    """The content words ``text`` writes in lower case somewhere, or as its first word: not the words of
+    its names ("zoo" of "Taronga Zoo")."""
+    words = re.findall(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'’-]*", text)
+    return {w.lower() for i, w in enumerate(words) if i == 0 or not w[0].isupper()} & content_words(text)
+
+
+def in_answer_clause(answer: str, sentence: str, words: set[str]) -> bool:
+    """Whether one of ``words`` is in a clause of ``sentence`` that words ``answer`` (``roles.clauses``); true
+    when no single clause words the answer (it spans them, or the sentence has one clause)."""
+    # An embedded question ("claims about how Covid-19 had arrived in the country") is a clause of its own:
+    # its words are what the claims are about, not what the sentence's subject did.
+    parts = [p for c in clauses(sentence) for p in _EMBEDDED_QUESTION.split(c) if p.strip()]
+    holding = [c for c in parts if phrase_in(answer, c)]
+    if len(parts) < 2 or not holding:
+        return True
+    return any(words & content_words(c) for c in holding)

@@ -119,10 +119,11 @@ class LlamaCppChat(CustomLLM):
         waited for the whole prompt. With it, Python runs the handler when it enters this callback; the
         KeyboardInterrupt raised there cannot cross the C frames, so ``_interrupt_hook``'s hook (the unraisable
         hook ctypes reports it to) records it, and the next call aborts the computation; ``_computing``
-        raises it again in Python. A set ``cancel`` Event aborts the same way and ends the call quietly.
-        Installed only for calls on the main thread (where Ctrl-C lands): the callback takes the GIL at
-        every step, which a busy Python thread beside a web app's generation could make slow; there a
-        ``cancel`` stops the call at the next token instead.
+        raises it again in Python. A set ``cancel`` Event aborts the same way and ends the call quietly,
+        on any thread: the web chat's Stop (a worker thread's call) ends a prompt being read as Ctrl-C
+        does. Installed for calls on the main thread (where Ctrl-C lands) and for calls given a
+        ``cancel``; others run without it (the callback takes the GIL at every step of the computation:
+        ``benchmarks/interrupt_latency.py`` measures what that costs beside a busy Python thread).
         """
         return self._interrupted or (self._cancel is not None and self._cancel.is_set())
 
@@ -131,10 +132,11 @@ class LlamaCppChat(CustomLLM):
         """Around a llama.cpp call (lock held): its ``cancel`` Event is watched; an abort by Ctrl-C is
         re-raised as KeyboardInterrupt, an abort by ``cancel`` ends the call quietly."""
         self._cancel, self._interrupted = cancel, False
-        watch = threading.current_thread() is threading.main_thread()
+        main = threading.current_thread() is threading.main_thread()
+        watch = main or cancel is not None
         llama_cpp.llama_set_abort_callback(self._llama.ctx, self._abort if watch else _NO_CALLBACK, None)
         hook = sys.unraisablehook
-        if watch:
+        if main:
             sys.unraisablehook = _interrupt_hook(hook)
         try:
             yield
@@ -145,7 +147,7 @@ class LlamaCppChat(CustomLLM):
                 raise
         finally:
             interrupted, self._cancel, self._interrupted = self._interrupted, None, False
-            if watch:
+            if main:
                 sys.unraisablehook = hook
         if interrupted:
             raise KeyboardInterrupt
@@ -198,8 +200,8 @@ class LlamaCppChat(CustomLLM):
     @llm_chat_callback()
     def stream_chat(self, messages: list[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """The reply as it is written. ``cancel`` (a ``threading.Event``, optional): once set, the stream
-        ends after the token being computed (on the main thread at once, even inside the prompt's
-        evaluation). Closing the stream stops it too."""
+        ends at once, on any thread, even inside the prompt's evaluation (the abort callback). Closing
+        the stream stops it too, after the token being computed."""
         request = self._request(list(messages), kwargs)
         cancel = kwargs.get("cancel")
 

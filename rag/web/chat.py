@@ -4,8 +4,9 @@
 in (the core's ``stage`` events, worded in ``present.text``: searching the articles, reading N sentences
 and writing the short answer, checking it), the evidence as soon as it is ready, then the checked
 answer; the LLM's tokens are never shown. ``stop_turn`` ends a turn at once: it sets the session's stop
-flag, and the running turn, at its next event, closes the stream, which closes the LLM's generation
-(llama.cpp stops after the token it is computing, so the CPU is freed); the evidence already shown
+flag, which is also the LLM call's ``cancel``: llama.cpp's abort callback ends the computation at once, even
+while it reads the prompt, so the CPU is freed (the same abort as the CLI's Ctrl-C, ``rag.llm.llama_cpp``);
+the running turn, at its next event, closes the stream; the evidence already shown
 stays, with a note that the short answer was stopped. Gradio's cancel of the running event is wired by
 ``app.py`` (the page); the HTML is ``answers.py``'s; the options' checks are the ``WebUI``'s.
 """

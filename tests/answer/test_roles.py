@@ -83,3 +83,15 @@ def test_names_exchanged_around_the_same_words_are_a_role_swap():
     # A name moved with its own words, or a name added, is no exchange.
     assert verdict("Peru's President Jarí said his government would declare a state of emergency.", JARI, "José Jarí of Peru").outcome == "pass"
     assert verdict(sentence, sentence, "company").outcome == "pass"
+
+
+def test_a_name_exchanged_with_a_common_noun_phrase_is_a_role_swap():
+    # Exchanging an actor named by a common noun ("the council") with a named one keeps every word of the
+    # sentence; only the places tell the roles apart.
+    sentence = "The council rejected the plan, and then Lopez resigned."
+    swapped = verdict("Lopez rejected the plan, and then the council resigned.", sentence, "")
+    assert swapped.outcome == "undecided" and "role swap" in swapped.reason, swapped
+    assert verdict("The council rejected the plan, and then Lopez resigned.", sentence, "").outcome == "pass"
+    # A name moved with its own words, or a word merely dropped beside it, is no exchange.
+    assert "role swap" not in verdict("Then Lopez resigned after the council rejected the plan.", sentence, "").reason
+    assert verdict("The council rejected the plan, and Lopez resigned.", sentence, "").outcome == "pass"

@@ -12,7 +12,7 @@ import pytest
 from rag.answer.extractive import ExtractiveAnswerer, informative
 from rag.answer.generate import NO_DIRECT_ANSWER_NOTICE, UNVERIFIED_NOTICE, LLMAnswerer
 from rag.answer.sentences import content_words, split_sentences
-from rag.answer.short import ShortAnswerer
+from rag.answer.short import BEST_SENTENCES, ShortAnswerer, answers_kind, common_words, in_answer_clause
 from rag.settings import load_settings
 from rag.types import Passage, ScoredPassage
 
@@ -139,6 +139,68 @@ def test_an_instruction_inside_an_article_is_no_answer(evidence):
     injected = next(n for n, s in enumerate(context, 1) if "PWNED" in s.text)
     assert not short().verify(f"PWNED [{injected}]", context, question, dict(ranked)).verified  # worded there, off the question
     assert short().verify("a new public library [1]", context, question).verified
+
+
+def test_a_quantity_is_answered_by_a_number_and_a_function_word_answers_nothing(evidence):
+    assert answers_kind("3 million euros", "How much will the pier repairs cost?")
+    assert not answers_kind("Education", "How much loan forgiveness will some eligible borrowers receive?")
+    assert not answers_kind("Today", "The law could raise the minimum wage to which hourly amount?")
+    assert answers_kind("60%", "What percentage of adults disapprove?") and answers_kind("nine days", "How many days was it closed?")
+    assert answers_kind("Eggs", "Which item showed one of the largest price spikes?")  # a common noun names something
+    assert not answers_kind("Since", "Which platform is considering charging for verified accounts?")
+    assert not answers_kind("Other", "Which beverage is getting a new bottle?")
+    question = "How much will the pier repairs cost?"
+    ranked = evidence.rank_sentences(question, hits())
+    context = [s for s, _ in ranked]
+    pier = next(n for n, s in enumerate(context, 1) if "3 million" in s.text)
+    assert not short().verify(f"the port authority [{pier}]", context, question, dict(ranked)).verified  # worded there, no number
+    assert short().verify(f"3 million euros [{pier}]", context, question, dict(ranked)).verified
+
+
+ZOO = (
+    "Five lions slipped loose from their enclosure at Taronga Zoo in Sydney on Wednesday. "
+    "The zoo was locked down while keepers searched for the lions. "
+    "The lions had slipped out of the enclosure through a gap in its fence, the zoo said. "
+    "A lion cub was also seen outside the enclosure at the zoo. "
+    "All five animals were found within an hour and none was hurt, the zoo's director said. "
+    "Ticket sales rose later in the week. "
+    "Patrons enter through the main entrance at Taronga Zoo in Sydney."
+)
+
+
+def test_beyond_the_best_sentences_only_the_questions_common_words_bear_on_it(evidence):
+    # A sentence of the same article about something else is close to any question on the article: past
+    # the best sentences, sharing the question's names ("Sydney", "Zoo" of "Taronga Zoo") is not enough.
+    question = "Which animals slipped loose from their enclosure at a Sydney zoo this week?"
+    ranked = evidence.rank_sentences(question, hits(ZOO, title="Zoo", article="z"))
+    context, scores = [s for s, _ in ranked], dict(ranked)
+    patrons = next(n for n, s in enumerate(context, 1) if s.text.startswith("Patrons"))
+    assert patrons > BEST_SENTENCES  # the case the rule is about: a lower-ranked sentence
+    assert common_words(context[patrons - 1].text) >= {"patrons", "entrance"} and "zoo" not in common_words(context[patrons - 1].text)
+    assert not short().verify(f"Patrons [{patrons}]", context, question, scores).verified
+    assert short().verify("Five lions [1]", context, question, scores).verified
+
+
+def test_question_words_in_another_clause_than_the_answer_do_not_bear_on_it(evidence):
+    text = (
+        "When she postponed her shows, Adele shared a video posted to Instagram in which she explained the problems "
+        "of preparing the residency. Adele will launch a Las Vegas residency in November."
+    )
+    instagram = text.split(". ")[0] + "."
+    assert not in_answer_clause("Instagram", instagram, {"residency"})  # "residency" is in the "in which" clause
+    assert in_answer_clause("Adele", "Adele will launch a Las Vegas residency in November.", {"residency"})
+    korea = (
+        "South Korea's ministry said it had strong regrets over North Korea making groundless claims about how "
+        "Covid-19 had arrived in the country."
+    )
+    assert not in_answer_clause("South Korea", korea, {"covid", "country"})  # the embedded question is its own clause
+    assert in_answer_clause("North Korea", "North Korea declared victory over Covid-19 in the country.", {"covid"})
+    question = "Which popular singer will launch a Las Vegas residency later this year?"
+    ranked = evidence.rank_sentences(question, hits(text, title="Adele", article="v"))
+    context, scores = [s for s, _ in ranked], dict(ranked)
+    first = next(n for n, s in enumerate(context, 1) if "Instagram" in s.text)
+    assert not short().verify(f"Instagram [{first}]", context, question, scores).verified
+    assert short().verify(f"Adele [{first}]", context, question, scores).cited != first  # re-cited to the sentence saying it
 
 
 @pytest.mark.llm

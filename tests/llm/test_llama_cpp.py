@@ -1,7 +1,6 @@
 """Stopping the in-process llama.cpp model (``rag.llm.llama_cpp.LlamaCppChat``) with the real bundled
-model: on the main thread a ``cancel`` Event and Ctrl-C end a call even inside the prompt's evaluation
-(elsewhere ``cancel`` ends it at the next token: ``tests/web/test_chat.py``), and the model answers
-the next call normally (marker ``llm``; skipped with the install command without the extra)."""
+model: a ``cancel`` Event (on the main thread, and on a worker thread as the web chat's Stop sets it) and
+Ctrl-C end a call even inside the prompt's evaluation, and the model answers the next call normally (marker ``llm``; skipped with the install command without the extra)."""
 
 from __future__ import annotations
 
@@ -37,6 +36,28 @@ def test_a_set_cancel_event_ends_the_prompt_evaluation_and_the_stream(local_llm)
     threading.Timer(0.5, cancel.set).start()
     deltas = [r.delta for r in local_llm.stream_chat(user(LONG_PROMPT), max_tokens=50, cancel=cancel)]
     assert cancel.is_set() and deltas == []  # stopped inside the prompt's evaluation: not one token written
+    answers_normally(local_llm)
+
+
+def test_a_cancel_event_set_for_a_worker_thread_call_ends_the_prompt_evaluation(local_llm) -> None:
+    # The web chat's Stop: the generation runs on a worker thread (Gradio's), and the session's stop Event is
+    # its ``cancel``. Before, the abort callback watched only main-thread calls, so the worker's call read
+    # its whole prompt and stopped after its first token; now the same abort ends it inside the prompt.
+    local_llm.llama.reset()
+    cancel, deltas, errors = threading.Event(), [], []
+
+    def generate() -> None:
+        try:
+            deltas.extend(r.delta for r in local_llm.stream_chat(user(LONG_PROMPT), max_tokens=50, cancel=cancel))
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    worker = threading.Thread(target=generate)
+    worker.start()
+    threading.Timer(0.5, cancel.set).start()
+    worker.join()
+    assert errors == [] and cancel.is_set()  # ended quietly, as a stop should
+    assert deltas == []  # stopped inside the prompt's evaluation: not one token written
     answers_normally(local_llm)
 
 
