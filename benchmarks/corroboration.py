@@ -105,18 +105,21 @@ def before_after(assistant, answered) -> tuple[list[float], list[float]]:
     from rag.answer.provenance import corroborator as make_corroborator
 
     corroborator = make_corroborator(assistant)
-    before, after = [], []
-    for _, answer in answered:
+
+    def uncached(answer) -> None:
         claims = list({c.number: c for c in [*answer.evidence, *answer.citations]}.values())
-        started = time.perf_counter()
         vectors = assistant.embedding.get_text_embedding_batch([c.quote.strip() for c in claims])
         articles: dict = {}
         for c, v in zip(claims, vectors):
             corroborator.corroboration(c, v, answer.as_of, articles, None)
-        before.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        corroborator.annotate(copy.copy(answer))
-        after.append((time.perf_counter() - started) * 1000)
+
+    before, after = [], []
+    for i, (_, answer) in enumerate(answered):
+        runs = [(uncached, before), (lambda a: corroborator.annotate(copy.copy(a)), after)]
+        for run, times in runs if i % 2 == 0 else runs[::-1]:  # in turn: neither always runs on warm caches
+            started = time.perf_counter()
+            run(answer)
+            times.append((time.perf_counter() - started) * 1000)
     return before, after
 
 
@@ -328,7 +331,8 @@ def main() -> int:
         before, after = before_after(assistant, answered)
         table += [("answers corroborated (dev questions)", f"{len(times)}", ""),
                   ("corroboration per answer (in the answer), p50 / p95", _p50_p95(times), "p50 <= 1 s"),
-                  ("the same, again without / with the sentence cache", f"{_p50_p95(before)} / {_p50_p95(after)}", "")]  # fmt: skip
+                  ("the same again, without the sentence cache, p50 / p95", _p50_p95(before), ""),
+                  ("the same again, with it (the default), p50 / p95", _p50_p95(after), "")]  # fmt: skip
     if "judged" in parts and args.judged.exists():
         judged = score_sample(assistant, [json.loads(line) for line in args.judged.open()])
         table += [
