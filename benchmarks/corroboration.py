@@ -6,8 +6,7 @@ Week, several outlets' copies of the same stories), indexed as ``rag eval`` inde
 in ``--data-dir``, read only; build it with ``rag eval --retrieval-only`` first):
 
 1. **Answers**: each dev question is answered (extractive, as of its question date) with corroboration
-   on; the time ``Corroborator.annotate`` takes per answer is the extra time (p50, p95). Each answer is
-   then corroborated again without and with the per-answer sentence cache, in turn (before/after).
+   on; the time ``Corroborator.annotate`` takes per answer is the extra time (p50, p95).
 2. **Hand-checked sample** (``--judged``, default ``benchmarks/corroboration_judged.jsonl``): claims
    (evidence sentences of those answers that some other article states too, in question order; the
    committed file holds the 17 such claims of the 102 dev answers, judged by the feature's developer, and
@@ -94,33 +93,6 @@ def answers(assistant, questions: list[dict]):
             out.append((q, answer))
             times.append(answer.timings_ms.get("corroboration", 0.0))
     return out, times
-
-
-def before_after(assistant, answered) -> tuple[list[float], list[float]]:
-    """Per answer, the corroboration time (ms) without and with the per-answer sentence cache, in
-    turn on the same answers (the "before" is ``corroboration`` with no cache: each claim splits its
-    passages again, as before the cache)."""
-    import copy
-
-    from rag.answer.provenance import corroborator as make_corroborator
-
-    corroborator = make_corroborator(assistant)
-
-    def uncached(answer) -> None:
-        claims = list({c.number: c for c in [*answer.evidence, *answer.citations]}.values())
-        vectors = assistant.embedding.get_text_embedding_batch([c.quote.strip() for c in claims])
-        articles: dict = {}
-        for c, v in zip(claims, vectors):
-            corroborator.corroboration(c, v, answer.as_of, articles, None)
-
-    before, after = [], []
-    for i, (_, answer) in enumerate(answered):
-        runs = [(uncached, before), (lambda a: corroborator.annotate(copy.copy(a)), after)]
-        for run, times in runs if i % 2 == 0 else runs[::-1]:  # in turn: neither always runs on warm caches
-            started = time.perf_counter()
-            run(answer)
-            times.append((time.perf_counter() - started) * 1000)
-    return before, after
 
 
 def _row(citation, corroboration, as_of, origin: str) -> dict | None:
@@ -328,11 +300,8 @@ def main() -> int:
         return 0
     table = []
     if times:
-        before, after = before_after(assistant, answered)
         table += [("answers corroborated (dev questions)", f"{len(times)}", ""),
-                  ("corroboration per answer (in the answer), p50 / p95", _p50_p95(times), "p50 <= 1 s"),
-                  ("the same again, without the sentence cache, p50 / p95", _p50_p95(before), ""),
-                  ("the same again, with it (the default), p50 / p95", _p50_p95(after), "")]  # fmt: skip
+                  ("corroboration per answer, p50 / p95", _p50_p95(times), "p50 <= 1 s")]  # fmt: skip
     if "judged" in parts and args.judged.exists():
         judged = score_sample(assistant, [json.loads(line) for line in args.judged.open()])
         table += [

@@ -96,16 +96,14 @@ class Corroborator:
             return answer
         vectors = self.embedding.get_text_embedding_batch([c.quote.strip() for c in claims])
         articles: dict[str, tuple] = {}  # per answer: an article's shingles and credit, read once
-        sentences: dict[str, list] = {}  # per answer: a passage's sentences and their words (claims share passages)
-        found = {c.number: self.corroboration(c, v, answer.as_of, articles, sentences) for c, v in zip(claims, vectors)}
+        found = {c.number: self.corroboration(c, v, answer.as_of, articles) for c, v in zip(claims, vectors)}
         answer.citations = [dataclasses.replace(c, corroboration=found.get(c.number)) for c in answer.citations]
         answer.evidence = [dataclasses.replace(c, corroboration=found.get(c.number)) for c in answer.evidence]
         return answer
 
-    def corroboration(self, citation: Citation, vector, as_of=None, articles=None, sentences=None) -> Corroboration:
+    def corroboration(self, citation: Citation, vector, as_of=None, articles=None) -> Corroboration:
         """Who else states ``citation.quote`` (``vector`` its embedding) in articles up to ``as_of``, and
-        who gives another number. ``articles`` and ``sentences``: caches kept across the claims of one
-        answer (an answer's claims mostly find the same passages: splitting them is a third of the time)."""
+        who gives another number."""
         s = self.settings
         claim = citation.quote.strip()
         claim_words = content_words(claim)
@@ -117,12 +115,8 @@ class Corroborator:
             p = hit.passage
             if p.article_id == citation.article_id or p.article_id in supporters:
                 continue
-            split = sentences.get(p.id) if sentences is not None else None
-            if split is None:
-                split = [(sentence, content_words(sentence.text)) for sentence in split_sentences(hit)]
-                if sentences is not None:
-                    sentences[p.id] = split
-            for sentence, words in split:
+            for sentence in split_sentences(hit):
+                words = content_words(sentence.text)
                 if len(claim_words & words) < 0.5 * len(claim_words):
                     continue  # cheap pre-filter: check_claim would not pass it either
                 report = Report(p.article_id, p.title, p.date, p.source, p.url, sentence.text.strip(), sentence.start, sentence.end)
