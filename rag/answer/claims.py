@@ -3,7 +3,8 @@
 A claim is compared with one evidence sentence (the span its citation would quote). Anything the claim
 asserts that the sentence does not contain is a contradiction the checks can see without a model:
 
-* every number in the claim (digits or number words, "3.5", "1,000", "nine") is in the sentence;
+* every number in the claim (digits or number words, "3.5", "1,000", "nine", a lone "1"; "one" only
+  where it counts something, not "one of" or the pronoun) is in the sentence;
 * every month, weekday and year of the claim is in the sentence;
 * every name (capitalised word: a person, place, organisation, demonym) of the claim is in the
   sentence, allowing "Peru"/"Peruvian", "Kast"/"Kast's", accents and dotted acronyms;
