@@ -108,6 +108,7 @@ def test_a_claim_only_one_article_states_says_so(desk):
     from rag.types import Citation
 
     citation = Citation(1, article.id, article.title, article.date, article.source, article.url, sentence, start, start + len(sentence), sentence, 1.0)
+    desk.retrieve(sentence)  # the retriever reads the new index (without it the search finds nothing at all)
     found = corroborator(desk).corroboration(citation, desk.embedding.get_text_embedding(sentence))
     assert found.summary == "Stated by this article only." and not found.conflicts
     assert [o.name for o in found.outlets] == ["coastal-herald.example"]
