@@ -9,7 +9,9 @@ in ``--data-dir``, read only; build it with ``rag eval --retrieval-only`` first)
    on; the time ``Corroborator.annotate`` takes per answer is the extra time (p50, p95).
 2. **Hand-checked sample** (``--judged``, default ``benchmarks/corroboration_judged.jsonl``): claims
    (evidence sentences of those answers that some other article states too, in question order; the
-   committed file holds the 17 such claims of the 102 dev answers, judged by the feature's developer), each
+   committed file holds the 17 such claims of the 102 dev answers, judged by the feature's developer, and
+   33 random corpus sentences that another article states, ``--extend-sample``, judged by a second
+   session; ``news_claim: false`` marks newsletter promos and related-story link lines, scored apart too), each
    match judged by hand (``yes``: the other sentence states the claim; ``no``: it does not) and each
    claim's outlet count judged (the number of independent outlets once copies of one story are put
    together). The file holds article ids and sentence offsets into the stored articles, with a few words
@@ -29,6 +31,7 @@ in ``--data-dir``, read only; build it with ``rag eval --retrieval-only`` first)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -45,6 +48,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's rag, not an installed one
 EVAL = Path(os.environ.get("RAG_EVAL_DIR", ROOT.parent / "shared" / "eval" / "realtimeqa"))
 if not EVAL.exists():
     EVAL = Path("/work/shared/eval/realtimeqa")
@@ -104,15 +108,18 @@ def _row(citation, corroboration, as_of, origin: str) -> dict | None:
     }  # fmt: skip
 
 
-def sample(assistant, answered, size: int, seed: int) -> list[dict]:
-    """``size`` claims that another article states, unjudged: first the evidence of the dev answers (in
-    question order), then, as those are too few (most claims are stated by one article only), sentences
-    of articles drawn at random (fixed seed, one claim per article), corroborated over the whole corpus."""
+def sample(assistant, answered, size: int, seed: int, rows: list[dict] | None = None) -> list[dict]:
+    """``size`` claims that another article states, unjudged: first ``rows`` (a judged sample to extend,
+    kept as it is) or the evidence of the dev answers (in question order), then, as those are too few
+    (most claims are stated by one article only), sentences of articles drawn at random (fixed seed, one
+    claim per article), corroborated over the whole corpus."""
     from rag.answer.changes import article_sentences
     from rag.answer.provenance import corroborator as make_corroborator
     from rag.answer.sentences import cite_sentence
 
-    rows, seen = [], set()
+    rows = list(rows or [])
+    seen = {(r["article_id"], r["start"]) for r in rows}
+    sampled = {r["article_id"] for r in rows if r["origin"] == "random sentence"}
     for q, answer in answered:
         for c in answer.evidence:
             row = _row(c, c.corroboration, answer.as_of, f"answer {q['question_id']}")
@@ -125,6 +132,8 @@ def sample(assistant, answered, size: int, seed: int) -> list[dict]:
     for article_id in articles:
         if len(rows) >= size:
             break
+        if article_id in sampled:
+            continue
         sentences = [s for s in article_sentences(assistant, article_id) if len(s.text.split()) >= 10]
         random.Random(f"{seed}-{article_id}").shuffle(sentences)
         vectors = assistant.embedding.get_text_embedding_batch([s.text.strip() for s in sentences[:8]]) if sentences else []
@@ -144,12 +153,14 @@ def score_sample(assistant, rows: list[dict]) -> dict:
 
     corroborator = make_corroborator(assistant)
     judged = yes = unjudged = claims = outlets_right = drifted = 0
+    news = {"claims": 0, "judged": 0, "yes": 0}  # the same, without boilerplate lines (newsletter promos, link lines)
     for row in rows:
         citation = citation_at(assistant, row["article_id"], row["start"], row["end"])
         if citation is None or digest(citation.quote) != row["claim_sha"]:
             drifted += 1
             continue
         claims += 1
+        news["claims"] += row.get("news_claim", True)
         as_of = dt.date.fromordinal(row["as_of"]) if row.get("as_of") else None  # later articles are not searched
         vector = assistant.embedding.get_text_embedding_batch([citation.quote.strip()])[0]
         found = corroborator.corroboration(citation, vector, as_of, {})
@@ -162,12 +173,16 @@ def score_sample(assistant, rows: list[dict]) -> dict:
                 if verdict in ("yes", "no"):
                     judged += 1
                     yes += verdict == "yes"
+                    if row.get("news_claim", True):
+                        news["judged"] += 1
+                        news["yes"] += verdict == "yes"
                 else:
                     unjudged += 1
         if row["outlets_judged"] is not None:
             outlets_right += len(found.outlets) == row["outlets_judged"]
     return {"claims": claims, "drifted": drifted, "matches judged": judged, "precision": yes / judged if judged else None,
-            "unjudged matches": unjudged, "outlet count right": outlets_right / claims if claims else None}  # fmt: skip
+            "unjudged matches": unjudged, "outlet count right": outlets_right / claims if claims else None,
+            "news claims": news["claims"], "news matches": news["judged"], "news precision": news["yes"] / news["judged"] if news["judged"] else None}  # fmt: skip
 
 
 def corpus_records(path: Path) -> list[dict]:
@@ -187,8 +202,9 @@ def changed(number: str) -> str:
     return f"{other:,}" if "," in number else str(other)
 
 
-def conflicts(count: int, distractors: int, seed: int, records: list[dict]) -> dict:
-    """Recall of constructed conflicts (a copy with one number changed) and false conflicts."""
+def conflicts(count: int, distractors: int, seed: int, records: list[dict], keep: Path | None = None) -> dict:
+    """Recall of constructed conflicts (a copy with one number changed) and false conflicts; each miss
+    printed (stderr). ``keep``: index into this folder (kept: a second run re-uses it) instead of a temporary one."""
     from rag.answer.provenance import corroborator as make_corroborator
     from rag.answer.sentences import sentence_tokenizer
 
@@ -210,8 +226,9 @@ def conflicts(count: int, distractors: int, seed: int, records: list[dict]) -> d
             others.append(record)
         if len(cases) == count and len(others) == distractors:
             break
-    with tempfile.TemporaryDirectory() as folder:
+    with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
         lines = []
         for record, sentence, new, _, _ in cases:
             lines.append(record)
@@ -241,6 +258,10 @@ def conflicts(count: int, distractors: int, seed: int, records: list[dict]) -> d
             result = corroborator.corroboration(citation, vector, None, {})
             right = [x for x in result.conflicts if x.report.source.startswith("copy-") and old in x.claim_value and new in x.other_value]
             found += bool(right)
+            if not right:
+                supported = any(r.source.startswith("copy-") for o in result.outlets for r in o.reports)
+                print(f"  missed {old} -> {new}: {'the copy counted as support' if supported else 'no conflict with the copy'}; "
+                      f"conflicts {[(x.report.source, x.claim_value, x.other_value) for x in result.conflicts]}; {cue(sentence, 14)}", file=sys.stderr)  # fmt: skip
             false += len(result.conflicts) - len(right)
         return {"cases": len(cases) - missing, "found": found, "recall": found / max(1, len(cases) - missing), "false conflicts": false}
 
@@ -252,9 +273,11 @@ def main() -> int:
     parser.add_argument("--conflicts", type=int, default=50)
     parser.add_argument("--distractors", type=int, default=100)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--conflicts-dir", type=Path, help="index the constructed set here and keep it (default: a temporary folder)")
     parser.add_argument("--judged", type=Path, default=JUDGED)
     parser.add_argument("--parts", default="answers,judged,conflicts", help="which parts to run, comma-separated")
     parser.add_argument("--write-sample", type=Path, help="write a fresh unjudged sample of 50 claims here and stop")
+    parser.add_argument("--extend-sample", action="store_true", help="with --write-sample: keep the --judged claims (no answers asked) and add random ones")
     args = parser.parse_args()
     corpus = EVAL / "corpus.jsonl.gz"
     if not corpus.exists():
@@ -267,26 +290,28 @@ def main() -> int:
     questions = [json.loads(line) for line in (EVAL / "questions.dev.jsonl").open()][: args.questions]
     assistant.query(questions[0]["question"])  # warm-up: models loaded, BM25 index read
     parts = set(args.parts.split(","))
-    answered, times = answers(assistant, questions) if "answers" in parts or args.write_sample else ([], [])
+    extend = [json.loads(line) for line in args.judged.open()] if args.extend_sample and args.judged.exists() else []
+    asked = "answers" in parts or (args.write_sample and not extend)
+    answered, times = answers(assistant, questions) if asked else ([], [])
     if args.write_sample:
-        rows = sample(assistant, answered, 50, args.seed)
+        rows = sample(assistant, answered, 50, args.seed, extend)
         args.write_sample.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"wrote {len(rows)} unjudged claims to {args.write_sample}")
         return 0
     table = []
     if times:
-        p50, p95 = statistics.median(times), sorted(times)[int(0.95 * (len(times) - 1))]
         table += [("answers corroborated (dev questions)", f"{len(times)}", ""),
-                  ("corroboration per answer, p50 / p95", f"{p50 / 1000:.2f} s / {p95 / 1000:.2f} s", "p50 <= 1 s")]  # fmt: skip
+                  ("corroboration per answer, p50 / p95", _p50_p95(times), "p50 <= 1 s")]  # fmt: skip
     if "judged" in parts and args.judged.exists():
         judged = score_sample(assistant, [json.loads(line) for line in args.judged.open()])
         table += [
             ("'also reported by' precision (hand-checked)", f"{_fmt(judged['precision'])} ({judged['matches judged']} matches, {judged['claims']} claims)", ">= 0.90"),
+            ("the same, news claims only (no promo or link lines)", f"{_fmt(judged['news precision'])} ({judged['news matches']} matches, {judged['news claims']} claims)", ""),
             ("unjudged matches / drifted claims", f"{judged['unjudged matches']} / {judged['drifted']}", "0 / 0"),
             ("outlet count right (copies collapsed)", _fmt(judged["outlet count right"]), ""),
         ]  # fmt: skip
     if "conflicts" in parts:
-        conflict = conflicts(args.conflicts, args.distractors, args.seed, corpus_records(corpus))
+        conflict = conflicts(args.conflicts, args.distractors, args.seed, corpus_records(corpus), args.conflicts_dir)
         table += [
             ("constructed conflicts found", f"{_fmt(conflict['recall'])} ({conflict['found']} of {conflict['cases']})", ">= 0.90"),
             ("false conflicts on the constructed set", f"{conflict['false conflicts']}", ""),
@@ -295,6 +320,10 @@ def main() -> int:
     for row in table:
         print("| " + " | ".join(row) + " |")
     return 0
+
+
+def _p50_p95(ms: list[float]) -> str:
+    return f"{statistics.median(ms) / 1000:.2f} s / {sorted(ms)[int(0.95 * (len(ms) - 1))] / 1000:.2f} s"
 
 
 def _fmt(value) -> str:

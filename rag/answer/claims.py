@@ -3,7 +3,8 @@
 A claim is compared with one evidence sentence (the span its citation would quote). Anything the claim
 asserts that the sentence does not contain is a contradiction the checks can see without a model:
 
-* every number in the claim (digits or number words, "3.5", "1,000", "nine") is in the sentence;
+* every number in the claim (digits or number words, "3.5", "1,000", "nine", a lone "1"; "one" only
+  where it counts something, not "one of" or the pronoun) is in the sentence;
 * every month, weekday and year of the claim is in the sentence;
 * every name (capitalised word: a person, place, organisation, demonym) of the claim is in the
   sentence, allowing "Peru"/"Peruvian", "Kast"/"Kast's", accents and dotted acronyms;
@@ -46,8 +47,17 @@ _NUMBER_WORDS = {
     "fifth": "5th", "sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th",
     "half": "half", "thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion",
 }
-# "one" is as often a pronoun ("one of the most stable nations") as a number: required only as a digit.
-_SOFT_NUMBERS = {"1", "1st", "2nd"}  # "second" is also a unit of time, "first" an adverb
+# Number words that are often not numbers: "first" is also an adverb, "second" a unit of time, and "one" a
+# pronoun ("one of the most stable nations", "no one"): a claim need not repeat them. A digit ("1", "1st")
+# is always a number, and "one" is one where it counts something ("one person", "one million").
+_SOFT_NUMBERS = {"first": "1st", "second": "2nd", "one": "1"}
+# "one" before these words, or after these, is not a count: "one of", "one another", "no one", "the one who".
+_ONE_NOT_COUNTING_AFTER = frozenset(
+    "of another who that which whose whom and or but nor is was are were has had have can could would will "
+    "should might must may does did in on at to for by with from as than the a an day time point way thing "
+    "hand side said says say".split()
+)
+_ONE_NOT_COUNTING_BEFORE = frozenset("the no any each every this that which someone anyone everyone no-one".split())
 _MONTHS = {
     "jan": "january", "feb": "february", "mar": "march", "apr": "april", "may": "may", "jun": "june", "jul": "july",
     "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november", "dec": "december",
@@ -92,7 +102,7 @@ def check_claim(
     given = {fold(w) for w in _tokens(claimed)}
     claim_tokens = [t for t in _tokens(claim) if fold(t) not in given]
     sentence_tokens = _tokens(sentence)
-    for number in _numbers(claim_tokens) - _numbers(sentence_tokens):
+    for number in _numbers(claim_tokens) - _numbers(sentence_tokens, soft=True):
         return Verdict("fail", f"number {number!r} not in the sentence")
     for date in _dates(claim_tokens) - _dates(sentence_tokens):
         return Verdict("fail", f"date {date!r} not in the sentence")
@@ -137,14 +147,17 @@ def phrase_in(phrase: str, sentence: str) -> bool:
     words = _tokens(phrase)
     sentence_tokens = _tokens(sentence)
     folded = [fold(t) for t in sentence_tokens]
-    if _numbers(words) - _numbers(sentence_tokens) or _dates(words) - _dates(sentence_tokens):
+    if _numbers(words) - _numbers(sentence_tokens, soft=True) or _dates(words) - _dates(sentence_tokens):
         return False
     return all(any(_same_name(fold(w), s) for s in folded) for w in words if fold(w) in content_words(phrase) or w[0].isupper())
 
 
-def numbers_in(text: str) -> set[str]:
-    """The numbers ``text`` states, normalised as the checks compare them ("1,000" -> "1000", "nine" -> "9")."""
-    return _numbers(_tokens(text))
+def numbers_in(text: str, *, soft: bool = False) -> set[str]:
+    """The numbers ``text`` states, normalised as the checks compare them ("1,000" -> "1000", "nine" -> "9").
+
+    ``soft``: also the readings of words that may not be numbers ("first", "one of"): what a sentence
+    may be taken to state when a claim's number is looked for in it."""
+    return _numbers(_tokens(text), soft=soft)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -168,9 +181,9 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
-def _numbers(tokens: list[str]) -> set[str]:
+def _numbers(tokens: list[str], soft: bool = False) -> set[str]:
     found = set()
-    for token in tokens:
+    for i, token in enumerate(tokens):
         low = token.lower()
         if low[0].isdigit():
             value = low.replace(",", "")
@@ -179,9 +192,17 @@ def _numbers(tokens: list[str]) -> set[str]:
                 if len(value) == 4 and value[:2] in ("19", "20"):
                     continue  # a year: a date
             found.add(value)
-        elif low in _NUMBER_WORDS:
+        elif low in _NUMBER_WORDS and (soft or low not in _SOFT_NUMBERS or (low == "one" and _counts(tokens, i))):
             found.add(_NUMBER_WORDS[low])
-    return {n for n in found if n not in _SOFT_NUMBERS}
+    return found
+
+
+def _counts(tokens: list[str], i: int) -> bool:
+    """Whether the "one" at ``tokens[i]`` counts something: a word follows that is not "of", "another",
+    a verb or a preposition, and no "the"/"no"/"each" precedes it (a rule on neighbours: no tagger here)."""
+    after = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+    before = tokens[i - 1].lower() if i else ""
+    return bool(after) and after not in _ONE_NOT_COUNTING_AFTER and before not in _ONE_NOT_COUNTING_BEFORE
 
 
 def _dates(tokens: list[str]) -> set[str]:

@@ -30,7 +30,10 @@ from rag.types import Answer, Citation, Conflict, Corroboration, Outlet, Report
 # Agency credits: a byline line of its own near the top, or an "(AP) —" dateline. "Contributing: The
 # Associated Press" at the end is an outlet's own story using agency material: not a copy.
 _AGENCIES = {"AP": ("associated press", "ap"), "Reuters": ("reuters",), "AFP": ("agence france-presse", "afp")}
-_DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
+_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen"
+# A figure as written: digits with what is joined to them ("5-4", "1990s", "75-year-olds", "2nd", "26%"),
+# or a number word ("three charges" against "four charges").
+_FIGURE = re.compile(rf"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:[\w-]*[\w%])?|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
 _WORD_AFTER = re.compile(r"[\s-]*(?:percent\b|%|[a-z][a-z-]+)")
 
 
@@ -59,13 +62,13 @@ def copies(a: set[int], b: set[int], min_overlap: float) -> bool:
 
 
 def _mask_numbers(text: str) -> str:
-    return _DIGITS.sub(" ", text)
+    return _FIGURE.sub(" ", text)
 
 
 def _value(text: str, numbers: set[str]) -> str:
     """The first number of ``text`` among ``numbers`` as written, with the word after it ("34 charges")."""
-    for match in _DIGITS.finditer(text):
-        if numbers_in(match.group(0)) & numbers:
+    for match in _FIGURE.finditer(text):
+        if numbers_in(match.group(0), soft=True) & numbers:
             after = _WORD_AFTER.match(text, match.end())
             return match.group(0) + (after.group(0) if after else "")
     return ""
@@ -104,7 +107,7 @@ class Corroborator:
         s = self.settings
         claim = citation.quote.strip()
         claim_words = content_words(claim)
-        claim_numbers = numbers_in(claim)
+        claim_numbers, claim_readings = numbers_in(claim), numbers_in(claim, soft=True)
         hits = self.search(vector, as_of)[: s.corroborate_candidates]
         supporters: dict[str, Report] = {}
         conflicts: dict[str, tuple[Report, set[str]]] = {}
@@ -121,16 +124,18 @@ class Corroborator:
                     supporters[p.article_id] = report
                     conflicts.pop(p.article_id, None)
                     break
-                other = numbers_in(sentence.text)
-                if claim_numbers - other and other - claim_numbers and p.article_id not in conflicts:
+                # A conflict: a number of each is missing from the other ("one of" or "first" may be read
+                # as a number where the other side has it, never as the disagreeing number itself).
+                other, other_readings = numbers_in(sentence.text), numbers_in(sentence.text, soft=True)
+                if claim_numbers - other_readings and other - claim_readings and p.article_id not in conflicts:
                     masked = check_claim(_mask_numbers(claim), _mask_numbers(sentence.text), min_support=s.conflict_min_support)
                     if masked.outcome == "pass":
-                        conflicts[p.article_id] = (report, other - claim_numbers)
+                        conflicts[p.article_id] = (report, other - claim_readings)
         own = Report(citation.article_id, citation.title, citation.date, citation.source, citation.url, claim, citation.start, citation.end)
         outlets = self.outlets([own, *supporters.values()], articles if articles is not None else {})
         conflict_list = []
         for report, values in conflicts.values():
-            mine, theirs = _value(claim, claim_numbers - numbers_in(report.quote)), _value(report.quote, values)
+            mine, theirs = _value(claim, claim_numbers - numbers_in(report.quote, soft=True)), _value(report.quote, values)
             text = f"{citation.source or 'the cited article'} says {mine}; {report.source or report.title} says {theirs}"
             conflict_list.append(Conflict(report, mine, theirs, text))
         return Corroboration(tuple(outlets), tuple(conflict_list), summary(outlets))

@@ -108,6 +108,7 @@ def test_a_claim_only_one_article_states_says_so(desk):
     from rag.types import Citation
 
     citation = Citation(1, article.id, article.title, article.date, article.source, article.url, sentence, start, start + len(sentence), sentence, 1.0)
+    desk.retrieve(sentence)  # the retriever reads the new index (without it the search finds nothing at all)
     found = corroborator(desk).corroboration(citation, desk.embedding.get_text_embedding(sentence))
     assert found.summary == "Stated by this article only." and not found.conflicts
     assert [o.name for o in found.outlets] == ["coastal-herald.example"]
@@ -167,3 +168,30 @@ def test_rag_ask_prints_corroboration_conflicts_and_evidence_dates(desk):
     markdown = ask("--markdown")
     assert "Reported by 2 independent outlets" in markdown and "⚠ " in markdown and "metro-wire.example says 30 counts" in markdown
     assert "*Evidence from 2025-11-18" in markdown
+
+
+def test_a_changed_lone_digit_or_number_word_is_a_conflict_not_support(make_settings, embedding, tmp_path):
+    """The constructed conflicts of ``benchmarks/corroboration.py``: a copy with "1", "one" or "5-4" changed."""
+    from rag.answer.provenance import corroborator
+    from rag.assistant import Assistant
+    from rag.types import Citation
+
+    storm = "The storm caused 1 trillion dollars of damage across the region, the insurers' association said on Monday."
+    rescue = "The lighthouse keeper pulled one sailor from the freezing water after the trawler sank near the harbour."
+    ruling = "The justices ruled 5-4 that the county had to count the late ballots mailed before the election."
+    folder = tmp_path / "news"
+    folder.mkdir()
+    copy = [storm.replace("1 trillion", "8 trillion"), rescue.replace("one sailor", "three sailors"), ruling.replace("5-4", "6-3")]
+    for slug, source, text in [("original", "first.example", f"{storm}\n\n{rescue}\n\n{ruling}"), ("copy", "second.example", "\n\n".join(copy))]:
+        front = f'---\ntitle: "{slug}"\ndate: 2025-11-18\nsource: {source}\nurl: https://{source}/{slug}\n---\n'
+        (folder / f"{slug}.md").write_text(front + text + "\n", encoding="utf-8")
+    desk = Assistant(make_settings(), embedding=embedding)
+    desk.ingest([folder])
+    desk.retrieve(storm)  # the retriever reads the new index, as an answer's retrieval has before corroboration
+    article = next(desk.article(a.id) for a in desk.articles() if a.source == "first.example")
+    for sentence, mine, theirs in [(storm, "1 trillion", "8 trillion"), (rescue, "one sailor", "three sailors"), (ruling, "5-4 that", "6-3 that")]:
+        start = article.text.index(sentence)
+        citation = Citation(1, article.id, article.title, article.date, article.source, article.url, sentence, start, start + len(sentence), sentence, 1.0)
+        found = corroborator(desk).corroboration(citation, desk.embedding.get_text_embedding(sentence))
+        assert [o.name for o in found.outlets] == ["first.example"], found  # the copy does not support it
+        assert [(c.report.source, c.claim_value, c.other_value) for c in found.conflicts] == [("second.example", mine, theirs)]
