@@ -33,37 +33,11 @@ import functools
 import re
 from dataclasses import dataclass
 
+from rag.answer.quantities import MONTHS, NUMBER_WORDS, WEEKDAYS, dates_of, numbers_of, split_tokens
 from rag.answer.roles import relation_conflict, speaker_conflict, without_attribution
 from rag.answer.sentences import content_words
 from rag.ingest.speakers import fold  # one folding for names and words
 
-_TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’.,%-]*")
-_NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
-    "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20",
-    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
-    "hundred": "100", "dozen": "12", "first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th",
-    "fifth": "5th", "sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th",
-    "half": "half", "thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion",
-}
-# Number words that are often not numbers: "first" is also an adverb, "second" a unit of time, and "one" a
-# pronoun ("one of the most stable nations", "no one"): a claim need not repeat them. A digit ("1", "1st")
-# is always a number, and "one" is one where it counts something ("one person", "one million").
-_SOFT_NUMBERS = {"first": "1st", "second": "2nd", "one": "1"}
-# "one" before these words, or after these, is not a count: "one of", "one another", "no one", "the one who".
-_ONE_NOT_COUNTING_AFTER = frozenset(
-    "of another who that which whose whom and or but nor is was are were has had have can could would will "
-    "should might must may does did in on at to for by with from as than the a an day time point way thing "
-    "hand side said says say".split()
-)
-_ONE_NOT_COUNTING_BEFORE = frozenset("the no any each every this that which someone anyone everyone no-one".split())
-_MONTHS = {
-    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "may": "may", "jun": "june", "jul": "july",
-    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november", "dec": "december",
-}
-_MONTHS.update({m: m for m in list(_MONTHS.values())})
-_WEEKDAYS = {d: d for d in "monday tuesday wednesday thursday friday saturday sunday".split()}
 # Capitalised words that are not names: titles precede names and may be dropped or added by a paraphrase.
 _NOT_NAMES = frozenset(
     "i a an the this that these those it its he she they we you his her their our my mr mrs ms dr prof "
@@ -99,12 +73,12 @@ def check_claim(
         return Verdict("fail", conflict)
     # The claim's speaker, when the sentence's attribution names them ("he said" after "Kast ..."), need
     # not be worded in the sentence itself.
-    given = {fold(w) for w in _tokens(claimed)}
-    claim_tokens = [t for t in _tokens(claim) if fold(t) not in given]
-    sentence_tokens = _tokens(sentence)
-    for number in _numbers(claim_tokens) - _numbers(sentence_tokens, soft=True):
+    given = {fold(w) for w in split_tokens(claimed)}
+    claim_tokens = [t for t in split_tokens(claim) if fold(t) not in given]
+    sentence_tokens = split_tokens(sentence)
+    for number in numbers_of(claim_tokens) - numbers_of(sentence_tokens, soft=True):
         return Verdict("fail", f"number {number!r} not in the sentence")
-    for date in _dates(claim_tokens) - _dates(sentence_tokens):
+    for date in dates_of(claim_tokens) - dates_of(sentence_tokens):
         return Verdict("fail", f"date {date!r} not in the sentence")
     sentence_words = [fold(t) for t in sentence_tokens]
     names = _names(claim_tokens, names_elsewhere)
@@ -135,7 +109,7 @@ def capitalised_words(texts) -> frozenset[str]:
     """Lower-cased words written with a capital somewhere other than a sentence start in ``texts``."""
     found = set()
     for text in texts:
-        tokens = _tokens(text)
+        tokens = split_tokens(text)
         for previous, token in zip(tokens, tokens[1:]):
             if token[0].isupper() and not previous.endswith((".", "?", "!")):
                 found.add(fold(token))
@@ -144,78 +118,15 @@ def capitalised_words(texts) -> frozenset[str]:
 
 def phrase_in(phrase: str, sentence: str) -> bool:
     """Whether every name, number and content word of a short answer ``phrase`` is in ``sentence``."""
-    words = _tokens(phrase)
-    sentence_tokens = _tokens(sentence)
+    words = split_tokens(phrase)
+    sentence_tokens = split_tokens(sentence)
     folded = [fold(t) for t in sentence_tokens]
-    if _numbers(words) - _numbers(sentence_tokens, soft=True) or _dates(words) - _dates(sentence_tokens):
+    if numbers_of(words) - numbers_of(sentence_tokens, soft=True) or dates_of(words) - dates_of(sentence_tokens):
         return False
     return all(any(_same_name(fold(w), s) for s in folded) for w in words if fold(w) in content_words(phrase) or w[0].isupper())
 
 
-def numbers_in(text: str, *, soft: bool = False) -> set[str]:
-    """The numbers ``text`` states, normalised as the checks compare them ("1,000" -> "1000", "nine" -> "9").
-
-    ``soft``: also the readings of words that may not be numbers ("first", "one of"): what a sentence
-    may be taken to state when a claim's number is looked for in it."""
-    return _numbers(_tokens(text), soft=soft)
-
-
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def _tokens(text: str) -> list[str]:
-    text = text.replace("’", "'")
-    tokens = []
-    for raw in _TOKEN.findall(text):
-        token = raw.rstrip(".,'-%")
-        if raw.endswith("%"):
-            tokens.append(token)
-            tokens.append("percent")
-            continue
-        if token.lower().endswith(("'s", "s'")) and not token[0].isdigit():
-            token = token[:-2] if token.lower().endswith("'s") else token[:-1]
-        if "-" in token and not token[0].isdigit():  # "nine-day", "Chilean-born": judge the parts
-            tokens.extend(p for p in token.split("-") if p)
-        elif token:
-            tokens.append(token)
-    return tokens
-
-
-def _numbers(tokens: list[str], soft: bool = False) -> set[str]:
-    found = set()
-    for i, token in enumerate(tokens):
-        low = token.lower()
-        if low[0].isdigit():
-            value = low.replace(",", "")
-            if re.fullmatch(r"\d+(\.\d+)?", value):
-                value = value.rstrip("0").rstrip(".") if "." in value else value
-                if len(value) == 4 and value[:2] in ("19", "20"):
-                    continue  # a year: a date
-            found.add(value)
-        elif low in _NUMBER_WORDS and (soft or low not in _SOFT_NUMBERS or (low == "one" and _counts(tokens, i))):
-            found.add(_NUMBER_WORDS[low])
-    return found
-
-
-def _counts(tokens: list[str], i: int) -> bool:
-    """Whether the "one" at ``tokens[i]`` counts something: a word follows that is not "of", "another",
-    a verb or a preposition, and no "the"/"no"/"each" precedes it (a rule on neighbours: no tagger here)."""
-    after = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
-    before = tokens[i - 1].lower() if i else ""
-    return bool(after) and after not in _ONE_NOT_COUNTING_AFTER and before not in _ONE_NOT_COUNTING_BEFORE
-
-
-def _dates(tokens: list[str]) -> set[str]:
-    found = set()
-    for token in tokens:
-        low = token.lower().rstrip(".")
-        if low in _MONTHS and (token[0].isupper()):  # "may" the verb is lower case
-            found.add(_MONTHS[low])
-        elif low in _WEEKDAYS:
-            found.add(low)
-        elif re.fullmatch(r"(19|20)\d\d", low):
-            found.add(low)
-    return found
 
 
 def _names(tokens: list[str], names_elsewhere: frozenset[str]) -> list[str]:
@@ -225,9 +136,9 @@ def _names(tokens: list[str], names_elsewhere: frozenset[str]) -> list[str]:
             continue
         folded = fold(token)
         acronym = len(token) > 1 and token.isupper()  # "WHO", "CDC": never the pronoun
-        if not folded or (folded in _NOT_NAMES and not acronym) or token.lower().rstrip(".") in _MONTHS or folded in _WEEKDAYS:
+        if not folded or (folded in _NOT_NAMES and not acronym) or token.lower().rstrip(".") in MONTHS or folded in WEEKDAYS:
             continue
-        if folded in _NUMBER_WORDS:
+        if folded in NUMBER_WORDS:
             continue
         sentence_start = i == 0 or tokens[i - 1].endswith((".", "?", "!", ":"))
         if sentence_start and folded not in names_elsewhere and not folded.endswith(("ian", "ean", "ese", "ish")):
@@ -255,7 +166,7 @@ def _stemmer():
 
 
 def _stems(text: str) -> set[str]:
-    words = {_NUMBER_WORDS.get(w, w) for w in content_words(text)}  # "nine" and "9" are the same word
+    words = {NUMBER_WORDS.get(w, w) for w in content_words(text)}  # "nine" and "9" are the same word
     words |= set(re.findall(r"\b\d\b", text))  # content_words drops one-character words
     return set(_stemmer().stemWords(sorted(words)))
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from rag.answer.claims import check_claim, numbers_in
+from rag.answer.claims import check_claim
+from rag.answer.quantities import numbers_in
 from rag.answer.sentences import content_words, split_sentences
 from rag.types import Answer, Citation, Conflict, Corroboration, Outlet, Report
 

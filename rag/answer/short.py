@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rag.answer.cite import MARKER, marker_numbers
-from rag.answer.claims import check_claim, numbers_in, phrase_in
+from rag.answer.claims import check_claim, phrase_in
+from rag.answer.quantities import numbers_in
 from rag.answer.roles import asked_speaker, clauses, speaker_conflict
 from rag.ingest.speakers import same_speaker
 from rag.answer.sentences import Sentence, content_words, same_span, speaker_of

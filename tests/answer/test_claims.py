@@ -4,7 +4,8 @@ claim/sentence pairs in ``test_cite.py``.)"""
 
 import pytest
 
-from rag.answer.claims import check_claim, numbers_in
+from rag.answer.claims import check_claim
+from rag.answer.quantities import numbers_in
 
 
 @pytest.mark.parametrize(
