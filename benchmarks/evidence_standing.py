@@ -147,8 +147,9 @@ def main(argv=None) -> int:
         for weight in weights:
             figures = score(rows, assistant.answerer, weight)
             table.add_row(name, f"{weight:g}", *(f"{figures[c]:.3f}" for c in columns))
+            print(name, weight, {c: round(figures[c], 3) for c in columns}, file=sys.stderr, flush=True)
         print(f"{name}: recorded {len(rows)} questions", file=sys.stderr)
-    Console().print(table)
+    Console(width=200).print(table)  # all columns, also when the output is a file
     return 0
 
 
