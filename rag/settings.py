@@ -119,6 +119,9 @@ class AnswerSettings(_Group):
     sentence_overlap_weight: float = Field(
         ge=0, description="Extractive sentence score: weight of the share of question words, beside cosine similarity"
     )
+    evidence_retrieval_weight: float = Field(
+        ge=0, description="Extractive sentence score: weight of its article's retrieval score (evidence and time prior) below the best article's"
+    )
     llm_context_tokens: int = Field(ge=0, description="Prompt tokens of sentences the short answer reads (the evidence always; 0: it alone)")
     short_answer_max_tokens: int = Field(gt=0, description="Longest short answer the LLM writes (tokens)")
     rewrite_followups: bool = Field(description="Rewrite follow-up questions using the chat history")

@@ -3,7 +3,9 @@
 No LLM, so it is fast and never invents: it splits the retrieved passages into sentences
 (``sentences.py``), scores each by embedding similarity to the question plus
 ``sentence_overlap_weight`` times the share of the question's content words it contains (plus a boost
-for the asked person's own words when the question is "What did X say?"), and keeps
+for the asked person's own words when the question is "What did X say?"), minus
+``evidence_retrieval_weight`` times how far the sentence's article scored below the best article in
+retrieval (its fused score: evidence and time prior, ``rag.retrieval.ranking``), and keeps
 the best ``answer_sentences`` that tell the reader something (``informative``: no headline, no
 sentence that only restates the question; no repeat from overlapping passages), each its own ``[n]``.
 That evidence is what every face shows first, and the extractive answer when no LLM answers.
@@ -63,16 +65,22 @@ def refusal(question: str, **fields) -> Answer:
 class ExtractiveAnswerer:
     """Composes an ``Answer`` from retrieved passages without an LLM.
 
-    ``settings``: the ``AnswerSettings`` group (``answer_sentences``, ``sentence_overlap_weight``).
+    ``settings``: the ``AnswerSettings`` group (``answer_sentences``, ``sentence_overlap_weight``,
+    ``evidence_retrieval_weight``).
     """
 
     def __init__(self, embedding, settings) -> None:
         self.embedding = embedding
         self.answer_sentences = settings.answer_sentences
         self.overlap_weight = settings.sentence_overlap_weight
+        self.retrieval_weight = settings.evidence_retrieval_weight
 
-    def rank_sentences(self, question: str, hits: list[ScoredPassage]) -> list[tuple[Sentence, float]]:
-        """Every sentence of ``hits``, best first, with its score."""
+    def rank_sentences(self, question: str, hits: list[ScoredPassage], *, standing: bool = True) -> list[tuple[Sentence, float]]:
+        """Every sentence of ``hits``, best first, with its score.
+
+        ``standing=False`` leaves out the article's retrieval standing (a story timeline ranks each
+        article's sentences among themselves, and keeps old articles on purpose).
+        """
         import numpy as np
 
         sentences = [s for hit in hits for s in split_sentences(hit)]
@@ -84,6 +92,12 @@ class ExtractiveAnswerer:
         similarity = vectors @ query
         asked = asked_speaker(question)
         asked_words = content_words(asked) if asked else set()
+        # A sentence of an article that retrieval ranked well below the best (an old background piece the
+        # time prior pushed down, or one that matches the question's words only here and there) must beat
+        # the best article's sentences by that much more: sentence similarity alone let old background
+        # sentences into the evidence once the article weights favoured whole-article BM25 (README "Two corpora").
+        best = max(hit.score for hit in hits)
+        weight = self.retrieval_weight if standing else 0.0
         scored = []
         for sentence, sim in zip(sentences, similarity):
             words = content_words(sentence.text)
@@ -92,7 +106,8 @@ class ExtractiveAnswerer:
                 own_quote = any(q in sentence.text for q in "“”\"") and speaker_of_claim(sentence.text) is not None
                 sim += SPEAKER_BOOST + (QUOTE_BOOST if own_quote else 0.0)
             overlap = len(question_words & words) / max(1, len(question_words))
-            scored.append((sentence, float(sim) + self.overlap_weight * overlap))
+            behind = weight * (best - sentence.passage.score)
+            scored.append((sentence, float(sim) + self.overlap_weight * overlap - behind))
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored
 

@@ -73,7 +73,7 @@ def build_timeline(assistant, query: str, options, limit: int | None = None) -> 
         best_passage.setdefault(hit.passage.article_id, hit)
     hits = list(best_passage.values())
     chosen, headline = {}, {}
-    for sentence, score in assistant.answerer.rank_sentences(retrieval.question, hits):
+    for sentence, score in assistant.answerer.rank_sentences(retrieval.question, hits, standing=False):
         article_id, title = sentence.passage.passage.article_id, sentence.passage.passage.title
         if _same_text(sentence.text, title):  # a page's heading kept in its text: the title is shown anyway
             headline.setdefault(article_id, (sentence, score))

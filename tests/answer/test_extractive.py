@@ -63,3 +63,48 @@ def test_what_did_kast_say_quotes_kast_first(assistant):
     assert "You have 111 days to leave Chile voluntarily" in first.quote and "Kast" in first.speaker, answer.evidence
     assert not any("Cordero" in c.speaker for c in answer.evidence[:2])
     assert all("Kast" in c.speaker for c in answer.evidence if "“" in c.quote), answer.evidence
+
+
+OLD_BACKGROUND = """---
+title: Port Vell ferry terminal to open in summer 2024
+date: 2023-01-10
+source: harbour-news.example
+---
+The Port Vell ferry terminal will open in the summer of 2024, the port authority said on Tuesday.
+
+The terminal will serve ferries to Mallorca and Menorca, and its builders expect two million passengers a year.
+"""
+NEWS = """---
+title: Council delays Port Vell terminal again
+date: 2025-11-27
+source: city-desk.example
+---
+The city council said on Thursday that the new ferry building in Port Vell is now due in March 2027.
+
+Officials blamed a shortage of steel and a dispute with the main contractor over rising costs.
+"""
+
+
+def test_an_old_background_sentence_does_not_lead_the_news_when_retrieval_standing_counts(make_settings, embedding, tmp_path):
+    # The old article words the question best, but retrieval (the time prior) ranks it well below the
+    # news of last week: with evidence_retrieval_weight its sentence no longer comes first.
+    from rag.assistant import Assistant
+
+    folder = tmp_path / "port"
+    folder.mkdir()
+    (folder / "old.md").write_text(OLD_BACKGROUND, encoding="utf-8")
+    (folder / "news.md").write_text(NEWS, encoding="utf-8")
+    question = "When will the Port Vell ferry terminal open?"
+    leads = {}
+    for weight in (0.0, 1.0):
+        assistant = Assistant(make_settings(evidence_retrieval_weight=weight, data_dir=tmp_path / f"data{weight}"), embedding=embedding)
+        assistant.ingest([folder])
+        hits = assistant.retrieve(question, as_of="2025-11-30").passages
+        assert [h.passage.date.year for h in hits][:1] == [2025]  # the news ranks first either way
+        answer = assistant.query(question, as_of="2025-11-30")
+        leads[weight] = answer.evidence[0].quote
+        # A story timeline ranks sentences on their own, whatever the weight: it keeps old articles on purpose.
+        unranked = assistant.answerer.rank_sentences(question, hits, standing=False)
+        assert unranked[0][0].text.startswith("The Port Vell ferry terminal will open in the summer of 2024")
+    assert leads[0.0].startswith("The Port Vell ferry terminal will open in the summer of 2024")
+    assert leads[1.0].startswith("The city council said on Thursday"), leads
