@@ -169,7 +169,9 @@ class Store:
         ]
         if nodes:
             self.vector_store.add(nodes)
-        self._upsert_registry([(a, len(p), COMPLETE) for a, p, _ in batch])
+        # Only the status changes: an update of the metadata, not a second upsert of every article's text
+        # (which Chroma indexes again; measured: the registry was a third of a bulk write's time).
+        self._articles.update(ids=ids, metadatas=[{"status": COMPLETE} for _ in ids])
 
     def remove(self, article_ids: Iterable[str]) -> int:
         """Delete articles and their passages, crash-safely; returns how many were known.
@@ -278,13 +280,17 @@ class Store:
         return [(pid, 1.0 - float(distance)) for pid, distance in zip(result["ids"][0], result["distances"][0])]
 
     def _paged(self, collection, include: list[str], where: dict | None = None):
-        offset = 0
-        while True:
-            page = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
-            if not page["ids"]:
-                return
-            yield page["ids"], page.get("metadatas") or [], page.get("documents") or [None] * len(page["ids"])
-            offset += len(page["ids"])
+        """Every record (``where`` matching) in pages of ``_PAGE``: ``(ids, metadatas, documents)`` per page.
+
+        The ids come first in one call, then each page by its ids: Chroma's ``offset`` skips records one
+        by one, so paging by offset read the whole collection in time quadratic in its size (measured
+        at 100k passages: 0.06 s for the first page, 0.74 s for the last; at a million, minutes of skipping).
+        """
+        ids = collection.get(include=[], where=where)["ids"]
+        for start in range(0, len(ids), _PAGE):
+            page = collection.get(ids=ids[start : start + _PAGE], include=include)
+            if page["ids"]:  # a record deleted since the ids were read is simply not returned
+                yield page["ids"], page.get("metadatas") or [], page.get("documents") or [None] * len(page["ids"])
 
 
 def passage_metadata(p: Passage) -> dict:

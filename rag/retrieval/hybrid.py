@@ -238,10 +238,10 @@ class HybridRetriever:
         wanted = min(total, math.ceil(self.settings.candidates * total / admitted * 1.5))
         if wanted <= _MAX_OVERSAMPLED:
             hits = []
-            for pid, similarity in self.store.dense_ids(vector, wanted, total=self._size):
-                i = table.position(pid)
-                if i is not None and allowed[i]:
-                    hits.append(ScoredPassage(table.passages[i], similarity, dense_score=similarity))
+            nearest = self.store.dense_ids(vector, wanted, total=self._size)
+            for (pid, similarity), i in zip(nearest, table.positions([pid for pid, _ in nearest])):
+                if i >= 0 and allowed[i]:
+                    hits.append(ScoredPassage(table.passages[int(i)], similarity, dense_score=similarity))
                     if len(hits) == self.settings.candidates:
                         return hits
             if wanted >= total or len(hits) == admitted:

@@ -165,10 +165,14 @@ def test_bm25_cache_survives_a_damaged_entry(make_settings, embedding, news):
     news.retrieve("harbour fees")
     cache = make_settings().storage.data_dir / "cache" / "bm25"
     (entry,) = cache.iterdir()
-    (entry / "passages.json").write_text("{not json", encoding="utf-8")
+    (entry / "table.json").write_text("{not json", encoding="utf-8")
     reopened = Assistant(make_settings(), embedding=embedding, store=news.store)
     assert reopened.retrieve("Who raised mooring fees?").passages[0].passage.article_id == "s2"
-    assert json.loads((entry / "passages.json").read_text(encoding="utf-8"))  # rewritten
+    assert json.loads((entry / "table.json").read_text(encoding="utf-8"))  # rewritten
+    (entry / "text_offsets.npy").write_bytes((entry / "text_offsets.npy").read_bytes()[:-16])  # a truncated column
+    again = Assistant(make_settings(), embedding=embedding, store=news.store)
+    assert again.retrieve("Who raised mooring fees?").passages[0].passage.article_id == "s2"
+    assert json.loads((entry / "table.json").read_text(encoding="utf-8"))
 
 
 def test_a_misspelt_question_finds_the_article_and_is_not_refused(news):
