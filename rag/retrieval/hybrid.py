@@ -72,6 +72,7 @@ class HybridRetriever:
         self._lexical: LexicalIndex | None = None
         self._speller = None
         self._size = -1
+        self._generation = ""  # the store's write token at the last refresh (Store.generation)
         self._checked_at = 0.0
         self._complete: set[str] = set()
         self._pending: set[str] = set()  # registry entries not complete at the last refresh
@@ -84,26 +85,29 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         """Rebuild the lexical indexes and the set of completely indexed articles from the store (or the cache)."""
-        from rag.store import COMPLETE
-
         with self._lock:
-            registry = self.store.registry()
-            count = self.store.count_passages()
             collection = self.store.name
-            key = LexicalCache.key(collection, count, registry) if self._cache else ""
+
+            def state():  # what the store holds (LexicalCache.key's order); the write token read first
+                generation = self.store.generation()
+                return self.store.count_passages(), generation, *self.store.statuses()
+
+            count, generation, complete, others = state()
+            key = LexicalCache.key(collection, count, generation, complete, others) if self._cache else ""
             # Built in every mode: its term statistics feed the refusal decision too.
             index = self._cache.load(collection, key) if self._cache else None
             if index is None:
                 index = LexicalIndex(self.store.all_passages())
                 # Saved only if no other process wrote while the passages were read.
-                if self._cache and LexicalCache.key(collection, self.store.count_passages(), self.store.registry()) == key:
+                if self._cache and LexicalCache.key(collection, *state()) == key:
                     self._cache.save(collection, key, index)
-            self._complete = {article_id for article_id, e in registry.items() if e.status == COMPLETE}
-            self._pending = set(registry) - self._complete
+            self._complete = set(complete)
+            self._pending = set(others)
             index.restrict_to(self._complete)
             self._lexical = index
             self._speller = None  # rebuilt from the new word counts on first use
             self._size = count
+            self._generation = generation
 
     def _ensure_fresh(self) -> None:
         """Rebuild when the store changed, checking at most once a second.
@@ -120,7 +124,11 @@ class HybridRetriever:
         if self._lexical is not None and (self.paused or now - self._checked_at < FRESHNESS_S):
             return
         self._checked_at = now
-        if self._size != self.store.count_passages() or (self._pending and self.store.completed_among(self._pending)):
+        if (
+            self._size != self.store.count_passages()
+            or self._generation != self.store.generation()
+            or (self._pending and self.store.completed_among(self._pending))
+        ):
             self.refresh()
 
     def speller(self):

@@ -239,9 +239,9 @@ class LexicalCache:
 
     Building them means reading every passage out of Chroma and tokenising it, in every process that
     opens the store: 22 s at 100k passages and 76 s at 300k, against 2.1 s and 9.5 s from the cache
-    (benchmarks/query_latency.py, 2 cores). The key is a hash of the store's passage count and article
-    registry (id, content hash, status of every article): every write changes the registry, so a key
-    match means the same passages. One entry per collection is kept; entries are written to a
+    (benchmarks/query_latency.py, 2 cores). The key is a hash of the store's write token
+    (``Store.generation``, replaced before and after every write by any process), its passage count and
+    the ids of its complete and other articles, so a key match means the same passages. One entry per collection is kept; entries are written to a
     temporary folder and renamed, so a crash never leaves a half-written entry under a valid key.
     bm25s saves its indexes as numpy arrays and JSON; the passages and word counts go to JSON files
     beside them, the passage table in columns (``table.py``; no pickle: nothing in the cache is executable).
@@ -253,11 +253,12 @@ class LexicalCache:
         self.directory = Path(directory)
 
     @classmethod
-    def key(cls, collection: str, passage_count: int, registry: dict) -> str:
-        digest = hashlib.sha256(f"{cls.VERSION}\0{collection}\0{passage_count}".encode())
-        for article_id in sorted(registry):
-            entry = registry[article_id]
-            digest.update(f"\0{article_id}\0{entry.content_hash}\0{entry.status}".encode())
+    def key(cls, collection: str, passage_count: int, generation: str, complete: list[str], others: list[str]) -> str:
+        """The entry's key: the store's write token (``Store.generation``), passage count, and which
+        articles are complete and which are not (ids only: every entry's metadata cost seconds)."""
+        digest = hashlib.sha256(f"{cls.VERSION}\0{collection}\0{passage_count}\0{generation}".encode())
+        digest.update("\0".join(sorted(complete)).encode())
+        digest.update(b"\1" + "\0".join(sorted(others)).encode())
         return digest.hexdigest()[:24]
 
     def _entry(self, collection: str, key: str) -> Path:
