@@ -152,7 +152,12 @@ class Store:
     def completed_among(self, article_ids: Iterable[str]) -> list[str]:
         """Those of ``article_ids`` whose registry status is complete now (one small Chroma query)."""
         ids = list(article_ids)
-        return self._articles.get(ids=ids, where={"status": COMPLETE}, include=[])["ids"] if ids else []
+        if not ids:
+            return []
+        # Fetched by id and filtered here: Chroma's where= beside ids= scanned the whole registry's
+        # metadata (2.2 s per call at 7,700 articles on 2 cores, once a second while any entry is pending).
+        found = self._articles.get(ids=ids, include=["metadatas"])
+        return [i for i, meta in zip(found["ids"], found["metadatas"]) if (meta or {}).get("status") == COMPLETE]
 
     def authors(self, article_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """The authors of each of these articles that names any (one registry read)."""
