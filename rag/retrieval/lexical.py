@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.retrieval.options import QueryOptions
+from rag.retrieval.table import PassageTable
 from rag.types import Passage
 
 # Words of a question's phrasing, not of its topic. The stemmer does not map irregular forms
@@ -66,24 +67,21 @@ class LexicalIndex:
 
         from rag.retrieval.spelling import count_words
 
-        self.passages = list(passages)
-        self._position = {p.id: i for i, p in enumerate(self.passages)}
+        self.passages = passages if isinstance(passages, PassageTable) else PassageTable.from_passages(passages)
+        table = self.passages
         # Column arrays for the filter mask (passage_day: ordinal day, -1 undated): one numpy expression
         # per query instead of a Python call per passage (measured: 48k passages, 60 ms -> 1 ms per query).
-        self.passage_day = np.array([p.date.toordinal() if p.date else -1 for p in self.passages], dtype=np.int64)
-        self._source = np.array([p.source for p in self.passages], dtype=object)
+        self.passage_day = table.day
         # Article ids as integer codes: np.isin on integers sorts (fast at any size), while on object
         # arrays it compares every passage with every id (80 s at 300k passages and 27k articles).
-        self.article_ids = list(dict.fromkeys(p.article_id for p in self.passages))
+        self.article_ids = table.article_ids
         self._article_code = {a: i for i, a in enumerate(self.article_ids)}
-        self.passage_article = np.array([self._article_code[p.article_id] for p in self.passages], dtype=np.int64)
-        first = {}
-        for i, p in enumerate(self.passages):
-            first.setdefault(p.article_id, i)
-        self.article_day = self.passage_day[[first[a] for a in self.article_ids]] if self.passages else self.passage_day[:0]
-        # Each article's passage positions: one sort, then a slice per article.
+        self.passage_article = np.asarray(table.passage_article)
+        # Each article's passage positions: one sort, then a slice per article (its first passage first).
         self._by_article = np.argsort(self.passage_article, kind="stable")
         self._bounds = np.searchsorted(self.passage_article[self._by_article], np.arange(len(self.article_ids) + 1))
+        first = self._by_article[self._bounds[:-1]] if len(table) else np.zeros(0, dtype=np.int64)
+        self.article_day = self.passage_day[first]
         self._indexed = np.ones(len(self.passages), dtype=bool)
         self._stemmer = Stemmer.Stemmer("english")
         if saved is not None:
@@ -94,9 +92,10 @@ class LexicalIndex:
         self.word_counts = {}
         if not self.passages:
             return
-        texts = article_texts(self.passages)
-        titles = [self.passages[first[a]].title for a in self.article_ids]
-        self._passage_bm25.index(self._tokens([f"{p.title}\n{p.text}" for p in self.passages]), show_progress=False)
+        passages = list(table)
+        texts = article_texts(passages)
+        titles = [table.title(int(i)) for i in first]
+        self._passage_bm25.index(self._tokens([f"{p.title}\n{p.text}" for p in passages]), show_progress=False)
         self._article_bm25.index(self._tokens([f"{t}\n{texts[a]}" for t, a in zip(titles, self.article_ids)]), show_progress=False)
         self._title_bm25.index(self._tokens(titles), show_progress=False)
         self.word_counts = dict(count_words([*texts.values(), *titles]))
@@ -117,7 +116,12 @@ class LexicalIndex:
         return self._by_article[self._bounds[code] : self._bounds[code + 1]]
 
     def position(self, passage_id: str) -> int | None:
-        return self._position.get(passage_id)
+        found = int(self.passages.positions([passage_id])[0])
+        return found if found >= 0 else None
+
+    def positions(self, passage_ids: Sequence[str]) -> "np.ndarray":  # noqa: F821
+        """Each id's position in the passage table, -1 for an id it does not hold."""
+        return self.passages.positions(passage_ids)
 
     def restrict_to(self, complete_article_ids: set[str]) -> None:
         """Only passages of these (completely indexed) articles may be returned."""
@@ -144,7 +148,8 @@ class LexicalIndex:
         if options.latest:
             keep &= self.passage_day <= options.latest.toordinal()  # undated (-1) passes
         if options.sources:
-            keep &= np.isin(self._source, list(options.sources))
+            codes = [i for i, name in enumerate(self.passages.source_names) if name in set(options.sources)]
+            keep &= np.isin(self.passages.passage_source, codes)
         if options.article_ids:
             keep &= self._of_articles(options.article_ids)
         return keep
@@ -201,7 +206,7 @@ class LexicalIndex:
         """
         import numpy as np
 
-        positions = [self._position[pid] for pid in passage_ids if pid in self._position]
+        positions = [int(i) for i in self.positions(list(passage_ids)) if i >= 0]
         if not positions or not self.passages:
             return 0.0
         weighted = [(idf, docs) for _, idf, docs in self._term_idfs(question)]
@@ -234,25 +239,26 @@ class LexicalCache:
 
     Building them means reading every passage out of Chroma and tokenising it, in every process that
     opens the store: 22 s at 100k passages and 76 s at 300k, against 2.1 s and 9.5 s from the cache
-    (benchmarks/query_latency.py, 2 cores). The key is a hash of the store's passage count and article
-    registry (id, content hash, status of every article): every write changes the registry, so a key
-    match means the same passages. One entry per collection is kept; entries are written to a
+    (benchmarks/query_latency.py, 2 cores). The key is a hash of the store's write token
+    (``Store.generation``, replaced before and after every write by any process), its passage count and
+    the ids of its complete and other articles, so a key match means the same passages. One entry per collection is kept; entries are written to a
     temporary folder and renamed, so a crash never leaves a half-written entry under a valid key.
     bm25s saves its indexes as numpy arrays and JSON; the passages and word counts go to JSON files
-    beside them (no pickle: nothing in the cache is executable).
+    beside them, the passage table in columns (``table.py``; no pickle: nothing in the cache is executable).
     """
 
-    VERSION = 3  # bump when the tokenisation or the file layout changes
+    VERSION = 4  # bump when the tokenisation or the file layout changes
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
     @classmethod
-    def key(cls, collection: str, passage_count: int, registry: dict) -> str:
-        digest = hashlib.sha256(f"{cls.VERSION}\0{collection}\0{passage_count}".encode())
-        for article_id in sorted(registry):
-            entry = registry[article_id]
-            digest.update(f"\0{article_id}\0{entry.content_hash}\0{entry.status}".encode())
+    def key(cls, collection: str, passage_count: int, generation: str, complete: list[str], others: list[str]) -> str:
+        """The entry's key: the store's write token (``Store.generation``), passage count, and which
+        articles are complete and which are not (ids only: every entry's metadata cost seconds)."""
+        digest = hashlib.sha256(f"{cls.VERSION}\0{collection}\0{passage_count}\0{generation}".encode())
+        digest.update("\0".join(sorted(complete)).encode())
+        digest.update(b"\1" + "\0".join(sorted(others)).encode())
         return digest.hexdigest()[:24]
 
     def _entry(self, collection: str, key: str) -> Path:
@@ -262,24 +268,19 @@ class LexicalCache:
         """The cached index for ``key``, or None when there is none (or it cannot be read)."""
         import bm25s
 
-        from rag.store import passage_from
-
         entry = self._entry(collection, key)
-        if not (entry / "passages.json").is_file():
+        if not (entry / "table.json").is_file():
             return None
         try:
-            rows = json.loads((entry / "passages.json").read_text(encoding="utf-8"))
+            table = PassageTable.load(entry)
             saved = {name: bm25s.BM25.load(str(entry / name), mmap=False, show_progress=False) for name in ("passages", "articles", "titles")}
             saved["words"] = json.loads((entry / "words.json").read_text(encoding="utf-8"))
-            passages = [passage_from(pid, meta, text) for pid, meta, text in rows]
         except (OSError, ValueError, KeyError, TypeError):
             return None  # unreadable: rebuilt from the store and saved again
-        return LexicalIndex(passages, saved)
+        return LexicalIndex(table, saved)
 
     def save(self, collection: str, key: str, index: LexicalIndex) -> None:
         """Store ``index`` under ``key`` and drop this collection's older entries (best effort)."""
-        from rag.store import passage_metadata
-
         if not index.passages:
             return
         staging = None
@@ -288,8 +289,7 @@ class LexicalCache:
             staging = Path(tempfile.mkdtemp(prefix=f".{collection}-", dir=self.directory))
             for name, bm25 in index.bm25_indexes().items():
                 bm25.save(str(staging / name), show_progress=False)
-            rows = [[p.id, passage_metadata(p), p.text] for p in index.passages]
-            (staging / "passages.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            index.passages.save(staging)
             (staging / "words.json").write_text(json.dumps(index.word_counts, ensure_ascii=False), encoding="utf-8")
             target = self._entry(collection, key)
             shutil.rmtree(target, ignore_errors=True)

@@ -115,10 +115,12 @@ def rank(
     relevance = (w_dense > 0) * passage_dense + (w_passage > 0 or w_article > 0) * _scaled(passage_bm25)
     relevance = np.where(allowed, relevance, -np.inf)
 
+    # float64 values into the float64 arrays: np.maximum.at casting float32 takes numpy's slow path
+    # (measured at 300k passages: 22 ms a call against 2 ms, a third of the whole retrieval).
     article_dense = np.full(len(lex.article_ids), -np.inf)
-    np.maximum.at(article_dense, lex.passage_article, np.where(allowed, passage_dense, -np.inf))
+    np.maximum.at(article_dense, lex.passage_article, np.where(allowed, passage_dense, -np.inf).astype(np.float64))
     article_passage = np.zeros(len(lex.article_ids))
-    np.maximum.at(article_passage, lex.passage_article, _scaled(passage_bm25))
+    np.maximum.at(article_passage, lex.passage_article, _scaled(passage_bm25).astype(np.float64))
     score = (
         w_dense * article_dense
         + w_passage * article_passage

@@ -93,15 +93,15 @@ CHILD = textwrap.dedent(
     assistant = Assistant(settings)
     if mode == "die-before-complete":
         # Crash at the worst moment: passages of a batch written, articles not yet marked complete.
-        original = store_module.Store._upsert_registry
+        original = store_module.Store._mark
         calls = {"n": 0}
-        def upsert(self, rows):
-            if rows and rows[0][2] == store_module.COMPLETE:
+        def mark(self, ids, status):
+            if status == store_module.COMPLETE:
                 calls["n"] += 1
                 if calls["n"] == 2:
                     os._exit(137)
-            return original(self, rows)
-        store_module.Store._upsert_registry = upsert
+            return original(self, ids, status)
+        store_module.Store._mark = mark
     from rag.ingest.pipeline import Ingestor
     ingestor = Ingestor(assistant.store, assistant.embedding, assistant.chunker, assistant.settings.ingest, batch_passages=8)
     print("started", flush=True)

@@ -165,10 +165,14 @@ def test_bm25_cache_survives_a_damaged_entry(make_settings, embedding, news):
     news.retrieve("harbour fees")
     cache = make_settings().storage.data_dir / "cache" / "bm25"
     (entry,) = cache.iterdir()
-    (entry / "passages.json").write_text("{not json", encoding="utf-8")
+    (entry / "table.json").write_text("{not json", encoding="utf-8")
     reopened = Assistant(make_settings(), embedding=embedding, store=news.store)
     assert reopened.retrieve("Who raised mooring fees?").passages[0].passage.article_id == "s2"
-    assert json.loads((entry / "passages.json").read_text(encoding="utf-8"))  # rewritten
+    assert json.loads((entry / "table.json").read_text(encoding="utf-8"))  # rewritten
+    (entry / "text_offsets.npy").write_bytes((entry / "text_offsets.npy").read_bytes()[:-16])  # a truncated column
+    again = Assistant(make_settings(), embedding=embedding, store=news.store)
+    assert again.retrieve("Who raised mooring fees?").passages[0].passage.article_id == "s2"
+    assert json.loads((entry / "table.json").read_text(encoding="utf-8"))
 
 
 def test_a_misspelt_question_finds_the_article_and_is_not_refused(news):
@@ -246,3 +250,23 @@ def test_no_as_of_day_or_a_past_year_is_not_pushed_to_the_newest_articles(make_s
     old = "What did the Port Vale harbour authority decide about mooring fees in 2024?"
     assert order(boosted, old, as_of="2025-10-04") == order(plain, old, as_of="2025-10-04")
     assert order(boosted, "What is the latest on the Port Vale harbour in 2024?", as_of="2025-10-04")[0] == "s1"
+
+
+def test_an_article_rewritten_in_place_is_seen_by_a_retriever_that_did_not_write_it(make_settings, embedding, news, tmp_path):
+    """Same id, same passage count, new text: the store's write token changes, so the reader refreshes."""
+    import time
+
+    from rag.retrieval.hybrid import FRESHNESS_S
+
+    reader = Assistant(make_settings(), embedding=embedding, store=news.store)
+    assert "Quist" not in reader.retrieve("Who is the harbour master Zebulon Quist?").passages[0].passage.text
+    before = news.store.generation()
+    rewritten = tmp_path / "rewritten.jsonl"
+    text = "Port Vale's harbour master Zebulon Quist raised mooring fees by 12 percent, angering fishing crews."
+    rewritten.write_text(json.dumps({"id": "s2", "title": "Harbour fees rise", "date": "2025-06-01", "source": "money.example", "text": text}), encoding="utf-8")
+    count = news.store.count_passages()
+    assert news.ingest([rewritten]).updated  # by another assistant than the reader
+    assert news.store.count_passages() == count and news.store.generation() != before
+    time.sleep(FRESHNESS_S)
+    found = reader.retrieve("Who is the harbour master Zebulon Quist?")
+    assert found.passages[0].passage.article_id == "s2" and "Zebulon Quist" in found.passages[0].passage.text
