@@ -270,3 +270,40 @@ def test_an_article_rewritten_in_place_is_seen_by_a_retriever_that_did_not_write
     time.sleep(FRESHNESS_S)
     found = reader.retrieve("Who is the harbour master Zebulon Quist?")
     assert found.passages[0].passage.article_id == "s2" and "Zebulon Quist" in found.passages[0].passage.text
+
+
+def test_a_filter_that_cuts_the_nearest_passages_asks_hnsw_again_not_chromas_where(make_settings, embedding, tmp_path):
+    """A story told over many days: an as-of date cuts its nearest near-copies, so the first oversampled
+    HNSW query comes up short; the retriever asks HNSW again for more ids (not Chroma's slow where= scan)
+    and returns what the where= query returns."""
+    copies = [
+        {"id": f"h{day}", "title": f"Harbour repairs, day {day}", "date": f"2025-10-{day:02d}", "source": "coast.example",
+         "text": f"Repairs to the north pier of Port Vale harbour went on for a {day}th day, crews said."}
+        for day in range(1, 29)
+    ]  # fmt: skip
+    older = [
+        {"id": f"o{i}", "title": title, "date": f"2025-08-{i + 1:02d}", "source": "misc.example", "text": text}
+        for i, (title, text) in enumerate(
+            [(t, x) for _, t, _, _, x in STORIES]
+            + [("Rail strike ends", "Train drivers ended a three-day strike after a pay deal."),
+               ("Orchard harvest early", "Apple growers began the harvest two weeks early after a warm summer."),
+               ("Library extends hours", "The central library will open until 10 p.m. on weekdays."),
+               ("Harbour pier damaged", "A storm damaged the north pier of Port Vale harbour; repairs will take weeks.")]
+        )
+    ]  # fmt: skip
+    path = tmp_path / "story.jsonl"
+    path.write_text("\n".join(json.dumps(a) for a in copies + older), encoding="utf-8")
+    assistant = Assistant(make_settings(candidates=2), embedding=embedding)
+    assert len(assistant.ingest([path]).added) == len(copies) + len(older)
+    retriever = assistant.retriever
+    retriever.refresh()
+    options = QueryOptions(as_of=dt.date(2025, 9, 1))
+    vector = embedding.get_query_embedding("north pier repairs at Port Vale harbour")
+    store, asked, scans = assistant.store, [], []
+    dense_ids, dense_search = store.dense_ids, store.dense_search
+    store.dense_ids = lambda v, n, **kw: asked.append(n) or dense_ids(v, n, **kw)
+    store.dense_search = lambda *a, **kw: scans.append(1) or dense_search(*a, **kw)
+    ours = [(h.passage.id, round(h.dense_score, 5)) for h in retriever.dense_candidates(vector, options)]
+    assert len(asked) == 2 and asked[1] > asked[0] and scans == []  # a second HNSW query, no where= scan
+    chroma = [(h.passage.id, round(h.dense_score, 5)) for h in dense_search(vector, 2, options.chroma_where())]
+    assert ours == chroma and ours[0][0].startswith("o7")  # the older pier article leads
