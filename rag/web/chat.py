@@ -38,13 +38,14 @@ class OptionError(ValueError):
 class ChatSession:
     """One browser session's chat: its ``Conversation``, a turn counter for unique anchors, and the
     running turn's state for Stop: the evidence it shows (``shown``), whether its answer is complete
-    (``finished``), and the ``stop`` flag the Stop button sets."""
+    (``finished``), the ``stop`` flag the Stop button sets and the history it showed (``stopped``)."""
 
     conversation: Conversation
     turn: int = 0
     shown: Answer | None = None
     finished: bool = True
     stop: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    stopped: list | None = field(default=None, repr=False, compare=False)
 
     def __deepcopy__(self, memo):  # Gradio copies a state's initial value; an Event cannot be copied
         return ChatSession(self.conversation, self.turn, self.shown, self.finished)
@@ -63,7 +64,7 @@ def chat_turn(assistant, question: str, history: list, session, options: Callabl
     if not isinstance(session, ChatSession):
         session = ChatSession(Conversation(assistant))
     session.turn += 1
-    session.shown, session.finished = None, False
+    session.shown, session.finished, session.stopped = None, False, None
     session.stop.clear()
     prefix = f"nd-{session.turn}"
     history.append({"role": "user", "content": render_question(question)})
@@ -74,7 +75,12 @@ def chat_turn(assistant, question: str, history: list, session, options: Callabl
             stage, content = "", history[-1]["content"]
             for event in events:
                 if session.stop.is_set():
-                    return  # closing the stream stops the LLM; stop_turn has shown what stays
+                    # Closing the stream stops the LLM. The turn's last output is what stop_turn showed: a
+                    # generator that ends before Gradio's cancel lands has its last output sent again on
+                    # completion, which would put the "writing" state back over the stopped answer.
+                    if session.stopped is not None:
+                        yield "", list(session.stopped), session
+                    return
                 if event.kind == "stage":
                     stage = event.text
                 elif event.answer is None:
@@ -110,7 +116,6 @@ def stop_turn(history: list, session, known_notice: str = "") -> list:
     history = list(history or [])
     if not isinstance(session, ChatSession) or session.finished:
         return history
-    session.stop.set()
     session.finished = True
     if session.shown is not None:
         content = render_answer(dataclasses.replace(session.shown, notice=STOPPED), f"nd-{session.turn}", known_notice=known_notice)
@@ -121,4 +126,6 @@ def stop_turn(history: list, session, known_notice: str = "") -> list:
         history[-1] = {"role": "assistant", "content": content}
     else:
         history.append({"role": "assistant", "content": content})
+    session.stopped = history  # before the flag: the turn, seeing the flag, shows the same
+    session.stop.set()
     return history

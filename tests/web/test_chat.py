@@ -55,7 +55,10 @@ def test_stop_ends_the_generation_at_once_and_the_next_question_is_answered(llm_
     assert not worker.is_alive() and not local_llm._lock.locked()  # the generation ended and freed the model
     content = stopped[-1]["content"]
     assert STOPPED in content and "<q>" in content and "nd-stage" not in content  # the evidence stays, with the note
-    assert all("nd-stage" in h[-1]["content"] or "nd-pending" in h[-1]["content"] for _, h, _ in states)  # no answer came after
+    # No answer came after: the turn showed stages, then (seeing the flag) the stopped answer as its last output,
+    # so Gradio re-sending a finished generator's last output cannot put the "writing" state back.
+    assert all("nd-stage" in h[-1]["content"] or "nd-pending" in h[-1]["content"] for _, h, _ in states[:-1])
+    assert states[-1][1] == stopped
     assert session.conversation.turns == []  # a stopped turn is no turn of the conversation
 
     *_, (_, history, session) = chat_turn(llm_assistant, "Who is Chile's Minister of Security?", stopped, session, no_options)
