@@ -56,7 +56,7 @@ def features(assistant, questions, gold, candidates: int):
     retriever = assistant.retriever
     retriever.refresh()
     lex = retriever.lexical
-    ids = [p.id for p in lex.passages]
+    ids = lex.passages.ids()
     vectors = assistant.store.passage_vectors(ids)  # the stored embeddings, read once
     code = {a: i for i, a in enumerate(lex.article_ids)}
     rows = []

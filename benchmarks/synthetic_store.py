@@ -43,22 +43,26 @@ class BaseSet:
 
 def read_base(source_dir, collection: str) -> BaseSet:
     """Every complete article of ``collection`` in the data folder ``source_dir``, with passages and vectors."""
-    from rag.store import COMPLETE, Store, make_client
+    from rag.store import Store, make_client
 
     store = Store(make_client(data_dir=source_dir), collection)
     t = time.perf_counter()
-    complete = sorted(a for a, e in store.registry().items() if e.status == COMPLETE)
+    complete = sorted(store.statuses()[0])
     by_article: dict[str, list] = {}
     for p in store.all_passages():
         by_article.setdefault(p.article_id, []).append(p)
-    articles, passages, vectors = [], [], []
+    articles, passages = [], []
     for article_id in complete:
         if article_id not in by_article:
             continue
         ps = sorted(by_article[article_id], key=lambda p: p.start)
         articles.append(store.article(article_id))
         passages.append(ps)
-        vectors.append(store.passage_vectors([p.id for p in ps]))
+    flat = store.passage_vectors([p.id for ps in passages for p in ps])  # one paged read, then split per article
+    vectors, offset = [], 0
+    for ps in passages:
+        vectors.append(flat[offset : offset + len(ps)])
+        offset += len(ps)
     words = sorted({w for ps in passages[:500] for p in ps for w in p.text.split() if w.isalpha()})
     base = BaseSet(articles, passages, vectors, words)
     print(f"read {base.passage_count:,} passages of {len(articles):,} articles from {source_dir} in {time.perf_counter() - t:.0f} s", flush=True)
@@ -103,7 +107,7 @@ def fill(store, base: BaseSet, target: int, rng, batch_passages: int = 2000) -> 
     Resumable: the next copy is the number of articles already in the store's registry.
     """
     written = store.count_passages()
-    start_count, following = written, len(store.registry())
+    start_count, following = written, sum(map(len, store.statuses()))  # registry entries, ids only
     batch, size = [], 0
     t = time.perf_counter()
     last = t

@@ -216,13 +216,16 @@ class Store:
         if not ids:
             return 0
         known = self._articles.get(ids=ids, include=[])["ids"]
-        self._written()
+        # The write token changes only when an article is removed: a new token makes every process
+        # rebuild its lexical index. Passages are deleted for unknown ids too (none should exist: every
+        # write registers its articles before it adds their passages).
         if known:
+            self._written()
             self._mark(known, REMOVING)
         self._passages.delete(where={"article_id": {"$in": ids}})
         if known:
             self._articles.delete(ids=known)
-        self._written()
+            self._written()
         return len(known)
 
     def repair(self) -> dict[str, list[str]]:
@@ -250,6 +253,7 @@ class Store:
                 counts[meta["article_id"]] = counts.get(meta["article_id"], 0) + 1
         broken = [article_id for article_id, n in chunks.items() if counts.get(article_id, 0) < n]
         if broken:
+            self._written()
             self._mark(broken, PENDING)
             self._written()
         return {"removed": removing, "pending": broken}

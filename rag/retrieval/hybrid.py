@@ -257,7 +257,9 @@ class HybridRetriever:
                         return hits
             if wanted >= total or len(hits) == admitted:
                 return hits
-            wanted = min(total, _MAX_OVERSAMPLED, wanted * 4) if wanted < _MAX_OVERSAMPLED else _MAX_OVERSAMPLED + 1
+            if wanted >= _MAX_OVERSAMPLED:
+                break
+            wanted = min(total, _MAX_OVERSAMPLED, wanted * 4)
         hits = self.store.dense_search(vector, self.settings.candidates, options.chroma_where())
         return [h for h in hits if h.passage.article_id in self._complete]
 

@@ -92,7 +92,8 @@ class LexicalIndex:
         self.word_counts = {}
         if not self.passages:
             return
-        passages = list(table)
+        if isinstance(passages, PassageTable):  # built from a table: its passages, each built once here
+            passages = list(table)
         texts = article_texts(passages)
         titles = [table.title(int(i)) for i in first]
         self._passage_bm25.index(self._tokens([f"{p.title}\n{p.text}" for p in passages]), show_progress=False)
@@ -114,10 +115,6 @@ class LexicalIndex:
     def article_passages(self, code: int):
         """Positions of the passages of the article with integer code ``code`` (see ``article_ids``)."""
         return self._by_article[self._bounds[code] : self._bounds[code + 1]]
-
-    def position(self, passage_id: str) -> int | None:
-        found = int(self.passages.positions([passage_id])[0])
-        return found if found >= 0 else None
 
     def positions(self, passage_ids: Sequence[str]) -> "np.ndarray":  # noqa: F821
         """Each id's position in the passage table, -1 for an id it does not hold."""
@@ -148,7 +145,8 @@ class LexicalIndex:
         if options.latest:
             keep &= self.passage_day <= options.latest.toordinal()  # undated (-1) passes
         if options.sources:
-            codes = [i for i, name in enumerate(self.passages.source_names) if name in set(options.sources)]
+            wanted = set(options.sources)
+            codes = [i for i, name in enumerate(self.passages.source_names) if name in wanted]
             keep &= np.isin(self.passages.passage_source, codes)
         if options.article_ids:
             keep &= self._of_articles(options.article_ids)
@@ -275,7 +273,7 @@ class LexicalCache:
             table = PassageTable.load(entry)
             saved = {name: bm25s.BM25.load(str(entry / name), mmap=False, show_progress=False) for name in ("passages", "articles", "titles")}
             saved["words"] = json.loads((entry / "words.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None  # unreadable: rebuilt from the store and saved again
         return LexicalIndex(table, saved)
 

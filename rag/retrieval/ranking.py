@@ -105,9 +105,8 @@ def rank(
     floor = min((h.dense_score or 0.0 for h in dense_hits), default=0.0)
     passage_dense = np.full(len(lex.passages), floor, dtype=np.float32)
     seen = {}
-    for h in dense_hits:
-        i = lex.position(h.passage.id)
-        if i is not None:
+    for h, i in zip(dense_hits, lex.positions([h.passage.id for h in dense_hits]).tolist()):
+        if i >= 0:
             passage_dense[i] = seen[i] = h.dense_score or floor
     # Which passages of a chosen article to show: cosine plus scaled BM25, equally weighted whatever
     # the article weights (with passage_bm25_weight 0, cosine alone would pick among the passages

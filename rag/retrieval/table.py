@@ -59,7 +59,6 @@ class PassageTable(Sequence[Passage]):
         codes = np.asarray(arrays["passage_meta"])
         self.passage_source = meta_source[codes] if len(metas) else np.zeros(0, np.int64)
         self.day = meta_day[codes] if len(metas) else np.zeros(0, np.int64)
-        self._sorted_ids = np.asarray(arrays["ids"])[np.asarray(arrays["id_order"])]
 
     @classmethod
     def from_passages(cls, passages: Sequence[Passage]) -> PassageTable:
@@ -67,9 +66,11 @@ class PassageTable(Sequence[Passage]):
 
         article_code: dict[str, int] = {}
         meta_code: dict[tuple, int] = {}
+        passage_article, passage_meta = [], []  # each passage's code in article_code / meta_code
         for p in passages:
-            article_code.setdefault(p.article_id, len(article_code))
-            meta_code.setdefault((p.title, p.date.isoformat() if p.date else "", p.source, p.url), len(meta_code))
+            passage_article.append(article_code.setdefault(p.article_id, len(article_code)))
+            meta = (p.title, p.date.isoformat() if p.date else "", p.source, p.url)
+            passage_meta.append(meta_code.setdefault(meta, len(meta_code)))
         ids = np.array([p.id.encode("utf-8") for p in passages], dtype=bytes) if passages else np.zeros(0, dtype="S1")
         text_blob, text_offsets = _blob([p.text for p in passages])
         speaker_blob, speaker_offsets = _blob(["" if p.speakers is None else encode_speakers(p.speakers) for p in passages])
@@ -80,10 +81,8 @@ class PassageTable(Sequence[Passage]):
             "speaker_blob": speaker_blob, "speaker_offsets": speaker_offsets,
             "start": np.array([p.start for p in passages], dtype=np.int64),
             "end": np.array([p.end for p in passages], dtype=np.int64),
-            "passage_article": np.array([article_code[p.article_id] for p in passages], dtype=np.int64),
-            "passage_meta": np.array(
-                [meta_code[(p.title, p.date.isoformat() if p.date else "", p.source, p.url)] for p in passages], dtype=np.int64
-            ),
+            "passage_article": np.array(passage_article, dtype=np.int64),
+            "passage_meta": np.array(passage_meta, dtype=np.int64),
         }  # fmt: skip
         return cls(arrays, list(article_code), [list(m) for m in meta_code])
 
@@ -96,17 +95,21 @@ class PassageTable(Sequence[Passage]):
 
     @classmethod
     def load(cls, folder: Path) -> PassageTable:
-        """The table saved in ``folder``, memory-mapped; raises ``OSError``/``ValueError`` when unreadable."""
+        """The table saved in ``folder``, memory-mapped.
+
+        Raises ``OSError``/``ValueError`` when unreadable or its columns disagree in length, and
+        ``IndexError``/``KeyError``/``TypeError`` when ``table.json`` does not describe the columns.
+        """
         import numpy as np
 
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
-        described = json.loads((folder / "table.json").read_text(encoding="utf-8"))
-        table = cls(arrays, described["articles"], described["metas"])
         n = len(arrays["ids"])
+        # Checked before the table is built: the constructor indexes with these columns.
         if {len(arrays[c]) for c in ("id_order", "start", "end", "passage_article", "passage_meta")} != {n} or {
             len(arrays["text_offsets"]), len(arrays["speaker_offsets"])} != {n + 1}:  # fmt: skip
             raise ValueError("passage table columns disagree")
-        return table
+        described = json.loads((folder / "table.json").read_text(encoding="utf-8"))
+        return cls(arrays, described["articles"], described["metas"])
 
     def __len__(self) -> int:
         return len(self._a["ids"])
@@ -141,13 +144,28 @@ class PassageTable(Sequence[Passage]):
     def title(self, i: int) -> str:
         return self._metas[int(self._a["passage_meta"][i])][0]
 
-    def positions(self, passage_ids: Sequence[str]):
-        """Each id's position in the table, -1 for an id it does not hold (one binary search for all)."""
+    def ids(self) -> list[str]:
+        """Every passage's id, in table order (no other column is read)."""
         import numpy as np
 
+        return [pid.decode("utf-8") for pid in np.asarray(self._a["ids"]).tolist()]
+
+    def positions(self, passage_ids: Sequence[str]):
+        """Each id's position in the table, -1 for an id it does not hold (one binary search for all).
+
+        Searches the id column through its sort order (``id_order``) in place: a sorted copy of the
+        column would be read whole when the table is opened.
+        """
+        import numpy as np
+
+        ids, id_order = self._a["ids"], self._a["id_order"]
         if not len(passage_ids) or not len(self):
             return np.full(len(passage_ids), -1, dtype=np.int64)
-        wanted = np.array([pid.encode("utf-8") for pid in passage_ids], dtype=bytes)
-        found = np.searchsorted(self._sorted_ids, wanted).clip(0, len(self) - 1)
-        hit = self._sorted_ids[found] == wanted
-        return np.where(hit, np.asarray(self._a["id_order"])[found], -1)
+        encoded = [pid.encode("utf-8") for pid in passage_ids]
+        # An id longer than the column's fixed width is not in it; cast to that width it would be
+        # cut short and could match the id it starts with, so it is searched for as b"" and refused.
+        fits = np.array([len(e) <= ids.dtype.itemsize for e in encoded])
+        wanted = np.array([e if ok else b"" for e, ok in zip(encoded, fits)], dtype=ids.dtype)
+        found = np.searchsorted(ids, wanted, sorter=id_order).clip(0, len(self) - 1)
+        at = np.asarray(id_order[found])
+        return np.where(fits & (ids[at] == wanted), at, -1)

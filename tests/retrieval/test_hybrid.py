@@ -272,6 +272,14 @@ def test_an_article_rewritten_in_place_is_seen_by_a_retriever_that_did_not_write
     assert found.passages[0].passage.article_id == "s2" and "Zebulon Quist" in found.passages[0].passage.text
 
 
+def test_removing_an_unknown_article_keeps_the_write_token(news):
+    """Nothing removed, nothing written: other processes keep their lexical index."""
+    before = news.store.generation()
+    assert news.store.remove(["no-such-article"]) == 0
+    assert news.store.generation() == before
+    assert news.store.remove(["s4"]) == 1 and news.store.generation() != before
+
+
 def test_a_filter_that_cuts_the_nearest_passages_asks_hnsw_again_not_chromas_where(make_settings, embedding, tmp_path):
     """A story told over many days: an as-of date cuts its nearest near-copies, so the first oversampled
     HNSW query comes up short; the retriever asks HNSW again for more ids (not Chroma's slow where= scan)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import numpy as np
 import pytest
 
+from rag.retrieval.lexical import LexicalCache
 from rag.retrieval.table import PassageTable
 from rag.types import Passage
 
@@ -37,11 +40,26 @@ def test_ids_are_found_and_unknown_ids_are_not(tmp_path) -> None:
     for t in (table, loaded):
         assert t.positions(["b#0", "a#0", "nope", "ü#0", "a#"]).tolist() == [2, 0, -1, 3, -1]
         assert t.positions([]).tolist() == []
+        assert t.ids() == ["a#0", "a#1", "b#0", "ü#0"]
+        # Longer than the id column's width (4 bytes, "ü#0"): cut to that width, "ü#0zz" would be found as "ü#0".
+        assert t.positions(["ü#0zz", "a#0" + "0" * 50, "ü#0"]).tolist() == [-1, -1, 3]
     assert PassageTable.from_passages([]).positions(["a#0"]).tolist() == [-1]
+    assert PassageTable.from_passages([]).ids() == []
 
 
-def test_a_truncated_column_is_refused(tmp_path) -> None:
+def test_a_short_column_is_refused(tmp_path) -> None:
     PassageTable.from_passages(PASSAGES).save(tmp_path)
-    (tmp_path / "start.npy").write_bytes((tmp_path / "start.npy").read_bytes()[:-8])
-    with pytest.raises(ValueError):
+    np.save(tmp_path / "start.npy", np.zeros(3, np.int64))  # a readable column, one passage short
+    with pytest.raises(ValueError, match="disagree"):
         PassageTable.load(tmp_path)
+
+
+def test_a_cache_entry_whose_description_does_not_fit_its_columns_is_not_loaded(tmp_path) -> None:
+    entry = tmp_path / "news-0123456789abcdef01234567"
+    entry.mkdir()
+    PassageTable.from_passages(PASSAGES).save(entry)
+    described = json.loads((entry / "table.json").read_text(encoding="utf-8"))
+    (entry / "table.json").write_text(json.dumps({**described, "metas": described["metas"][:1]}), encoding="utf-8")
+    with pytest.raises(IndexError):  # the passages name article metadata the description lacks
+        PassageTable.load(entry)
+    assert LexicalCache(tmp_path).load("news", "0123456789abcdef01234567") is None
