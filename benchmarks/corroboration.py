@@ -242,7 +242,6 @@ def conflicts(count: int, distractors: int, seed: int, records: list[dict], keep
         started = time.perf_counter()
         assistant.ingest([corpus])
         print(f"  indexed {len(lines)} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        assistant.retrieve("warm up")  # the retriever reads the new index (as an answer's retrieval has, before corroboration)
         corroborator = make_corroborator(assistant)
         found = false = missing = 0
         by_url = {a.url: a for a in assistant.articles()}

@@ -7,8 +7,8 @@ and the two-corpus refit of ``benchmarks/fit_retrieval.py``), each question on i
 the product's ``Assistant`` (its store, lexical index, refusal rule); ranks the sentences of the
 returned passages once (``ExtractiveAnswerer.rank_sentences`` without the standing term); then, for
 every weight of ``--weights``, re-scores them with ``- weight * (best article score - the sentence's
-article score)`` (what ``rank_sentences`` does with ``evidence_retrieval_weight``) and picks the
-evidence (``ExtractiveAnswerer.evidence``). Printed per (retrieval, weight):
+article score)`` (``ExtractiveAnswerer.with_standing``, what ``rank_sentences`` does with
+``evidence_retrieval_weight``) and picks the evidence (``ExtractiveAnswerer.evidence``). Printed per (retrieval, weight):
 
 * hit@1/5/10 over articles (independent of the weight);
 * citation precision of the evidence (``rag.eval.metrics.citation_precision``: a cited article is gold or
@@ -59,28 +59,33 @@ def parse_retrieval(spec: str) -> dict[str, dict[str, float]]:
 
 
 def record(assistant, questions, gold):
-    """Per question: the retrieval (hits, refusal) and its sentences ranked without the standing term."""
+    """Per question: the retrieval (hit@k of its articles, refusal) and its sentences ranked without the standing term."""
+    from rag.eval.metrics import HIT_KS, hit_at_k
+    from rag.eval.run import RETRIEVAL_TOP_K
+
     rows = []
     for q in questions:
-        top10 = assistant.retrieve(q.question, top_k=10, as_of=q.as_of).passages
+        top = assistant.retrieve(q.question, top_k=RETRIEVAL_TOP_K, as_of=q.as_of).passages
+        articles = list(dict.fromkeys(h.passage.article_id for h in top))
         retrieval = assistant.retrieve(q.question, as_of=q.as_of)
         ranked = [] if retrieval.weak else assistant.answerer.rank_sentences(q.question, retrieval.passages, standing=False)
         best = max((h.score for h in retrieval.passages), default=0.0)
-        rows.append({"q": q, "gold": gold[q.id], "articles": list(dict.fromkeys(h.passage.article_id for h in top10)),
-                     "weak": retrieval.weak, "ranked": ranked, "best": best})  # fmt: skip
+        hits = {k: hit_at_k(articles, gold[q.id], k) for k in HIT_KS} if gold[q.id] else None
+        rows.append({"q": q, "gold": gold[q.id], "hits": hits, "weak": retrieval.weak, "ranked": ranked, "best": best})
     return rows
 
 
 def score(rows, answerer, weight: float) -> dict[str, float]:
     """The figures of one (retrieval, weight) point over recorded ``rows``."""
-    from rag.eval.metrics import citation_precision, contains_answer, hit_at_k, lead, names_answer
+    from rag.eval.metrics import HIT_KS, citation_precision
+    from rag.eval.run import short_scores
 
     good = total = old = correct = named = refused_ok = refused_ooc = n_ok = n_ooc = 0
-    hits = {1: 0, 5: 0, 10: 0}
+    hits = dict.fromkeys(HIT_KS, 0)
     n_gold = 0
     for r in rows:
         q = r["q"]
-        rescored = sorted(((s, v - weight * (r["best"] - s.passage.score)) for s, v in r["ranked"]), key=lambda p: p[1], reverse=True)
+        rescored = answerer.with_standing(r["ranked"], r["best"], weight)
         chosen = [] if r["weak"] else answerer.evidence(q.question, rescored)
         answer = answerer.quote(q.question, chosen)
         if not q.answerable:
@@ -89,16 +94,16 @@ def score(rows, answerer, weight: float) -> dict[str, float]:
             continue
         n_ok += 1
         refused_ok += answer.refused
-        if r["gold"]:
+        if r["hits"] is not None:
             n_gold += 1
             for k in hits:
-                hits[k] += hit_at_k(r["articles"], r["gold"], k)
+                hits[k] += r["hits"][k]
         g, t = citation_precision(answer.citations, r["gold"], q.answers)
         good, total = good + g, total + t
         old += sum(c.date is not None and q.as_of is not None and (q.as_of - c.date) > dt.timedelta(days=OLD_DAYS) for c in answer.citations)
-        short = "" if answer.refused else lead(answer.text)
-        correct += bool(short) and contains_answer(short, q.answers)
-        named += bool(short) and names_answer(short, q.answers, q.choices)
+        lead = short_scores("", answer, "extractive", q)  # the lead sentence, as ``rag eval`` scores it
+        correct += lead["short_correct"]
+        named += lead["short_named"]
     return {
         **{f"hit@{k}": v / max(1, n_gold) for k, v in hits.items()},
         "cit. prec.": good / max(1, total), "old": old / max(1, total),
@@ -123,6 +128,7 @@ def main(argv=None) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from rag.eval.metrics import HIT_KS
     from rag.eval.questions import RetrievalConfig, load_questions
     from rag.eval.run import Evaluator
     from rag.settings import load_settings
@@ -137,7 +143,7 @@ def main(argv=None) -> int:
     weights = [float(w) for w in args.weights.split(",")]
     table = Table(title=f"evidence standing, {args.corpus} ({sum(q.answerable for q in questions)} answerable, "
                   f"{sum(not q.answerable for q in questions)} out-of-corpus)")  # fmt: skip
-    columns = ["hit@1", "hit@5", "hit@10", "cit. prec.", "old", "lead short", "lead named", "refused ans.", "refused OOC"]
+    columns = [*(f"hit@{k}" for k in HIT_KS), "cit. prec.", "old", "lead short", "lead named", "refused ans.", "refused OOC"]
     for name in ["retrieval", "evidence weight", *columns]:
         table.add_column(name, justify="right" if name not in ("retrieval",) else "left")
     for name, overrides in parse_retrieval(args.retrieval).items():

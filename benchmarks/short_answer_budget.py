@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     replies = {}
     if args.replay:
         replies = {(r["id"], r["budget"]): r for r in map(json.loads, args.replay.read_text().splitlines()) if r.get("raw") is not None}
+        if not replies:  # else the LLM would run, unasked
+            print(f"no recorded replies in {args.replay}")
+            return 1
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from rag.answer.extractive import ExtractiveAnswerer
-    from rag.answer.short import ShortAnswerer
+    from rag.answer.short import ShortAnswerer, llama_counter
     from rag.eval.metrics import contains_answer, normalise
     from rag.embed import make_embedding
     from rag.llm.factory import make_llm
@@ -87,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     questions = load_questions(folder, args.limit)
-    if replies:
-        questions = [q for q in questions if any(key[0] == q["question_id"] for key in replies)]
+    if args.replay:
+        ids = {key[0] for key in replies}
+        questions = [q for q in questions if q["question_id"] in ids]
     from realtimeqa import read_articles
 
     articles = read_articles(folder / "corpus.jsonl.gz", {d for q in questions for d in q["gold_doc_ids"][: args.gold_articles]})
@@ -96,17 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     ranker = ExtractiveAnswerer(embedding, settings.answer)
     budgets = [int(b) for b in args.budgets.split(",")]
     count = None
-    if replies:  # no LLM: the context is counted with the model's own tokenizer, as the recorded run counted it
+    if args.replay:  # no LLM: the context is counted with the model's own tokenizer, as the recorded run counted it
         from llama_cpp import Llama
         from rag.llm.gguf import resolve_gguf
 
         vocab = Llama(str(resolve_gguf(settings.generation.llm_model_path, settings.storage.data_dir)), vocab_only=True, verbose=False)
-        count = lambda text: len(vocab.tokenize(text.encode("utf-8"), add_bos=False))  # noqa: E731
+        count = llama_counter(vocab)
         llm = None
     else:
         llm = make_llm("local", settings.generation, cache_dir=settings.storage.data_dir)
     short = ShortAnswerer(
-        llm, token_budget=budgets[0], max_tokens=settings.answer.short_answer_max_tokens, min_support=settings.citation.cite_min_support, count_tokens=count
+        llm, token_budget=budgets[0], max_tokens=settings.answer.short_answer_max_tokens, min_support=settings.citation.cite_min_support,
+        best_sentences=settings.answer.answer_sentences, count_tokens=count,
     )
     if llm is not None:
         short.warm_up()
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             context, tokens = short.select(evidence, ranked)
             recorded = replies.get((question["question_id"], budget))
-            if replies and (recorded is None or recorded["tokens"] != tokens):
+            if args.replay and (recorded is None or recorded["tokens"] != tokens):
                 skipped += 1  # not reached by the recorded run, or its context differed: the reply is not this context's
                 continue
             raw = recorded["raw"] if recorded else "".join(short.stream(question["question"], context, as_of=as_of))
@@ -149,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             if out:
                 out.write(json.dumps(row) + "\n")
                 out.flush()
-        print(f"  budget {budget} done" + (f" ({skipped} recorded replies skipped so far)" if replies else ""), flush=True)
+        print(f"  budget {budget} done" + (f" ({skipped} recorded replies skipped so far)" if args.replay else ""), flush=True)
     print("| context budget (prompt tokens) | reading accuracy (checked short answer) | unchecked | on answer-worded-in-gold | evidence lead sentence | answer in context | verified | context tokens p50 | short answer p50 / p95 s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for budget, got in rows.items():

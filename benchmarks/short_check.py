@@ -24,7 +24,8 @@ def run_short(embedding, settings, answers, hits_of, judge=None):
 
     ranker = ExtractiveAnswerer(embedding, settings.answer)
     checker = ShortAnswerer(
-        None, token_budget=0, max_tokens=0, min_support=settings.citation.cite_min_support, judge=judge, count_tokens=len
+        None, token_budget=0, max_tokens=0, min_support=settings.citation.cite_min_support,
+        best_sentences=settings.answer.answer_sentences, judge=judge, count_tokens=len,
     )
     outcomes = defaultdict(list)
     for answer in answers:

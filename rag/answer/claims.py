@@ -92,12 +92,11 @@ def check_claim(
     body = without_attribution(claim, claimed) if claimed else claim
     stems_claim, stems_sentence = _stems(body), _stems(sentence)
     support = len(stems_claim & stems_sentence) / len(stems_claim) if stems_claim else 1.0
-    role = (
-        _exchanged_names(claim_tokens, sentence_tokens, names)
-        or _name_exchanged_with_words(claim_tokens, sentence_tokens, names)
-        or _role_conflict(claim_tokens, sentence_tokens, names)
-        or relation_conflict(body, sentence, _stem_token)
-    )
+    role = ""
+    if names:  # both name checks align the two with each run of name words as one placeholder: built once
+        claim_skeleton, sentence_skeleton = _skeleton(claim_tokens, names), _skeleton(sentence_tokens, names)
+        role = _exchanged_names(claim_skeleton, sentence_skeleton, names) or _name_exchanged_with_words(claim_skeleton, sentence_skeleton)
+    role = role or _role_conflict(claim_tokens, sentence_tokens, names) or relation_conflict(body, sentence, _stem_token)
     if role:
         return Verdict("undecided", f"role: {role}", support)
     if support >= min_support:
@@ -232,8 +231,10 @@ def _role_conflict(claim_tokens: list[str], sentence_tokens: list[str], names: l
     return ""
 
 
-def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names: list[str]) -> str:
+def _exchanged_names(claim: tuple[list[frozenset], list[str]], sentence: tuple[list[frozenset], list[str]], names: list[str]) -> str:
     """Whether two names of the claim stand in each other's places in the sentence ("B met A" for "A met B").
+
+    ``claim``, ``sentence``: their ``_skeleton`` over the claim's ``names``.
 
     The claim and the sentence are aligned word by word with every name as one placeholder (difflib), so
     the words around a name tell its place; a name aligned with another name *and* that other name
@@ -248,8 +249,7 @@ def _exchanged_names(claim_tokens: list[str], sentence_tokens: list[str], names:
     def same(a, b):
         return any(_same_name(x, y) for x in a for y in b)
 
-    claim_units, claim_skeleton = _skeleton(claim_tokens, names)
-    sentence_units, sentence_skeleton = _skeleton(sentence_tokens, names)
+    (claim_units, claim_skeleton), (sentence_units, sentence_skeleton) = claim, sentence
     pairs = []
     for i, j, size in difflib.SequenceMatcher(None, claim_skeleton, sentence_skeleton, autojunk=False).get_matching_blocks():
         if size < 2:
@@ -270,8 +270,10 @@ def _stem_token(token: str) -> str:
     return _stemmer().stemWord(next(iter(words))) if words else ""
 
 
-def _name_exchanged_with_words(claim_tokens: list[str], sentence_tokens: list[str], names: list[str]) -> str:
+def _name_exchanged_with_words(claim: tuple[list[frozenset], list[str]], sentence: tuple[list[frozenset], list[str]]) -> str:
     """Whether a name of the claim and a few other words stand in each other's places in the sentence.
+
+    ``claim``, ``sentence``: their ``_skeleton`` over the claim's names (there are some).
 
     The exchange of two names has its own check (``_exchanged_names``); an actor can also change places
     with a common noun phrase: "Lopez rejected the plan, and then the council resigned" for "The council
@@ -283,11 +285,7 @@ def _name_exchanged_with_words(claim_tokens: list[str], sentence_tokens: list[st
     """
     import difflib
 
-    if not names:
-        return ""
-
-    claim_units, claim_words = _skeleton(claim_tokens, names)
-    sentence_units, sentence_words = _skeleton(sentence_tokens, names)
+    (claim_units, claim_words), (sentence_units, sentence_words) = claim, sentence
     swaps = []  # (claim side, sentence side): a name's unit against a tuple of plain words
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, claim_words, sentence_words, autojunk=False).get_opcodes():
         if tag != "replace":

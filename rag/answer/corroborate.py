@@ -24,17 +24,19 @@ import dataclasses
 import re
 
 from rag.answer.claims import check_claim
-from rag.answer.quantities import numbers_in
+from rag.answer.quantities import NUMBER_WORDS, numbers_in, numbers_of, split_tokens
 from rag.answer.sentences import content_words, split_sentences
 from rag.types import Answer, Citation, Conflict, Corroboration, Outlet, Report
 
 # Agency credits: a byline line of its own near the top, or an "(AP) —" dateline. "Contributing: The
 # Associated Press" at the end is an outlet's own story using agency material: not a copy.
 _AGENCIES = {"AP": ("associated press", "ap"), "Reuters": ("reuters",), "AFP": ("agence france-presse", "afp")}
-_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen"
+# The number words the claim checks read (``quantities.NUMBER_WORDS``) but the scale words: "1 trillion"
+# is shown as its digits and the word after them, not as a figure of its own.
+_NUMBER_WORDS = [w for w in NUMBER_WORDS if w not in ("thousand", "million", "billion", "trillion")]
 # A figure as written: digits with what is joined to them ("5-4", "1990s", "75-year-olds", "2nd", "26%"),
 # or a number word ("three charges" against "four charges").
-_FIGURE = re.compile(rf"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:[\w-]*[\w%])?|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b", re.IGNORECASE)
+_FIGURE = re.compile(rf"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?:[\w-]*[\w%])?|\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
 _WORD_AFTER = re.compile(r"[\s-]*(?:percent\b|%|[a-z][a-z-]+)")
 
 
@@ -111,7 +113,7 @@ class Corroborator:
         claim_numbers, claim_readings = numbers_in(claim), numbers_in(claim, soft=True)
         hits = self.search(vector, as_of)[: s.corroborate_candidates]
         supporters: dict[str, Report] = {}
-        conflicts: dict[str, tuple[Report, set[str]]] = {}
+        conflicts: dict[str, tuple[Report, set[str], set[str]]] = {}  # report, its numbers, its soft readings
         for hit in hits:
             p = hit.passage
             if p.article_id == citation.article_id or p.article_id in supporters:
@@ -127,16 +129,17 @@ class Corroborator:
                     break
                 # A conflict: a number of each is missing from the other ("one of" or "first" may be read
                 # as a number where the other side has it, never as the disagreeing number itself).
-                other, other_readings = numbers_in(sentence.text), numbers_in(sentence.text, soft=True)
+                tokens = split_tokens(sentence.text)  # read once for both readings
+                other, other_readings = numbers_of(tokens), numbers_of(tokens, soft=True)
                 if claim_numbers - other_readings and other - claim_readings and p.article_id not in conflicts:
                     masked = check_claim(_mask_numbers(claim), _mask_numbers(sentence.text), min_support=s.conflict_min_support)
                     if masked.outcome == "pass":
-                        conflicts[p.article_id] = (report, other - claim_readings)
+                        conflicts[p.article_id] = (report, other - claim_readings, other_readings)
         own = Report(citation.article_id, citation.title, citation.date, citation.source, citation.url, claim, citation.start, citation.end)
         outlets = self.outlets([own, *supporters.values()], articles if articles is not None else {})
         conflict_list = []
-        for report, values in conflicts.values():
-            mine, theirs = _value(claim, claim_numbers - numbers_in(report.quote, soft=True)), _value(report.quote, values)
+        for report, values, readings in conflicts.values():
+            mine, theirs = _value(claim, claim_numbers - readings), _value(report.quote, values)
             text = f"{citation.source or 'the cited article'} says {mine}; {report.source or report.title} says {theirs}"
             conflict_list.append(Conflict(report, mine, theirs, text))
         return Corroboration(tuple(outlets), tuple(conflict_list), summary(outlets))

@@ -106,10 +106,16 @@ class ExtractiveAnswerer:
                 own_quote = any(q in sentence.text for q in "“”\"") and speaker_of_claim(sentence.text) is not None
                 sim += SPEAKER_BOOST + (QUOTE_BOOST if own_quote else 0.0)
             overlap = len(question_words & words) / max(1, len(question_words))
-            behind = weight * (best - sentence.passage.score)
-            scored.append((sentence, float(sim) + self.overlap_weight * overlap - behind))
-        scored.sort(key=lambda pair: pair[1], reverse=True)
-        return scored
+            scored.append((sentence, float(sim) + self.overlap_weight * overlap))
+        return self.with_standing(scored, best, weight)
+
+    @staticmethod
+    def with_standing(scored: list[tuple[Sentence, float]], best: float, weight: float) -> list[tuple[Sentence, float]]:
+        """``scored`` less ``weight`` times how far each sentence's article stands behind the ``best``
+        article's retrieval score, best first (``benchmarks/evidence_standing.py`` sweeps ``weight``)."""
+        rescored = [(sentence, score - weight * (best - sentence.passage.score)) for sentence, score in scored]
+        rescored.sort(key=lambda pair: pair[1], reverse=True)
+        return rescored
 
     def evidence(self, question: str, ranked: list[tuple[Sentence, float]], limit: int | None = None) -> list[tuple[Sentence, float]]:
         """The best ``limit`` (default ``answer_sentences``) informative sentences of ``ranked``, no repeats."""

@@ -42,7 +42,10 @@ class LLMAnswerer:
 
         c, a = settings.citation, settings.answer
         judge = EntailmentJudge(llm, min_yes=c.cite_judge_min_yes) if c.cite_judge else None
-        short = ShortAnswerer(llm, token_budget=a.llm_context_tokens, max_tokens=a.short_answer_max_tokens, min_support=c.cite_min_support, judge=judge)
+        short = ShortAnswerer(
+            llm, token_budget=a.llm_context_tokens, max_tokens=a.short_answer_max_tokens, min_support=c.cite_min_support,
+            best_sentences=a.answer_sentences, judge=judge,
+        )
         return cls(short, evidence)
 
     def stream(

@@ -44,6 +44,7 @@ def nearest_passages(assistant):
     retriever, unfiltered = assistant.retriever, query_options()
 
     def search(vector, as_of):
+        retriever.ensure_fresh()  # the store may have changed since the last retrieval (an ingest, another process)
         hits = retriever.dense_candidates(list(vector), unfiltered)
         return [h for h in hits if as_of is None or h.passage.date is None or h.passage.date <= as_of]
 

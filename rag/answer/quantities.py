@@ -24,7 +24,7 @@ NUMBER_WORDS = {
 # Number words that are often not numbers: "first" is also an adverb, "second" a unit of time, and "one" a
 # pronoun ("one of the most stable nations", "no one"): a claim need not repeat them. A digit ("1", "1st")
 # is always a number, and "one" is one where it counts something ("one person", "one million").
-_SOFT_NUMBERS = {"first": "1st", "second": "2nd", "one": "1"}
+_SOFT_NUMBERS = frozenset({"first", "second", "one"})
 # "one" before these words, or after these, is not a count: "one of", "one another", "no one", "the one who".
 _ONE_NOT_COUNTING_AFTER = frozenset(
     "of another who that which whose whom and or but nor is was are were has had have can could would will "

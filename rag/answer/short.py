@@ -40,11 +40,6 @@ MIN_QUESTION_SIMILARITY = 0.35
 # a longer one is a clause, checked like any claim.
 PHRASE_WORDS = 6
 
-# The sentences matching the question best (by the ranking's score), as many as the evidence quotes
-# (``answer_sentences``): an answer found in one of them stands where the question points. Beyond them a
-# sentence bears on the question only through the question's own common words (see ``verify``).
-BEST_SENTENCES = 3
-
 # A question asking for a quantity ("How many ...", "what percentage", "which hourly amount") is answered
 # by a number: a name or a word from a sentence about the same topic ("Education" for "How much loan
 # forgiveness will borrowers receive?") answers another question. "How long"/"how often" are left out:
@@ -85,14 +80,19 @@ class ShortAnswerer:
     ``count_tokens`` measures the context against ``token_budget``; by default the local model's own
     tokenizer when the LLM has one (``llm.llama``), else about four characters a token. ``judge``
     (an ``EntailmentJudge``, optional) decides rewordings the cheap checks cannot.
+    ``best_sentences``: the sentences matching the question best (by the ranking's score), as many as the
+    evidence quotes (the ``answer_sentences`` setting): an answer found in one of them stands where the
+    question points. Beyond them a sentence bears on the question only through the question's own common
+    words (see ``verify``).
     """
 
     def __init__(
-        self, llm, *, token_budget: int, max_tokens: int, min_support: float, judge=None,
+        self, llm, *, token_budget: int, max_tokens: int, min_support: float, best_sentences: int, judge=None,
         count_tokens: Callable[[str], int] | None = None,
     ) -> None:
         self.llm = llm
         self.token_budget = token_budget
+        self.best_sentences = best_sentences
         self.max_tokens = max_tokens
         self.min_support = min_support
         self.judge = judge
@@ -100,9 +100,10 @@ class ShortAnswerer:
 
     @staticmethod
     def default_counter(llm) -> Callable[[str], int]:
+        """The local model's tokenizer when ``llm`` has one (``llm.llama``), else about four characters a token."""
         llama = getattr(llm, "llama", None)
         if llama is not None:
-            return lambda text: len(llama.tokenize(text.encode("utf-8"), add_bos=False))
+            return llama_counter(llama)
         return lambda text: max(1, len(text) // 4)
 
     def select(self, evidence: list[Sentence], ranked: list[tuple[Sentence, float]]) -> tuple[list[Sentence], int]:
@@ -149,7 +150,7 @@ class ShortAnswerer:
         # question about New York's airport by containing "York CNN") nor names (the setting: "at a Sydney zoo"),
         # but what it asks about ("slipped loose", "enclosure").
         common = asked - content_words(text) - question_names(question)
-        best = set(sorted(range(len(context)), key=lambda i: -scores.get(context[i], 0.0))[:BEST_SENTENCES]) if scores else set(range(len(context)))
+        best = set(sorted(range(len(context)), key=lambda i: -scores.get(context[i], 0.0))[: self.best_sentences]) if scores else set(range(len(context)))
         for n in order:
             sentence = context[n - 1]
             who = speaker_of(sentence)
@@ -198,18 +199,26 @@ class ShortAnswerer:
             pass
 
 
+def llama_counter(llama) -> Callable[[str], int]:
+    """The tokens of a text as ``llama`` (a ``llama_cpp.Llama``, perhaps ``vocab_only``) counts them."""
+    return lambda text: len(llama.tokenize(text.encode("utf-8"), add_bos=False))
+
+
 def answers_kind(answer: str, question: str) -> bool:
     """Whether ``answer`` can be the kind of answer ``question`` asks for: a number for a quantity, and
     a word that names something (not only function words)."""
-    words = content_words(answer) | {w.lower() for w in re.findall(r"[A-Za-z]+", answer)}
-    if words and words <= _FUNCTION_WORDS | {w for w in words if not content_words(w)}:
+    if re.search(r"[A-Za-z]", answer) and content_words(answer) <= _FUNCTION_WORDS:
         return False
     return not (_QUANTITY.search(question) and not numbers_in(answer))
 
 
+# A word as written, for telling names (capitalised) from common words.
+_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'’-]*")
+
+
 def question_names(question: str) -> set[str]:
     """The question's words written with a capital other than its first word ("sydney", "loretta", "lynn")."""
-    words = re.findall(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'’-]*", question)
+    words = _WORD.findall(question)
     return {w.lower() for i, w in enumerate(words) if i > 0 and w[0].isupper()} & content_words(question)
 
 
@@ -219,7 +228,7 @@ _EMBEDDED_QUESTION = re.compile(r"\s+\b(?:about|on|over|of|to|explain(?:ed|s)?)\
 def common_words(text: str) -> set[str]:
     """The content words ``text`` writes in lower case somewhere, or as its first word: not the words of
     its names ("zoo" of "Taronga Zoo")."""
-    words = re.findall(r"[A-Za-z\u00C0-\u024F][\w\u00C0-\u024F'’-]*", text)
+    words = _WORD.findall(text)
     return {w.lower() for i, w in enumerate(words) if i == 0 or not w[0].isupper()} & content_words(text)
 
 

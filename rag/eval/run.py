@@ -249,7 +249,7 @@ class Evaluator:
             gold_in_context=in_context,
             answer_in_gold=self._answer_in_gold(gold, q.answers) if q.answerable and gold else None,
             failure=failure,
-            **_short_scores("", answer, backend, q) if correct is not None else {},
+            **short_scores("", answer, backend, q) if correct is not None else {},
         )
 
     def _answer_in_gold(self, gold: set[str], answers) -> bool:
@@ -276,12 +276,12 @@ class Evaluator:
         outcome.reading_correct = not answer.refused and contains_answer(answer.text, q.answers)
         outcome.reading_raw_correct = None if raw is None else contains_answer(raw, q.answers)
         outcome.reading_f1 = 0.0 if answer.refused else token_f1(lead(answer.text), q.answers)
-        for name, value in _short_scores("reading_", answer, outcome.backend, q).items():
+        for name, value in short_scores("reading_", answer, outcome.backend, q).items():
             setattr(outcome, name, value)
         outcome.reading_timings_ms = timings
 
 
-def _short_scores(prefix: str, answer: Answer, backend: str, q: EvalQuestion) -> dict:
+def short_scores(prefix: str, answer: Answer, backend: str, q: EvalQuestion) -> dict:
     """The short answer alone, scored: the LLM's checked short answer, or the extractive answer's lead
     sentence; nothing when an LLM backend's short answer failed its check (the evidence must not count)."""
     if answer.refused:

@@ -109,7 +109,7 @@ class HybridRetriever:
             self._size = count
             self._generation = generation
 
-    def _ensure_fresh(self) -> None:
+    def ensure_fresh(self) -> None:
         """Rebuild when the store changed, checking at most once a second.
 
         Counting passages costs a Chroma round trip (5.6 ms at 48k passages, a seventh of a query);
@@ -156,7 +156,7 @@ class HybridRetriever:
         top_k = options.top_k or self.settings.top_k
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        self._ensure_fresh()
+        self.ensure_fresh()
         speller = self.speller()
         language = question_language(question, speller)
         if language != "en":

@@ -108,7 +108,6 @@ def test_a_claim_only_one_article_states_says_so(desk):
     from rag.types import Citation
 
     citation = Citation(1, article.id, article.title, article.date, article.source, article.url, sentence, start, start + len(sentence), sentence, 1.0)
-    desk.retrieve(sentence)  # the retriever reads the new index (without it the search finds nothing at all)
     found = corroborator(desk).corroboration(citation, desk.embedding.get_text_embedding(sentence))
     assert found.summary == "Stated by this article only." and not found.conflicts
     assert [o.name for o in found.outlets] == ["coastal-herald.example"]
@@ -144,6 +143,30 @@ def test_agency_credit_and_copies():
     text = " ".join(AP_STORY)
     assert copies(shingles(text), shingles(text + " Follow Riverside News for more on this story."), 0.5)
     assert not copies(shingles(text), shingles(" ".join(ARTICLES[2][3])), 0.5)
+
+
+def test_a_number_word_conflict_shows_its_value(make_settings):
+    """Any number word the claim checks read ("thirteen", not only "one".."twelve") is shown as the value,
+    either way round; with no store: the search is a list of passages."""
+    import datetime as dt
+
+    from rag.answer.corroborate import Corroborator
+    from rag.types import Citation, Passage, ScoredPassage
+
+    def sentence(count: str) -> str:
+        return f"Prosecutors charged the former harbour master with {count} counts of fraud on Tuesday, court records show."
+
+    store = type("NoArticles", (), {"article": lambda self, article_id: None})()
+    day = dt.date(2025, 11, 18)
+    for mine, theirs in [("12", "thirteen"), ("thirteen", "12")]:
+        text = sentence(theirs)
+        hit = ScoredPassage(Passage("other:0", "other", text, 0, len(text), "other", day, "other.example"), 1.0)
+        corroborator = Corroborator(store, None, make_settings().news, search=lambda vector, as_of, hit=hit: [hit])
+        claim = sentence(mine)
+        citation = Citation(1, "own", "own", day, "own.example", "", claim, 0, len(claim), claim, 1.0)
+        found = corroborator.corroboration(citation, vector=None)
+        assert [(c.claim_value, c.other_value) for c in found.conflicts] == [(f"{mine} counts", f"{theirs} counts")], found
+        assert found.conflicts[0].text == f"own.example says {mine} counts; other.example says {theirs} counts"
 
 
 def test_rag_ask_prints_corroboration_conflicts_and_evidence_dates(desk):
@@ -187,7 +210,6 @@ def test_a_changed_lone_digit_or_number_word_is_a_conflict_not_support(make_sett
         (folder / f"{slug}.md").write_text(front + text + "\n", encoding="utf-8")
     desk = Assistant(make_settings(), embedding=embedding)
     desk.ingest([folder])
-    desk.retrieve(storm)  # the retriever reads the new index, as an answer's retrieval has before corroboration
     article = next(desk.article(a.id) for a in desk.articles() if a.source == "first.example")
     for sentence, mine, theirs in [(storm, "1 trillion", "8 trillion"), (rescue, "one sailor", "three sailors"), (ruling, "5-4 that", "6-3 that")]:
         start = article.text.index(sentence)
