@@ -199,11 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: the RealTimeQA corpus is not at {CORPUS} (../shared beside the checkout)")
         return 0
 
-    from rag.embed import make_embedding, word_piece_counter
+    from rag.embed import embedding_from, word_piece_counter
     from rag.settings import load_settings
 
     settings = load_settings()
-    embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
+    embedding = embedding_from(settings.embedding)
     counter = word_piece_counter(Path(settings.embedding.embed_model_path) if settings.embedding.embed_model_path else None)
     print(f"{os.cpu_count()} CPUs, embedding backend {settings.embedding.embed_backend}, chunk_size {settings.ingest.chunk_size}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)  # fmt: skip

@@ -9,7 +9,7 @@ reached it, the Stop waited for the whole prompt and the first token.
 
 ``--busy`` adds what watching the Event costs while another Python thread keeps the GIL busy (the callback
 takes the GIL at each step of llama.cpp's computation): time for the same 32-token reply, with and without an
-Event watched.
+Event watched, each call on a worker thread (on the main thread the callback is installed anyway, for Ctrl-C).
 
     python benchmarks/interrupt_latency.py [--delays 0.5,1.5,3] [--busy]
 """
@@ -52,8 +52,11 @@ def stop_event_row(llm, user, delay: float, tag: str) -> str:
     stop, ended, tokens = threading.Event(), {}, []
 
     def generate() -> None:
-        for response in llm.stream_chat(user(prompt_for(tag)), max_tokens=200, cancel=stop):
-            tokens.append(response.delta)
+        try:
+            for response in llm.stream_chat(user(prompt_for(tag)), max_tokens=200, cancel=stop):
+                tokens.append(response.delta)
+        except Exception as error:  # noqa: BLE001 - shown in the row
+            ended["error"] = error
         ended["t"] = time.perf_counter()
 
     worker = threading.Thread(target=generate)
@@ -62,7 +65,35 @@ def stop_event_row(llm, user, delay: float, tag: str) -> str:
     set_at = time.perf_counter()
     stop.set()
     worker.join()
-    return f"| stop event (worker thread) | {delay:.1f} | {max(0.0, ended['t'] - set_at):.2f} | {len(tokens)} |"
+    if "error" in ended:
+        return f"| stop event (worker thread) | {delay:.1f} | raised {type(ended['error']).__name__}: {ended['error']} | {len(tokens)} |"
+    if ended["t"] < set_at:
+        return f"| stop event (worker thread) | {delay:.1f} | ended before the stop | {len(tokens)} |"
+    return f"| stop event (worker thread) | {delay:.1f} | {ended['t'] - set_at:.2f} | {len(tokens)} |"
+
+
+def timed_on_worker(llm, user, cancel) -> tuple[float, str]:
+    """Seconds for the 32-token reply and its text, the call on a worker thread as Gradio runs it: on the
+    main thread ``rag.llm.llama_cpp`` installs the abort callback anyway (for Ctrl-C), so only a worker
+    thread's call runs without it when no ``cancel`` is given."""
+    result: dict = {}
+    extra = {"cancel": cancel} if cancel is not None else {}
+
+    def generate() -> None:
+        started, reply = time.perf_counter(), ""
+        try:
+            for response in llm.stream_chat(user("Count from one to forty in words."), max_tokens=32, temperature=0.0, **extra):
+                reply = response.message.content
+        except BaseException as error:  # noqa: BLE001 - raised again on the calling thread
+            result["error"] = error
+        result["s"], result["reply"] = time.perf_counter() - started, reply
+
+    worker = threading.Thread(target=generate)
+    worker.start()
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    return result["s"], result["reply"]
 
 
 def busy_rows(llm, user) -> list[str]:
@@ -79,12 +110,8 @@ def busy_rows(llm, user) -> list[str]:
     try:
         for label, cancel in (("no stop event", None), ("stop event watched", threading.Event())):
             llm.chat(user("Reply with the single word OK."), max_tokens=2)  # same cached prefix state for both
-            started = time.perf_counter()
-            extra = {"cancel": cancel} if cancel is not None else {}
-            reply = ""
-            for response in llm.stream_chat(user("Count from one to forty in words."), max_tokens=32, temperature=0.0, **extra):
-                reply = response.message.content
-            rows.append(f"| {label} | {time.perf_counter() - started:.2f} | {len(llm.llama.tokenize(reply.encode(), add_bos=False))} |")
+            seconds, reply = timed_on_worker(llm, user, cancel)
+            rows.append(f"| {label} | {seconds:.2f} | {len(llm.llama.tokenize(reply.encode(), add_bos=False))} |")
     finally:
         done.set()
         spinner.join()

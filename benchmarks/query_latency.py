@@ -91,7 +91,7 @@ def embedded_base(settings, embedding, limit: int):
 
 def child(args) -> int:
     """One measurement in this (new) process; prints one JSON line (see ``measure_in_new_process``)."""
-    from rag.embed import make_embedding
+    from rag.embed import embedding_from
     from rag.ingest.clean import parse_date
     from rag.retrieval.hybrid import HybridRetriever
     from rag.retrieval.options import QueryOptions
@@ -99,7 +99,7 @@ def child(args) -> int:
     from rag.store import Store, make_client
 
     settings = load_settings()
-    embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
+    embedding = embedding_from(settings.embedding)
     embedding.get_query_embedding("warm up the model")  # its load is not the index's start-up
     store = Store(make_client(data_dir=Path(args.store)), args.collection)
     cache_dir = Path(args.store) / "cache"
@@ -185,9 +185,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.source:
                 base = read_base(Path(args.source), args.source_collection)
             else:
-                from rag.embed import make_embedding
+                from rag.embed import embedding_from
 
-                embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
+                embedding = embedding_from(settings.embedding)
                 base = embedded_base(settings, embedding, args.base_articles)
         rng = np.random.default_rng(0)
         for size in sizes if not args.measure_only else [0]:

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.answer.extractive import ExtractiveAnswerer
     from rag.answer.short import ShortAnswerer, llama_counter
     from rag.eval.metrics import contains_answer, normalise
-    from rag.embed import make_embedding
+    from rag.embed import embedding_from
     from rag.llm.factory import make_llm
     from rag.settings import load_settings
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from realtimeqa import read_articles
 
     articles = read_articles(folder / "corpus.jsonl.gz", {d for q in questions for d in q["gold_doc_ids"][: args.gold_articles]})
-    embedding = make_embedding(settings.embedding.embed_backend, settings.embedding.embed_model_path, settings.embedding.embed_batch_size)
+    embedding = embedding_from(settings.embedding)
     ranker = ExtractiveAnswerer(embedding, settings.answer)
     budgets = [int(b) for b in args.budgets.split(",")]
     count = None

@@ -38,6 +38,7 @@ from rag.answer import changes as story_changes, provenance, timeline as story_t
 from rag.components import shared_component, shared_llm
 from rag.priority import QuestionsInFlight
 from rag.ingest.pipeline import IngestReport, Ingestor
+from rag.llm import cancel_options
 from rag.retrieval.options import OPTION_NAMES, bounded_options, check_date, check_question
 from rag.answer.prompts import rewrite_messages
 from rag.retrieval.hybrid import HybridRetriever
@@ -375,24 +376,25 @@ class Assistant:
         """What is new in story ``topic`` since ``since``: a ``Changes`` (``changes.py``); filters as for ``timeline``."""
         return story_changes.changes(self, topic, since=since, **options)
 
-    def rewrite_followup(self, question: str, history: list[tuple[str, str]]) -> str:
+    def rewrite_followup(self, question: str, history: list[tuple[str, str]], stop=None) -> str:
         """``question`` made standalone using ``history`` ((question, answer text) pairs), via the LLM.
 
-        Returns ``question`` unchanged when there is no history, no LLM, or rewriting is turned off.
+        Returns ``question`` as asked when there is no history, no LLM, rewriting is turned off, the LLM
+        wrote no new question, or ``stop`` (a ``threading.Event``, which ends the LLM call at once) was set.
         Checked first like any question (``InvalidOption`` when too long), so the LLM never reads one.
         """
-        question = check_question(question, self.settings.retrieval.max_question_chars)
+        checked = check_question(question, self.settings.retrieval.max_question_chars)
         if not history or not self.settings.answer.rewrite_followups or self.generator is None:
-            return question
-
+            return question  # not the checked text: whitespace mended is no rewrite (no standalone_question)
         text = ""
         try:
             # Streamed so we can stop at the end of the first line: small models sometimes go on.
-            for response in self._llm.stream_chat(rewrite_messages(question, history)):
+            for response in self._llm.stream_chat(rewrite_messages(checked, history), **cancel_options(self._llm, stop)):
                 text += response.delta or ""
                 if "\n" in text.strip():
                     break
         except Exception:
             return question  # rewriting is an aid; the original question still works
-        rewritten = text.strip().strip('"').splitlines()
-        return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
+        rewritten = (text.strip().strip('"').splitlines() or [""])[0].strip()
+        stopped = stop is not None and stop.is_set()  # its line may be cut short
+        return question if stopped or rewritten in ("", checked) else rewritten

@@ -26,11 +26,12 @@ class Conversation:
         """(question as asked, answer text) pairs of the recent turns."""
         return [(a.question, a.text) for a in self.turns[-self.max_turns :]]
 
-    def stream(self, question: str, **options) -> Iterator[StreamEvent]:
-        """The assistant's events (stages, evidence, tokens, answer); the turn is recorded when the answer is complete."""
+    def stream(self, question: str, *, stop=None, **options) -> Iterator[StreamEvent]:
+        """The assistant's events (stages, evidence, tokens, answer); the turn is recorded when the answer is complete.
+        ``stop`` (a ``threading.Event``) ends the LLM at once, in the follow-up's rewrite as in the answer."""
         with self.assistant.questions:  # the rewrite is part of answering: an ingest yields the cores meanwhile
-            standalone = self.assistant.rewrite_followup(question, self.history())
-        for event in self.assistant.stream(standalone, **options):
+            standalone = self.assistant.rewrite_followup(question, self.history(), stop=stop)
+        for event in self.assistant.stream(standalone, stop=stop, **options):
             if event.answer is not None:
                 answer = dataclasses.replace(
                     event.answer,

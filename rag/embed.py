@@ -97,7 +97,7 @@ def make_embedding(backend: str, model_path: str = "", batch_size: int = 32, *, 
                 model_name=str(model_dir), device="cpu", embed_batch_size=batch_size, max_length=MAX_WORD_PIECES
             )
         case _:
-            raise ValueError(f"unknown embed_backend {backend!r}; use onnx, torch or openai")
+            raise ValueError(f"unknown embed_backend {backend!r}; use onnx or torch (openai: embedding_from)")
 
 
 def _onnx_class():

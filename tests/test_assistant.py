@@ -257,3 +257,94 @@ def test_huge_top_k_limit_and_question_are_refused_with_the_setting_named(assist
         assistant.query("Peru " * 20_000)
     with pytest.raises(InvalidOption, match="date_from: could not read the date 'n/a'"):
         assistant.query("Why did Peru declare a state of emergency?", date_from="n/a")
+
+
+class ScriptedLLM:
+    """A stand-in LLM that writes ``reply`` word by word and records each call's keywords; with
+    ``accepts_cancel`` it takes a ``cancel`` Event and ends once it is set, as the local llama.cpp model does."""
+
+    def __init__(self, reply: str, accepts_cancel: bool) -> None:
+        self.reply, self.accepts_cancel, self.calls = reply, accepts_cancel, []
+
+    def stream_chat(self, messages, **kwargs):
+        from types import SimpleNamespace
+
+        self.calls.append(kwargs)
+        for word in self.reply.split(" "):
+            if kwargs.get("cancel") is not None and kwargs["cancel"].is_set():
+                return
+            yield SimpleNamespace(delta=word + " ")
+
+
+HISTORY = [("Who is the favorite to win Chile's presidential runoff?", "José Antonio Kast is the favorite [1].")]
+
+
+def test_cancel_options_hand_the_stop_only_to_an_llm_that_takes_it() -> None:
+    from rag.llm import cancel_options
+
+    stop = threading.Event()
+    assert cancel_options(ScriptedLLM("", accepts_cancel=True), stop) == {"cancel": stop}
+    assert cancel_options(ScriptedLLM("", accepts_cancel=False), stop) == {}  # a server LLM: no unknown keyword
+    assert cancel_options(object(), stop) == {}
+    assert cancel_options(ScriptedLLM("", accepts_cancel=True), None) == {}
+
+
+def test_stop_reaches_the_follow_up_rewrite_and_the_question_is_kept_as_asked(make_settings, embedding) -> None:
+    llm = ScriptedLLM("What did Kast tell immigrants?", accepts_cancel=True)
+    assistant = Assistant(make_settings(llm="local", rewrite_followups=True), embedding=embedding, llm=llm)
+    assert assistant.rewrite_followup(" What did he tell immigrants? ", HISTORY) == "What did Kast tell immigrants?"
+    stop = threading.Event()
+    stop.set()  # Stop pressed: the rewrite ends at once, and a line it cut short is not a question
+    assert assistant.rewrite_followup("What did he tell immigrants?", HISTORY, stop=stop) == "What did he tell immigrants?"
+    assert llm.calls[-1]["cancel"] is stop
+    # Nothing rewritten: the question as asked, not its stripped text (no standalone question for whitespace).
+    assert assistant.rewrite_followup("  What did he say?  ", []) == "  What did he say?  "
+    echo = Assistant(make_settings(llm="local", rewrite_followups=True), embedding=embedding, llm=ScriptedLLM("What did Kast say?", accepts_cancel=False))
+    assert echo.rewrite_followup(" What did Kast say? ", HISTORY) == " What did Kast say? "
+    assert "cancel" not in echo.llm.calls[-1]  # an LLM without accepts_cancel is not handed the stop
+
+
+def test_a_conversation_hands_its_stop_to_the_rewrite_and_the_answer() -> None:
+    import contextlib
+
+    from rag.chat import Conversation
+
+    seen = {}
+
+    class Recording:
+        questions = contextlib.nullcontext()
+
+        def rewrite_followup(self, question, history, stop=None):
+            seen["rewrite"] = stop
+            return question
+
+        def stream(self, question, stop=None, **options):
+            seen["answer"] = stop
+            return iter(())
+
+    stop = threading.Event()
+    list(Conversation(Recording()).stream("What did he say?", stop=stop))
+    assert seen == {"rewrite": stop, "answer": stop}
+
+
+@pytest.mark.llm
+def test_the_web_chats_stop_ends_the_real_models_follow_up_rewrite(make_settings, embedding, local_llm) -> None:
+    # Before, the rewrite's LLM call took no cancel: a Stop pressed while a follow-up was rewritten waited
+    # for the whole rewrite. Now the bundled model aborts inside the prompt: not one token is written.
+    deltas = []
+
+    class Counting:  # the real model, counting what it writes
+        accepts_cancel = True
+
+        def stream_chat(self, messages, **kwargs):
+            for response in local_llm.stream_chat(messages, **kwargs):
+                deltas.append(response.delta)
+                yield response
+
+    assistant = Assistant(make_settings(llm="local", rewrite_followups=True), embedding=embedding, llm=Counting())
+    local_llm.llama.reset()  # no cached prefix: the prompt is evaluated
+    stop = threading.Event()
+    stop.set()
+    assert assistant.rewrite_followup("What did he tell immigrants?", HISTORY, stop=stop) == "What did he tell immigrants?"
+    assert deltas == [] and not local_llm._lock.locked()
+    assert "Kast" in assistant.rewrite_followup("What did he tell immigrants?", HISTORY)  # no stop: rewritten

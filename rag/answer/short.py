@@ -28,6 +28,7 @@ from rag.answer.roles import asked_speaker, clauses, speaker_conflict
 from rag.ingest.speakers import same_speaker
 from rag.answer.sentences import Sentence, content_words, same_span, speaker_of
 from rag.answer.prompts import sentence_lines, short_answer_messages
+from rag.llm import cancel_options
 from rag.present.text import DONT_SAY
 
 # Cosine similarity to the question at which a sentence sharing none of its words still bears on it.
@@ -124,7 +125,7 @@ class ShortAnswerer:
         """The reply's text as the LLM writes it (greedy, one line, at most ``max_tokens``). ``stop`` (a
         ``threading.Event``) is handed to an LLM that can be stopped mid-computation (``accepts_cancel``)."""
         messages = short_answer_messages(question, [(s.passage.passage.date, s.text) for s in context], as_of)
-        cancel = {"cancel": stop} if stop is not None and getattr(self.llm, "accepts_cancel", False) else {}
+        cancel = cancel_options(self.llm, stop)
         for response in self.llm.stream_chat(messages, max_tokens=self.max_tokens, temperature=0.0, stop=["\n"], **cancel):
             if response.delta:
                 yield response.delta

@@ -38,7 +38,8 @@ class OptionError(ValueError):
 class ChatSession:
     """One browser session's chat: its ``Conversation``, a turn counter for unique anchors, and the
     running turn's state for Stop: the evidence it shows (``shown``), whether its answer is complete
-    (``finished``), the ``stop`` flag the Stop button sets and the history it showed (``stopped``)."""
+    (``finished``), the ``stop`` flag the Stop button sets (a new one each turn) and the history it showed
+    (``stopped``)."""
 
     conversation: Conversation
     turn: int = 0
@@ -64,22 +65,23 @@ def chat_turn(assistant, question: str, history: list, session, options: Callabl
     if not isinstance(session, ChatSession):
         session = ChatSession(Conversation(assistant))
     session.turn += 1
-    session.shown, session.finished, session.stopped = None, False, None
-    session.stop.clear()
+    session.shown, session.finished = None, False
+    # A new flag per turn (never cleared): an earlier turn's thread still running watches its own, set one.
+    # session.stopped is not reset: stop_turn writes it just before setting a flag, and only then is it read.
+    stop = session.stop = threading.Event()
     prefix = f"nd-{session.turn}"
     history.append({"role": "user", "content": render_question(question)})
     history.append({"role": "assistant", "content": render_pending(SEARCHING)})
     yield "", list(history), session
     try:
-        with contextlib.closing(session.conversation.stream(question, stop=session.stop, **options())) as events:
+        with contextlib.closing(session.conversation.stream(question, stop=stop, **options())) as events:
             stage, content = "", history[-1]["content"]
             for event in events:
-                if session.stop.is_set():
+                if stop.is_set():
                     # Closing the stream stops the LLM. The turn's last output is what stop_turn showed: a
                     # generator that ends before Gradio's cancel lands has its last output sent again on
                     # completion, which would put the "writing" state back over the stopped answer.
-                    if session.stopped is not None:
-                        yield "", list(session.stopped), session
+                    yield "", list(session.stopped), session
                     return
                 if event.kind == "stage":
                     stage = event.text

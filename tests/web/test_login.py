@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, free_port
+from helpers import REPO, launch_app
 
 from rag.web.login import LaunchError, LoginGuard, check_login_settings
 
@@ -70,15 +70,11 @@ def test_the_served_app_throttles_wrong_passwords(tmp_path: Path, embedding) -> 
     import httpx
 
     from rag.assistant import Assistant
-    from rag.web import app as webui
 
     settings = settings_for(tmp_path, auth_user="editor", auth_password=PASSWORD, login_attempts=3, login_lockout_s=60)
-    demo = webui.build_ui(Assistant(settings, embedding=embedding))
-    port = free_port()
-    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_app(Assistant(settings, embedding=embedding))
     try:
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10) as client:
             codes = [client.post("/login", data={"username": "editor", "password": f"guess{i}"}).status_code for i in range(3)]
             assert codes == [400, 400, 400]
             locked = client.post("/login", data={"username": "editor", "password": PASSWORD})
@@ -92,14 +88,11 @@ def test_a_correct_password_logs_in_and_clears_earlier_mistakes(tmp_path: Path, 
     import httpx
 
     from rag.assistant import Assistant
-    from rag.web import app as webui
 
     settings = settings_for(tmp_path, auth_user="editor", auth_password=PASSWORD, login_attempts=3)
-    demo = webui.build_ui(Assistant(settings, embedding=embedding))
-    port = free_port()
-    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_app(Assistant(settings, embedding=embedding))
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10) as client:
             for i in range(2):
                 assert client.post("/login", data={"username": "editor", "password": f"guess{i}"}).status_code == 400
             assert client.post("/login", data={"username": "editor", "password": PASSWORD}).status_code == 200
@@ -114,14 +107,11 @@ def _serve_and_guess(tmp_path: Path, embedding, forwarded: bool, **overrides) ->
     import httpx
 
     from rag.assistant import Assistant
-    from rag.web import app as webui
 
     settings = settings_for(tmp_path, auth_user="editor", auth_password=PASSWORD, login_attempts=2, login_lockout_s=60, **overrides)
-    demo = webui.build_ui(Assistant(settings, embedding=embedding))
-    port = free_port()
-    webui.launch(demo, settings, server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_app(Assistant(settings, embedding=embedding))
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10) as client:
             return [
                 client.post(
                     "/login", data={"username": "editor", "password": f"guess{i}"},

@@ -7,7 +7,6 @@ import pytest
 from newsroom import write_story
 
 from rag.chat import Conversation
-from rag.web import app as webui
 from rag.web.app import ChatSession
 from rag.web.downloads import Downloads
 from rag.web.timeline import TimelineTab
@@ -38,16 +37,13 @@ def test_timeline_api_through_gradio_client_behind_a_password(make_settings, emb
     import httpx
     from gradio_client import Client
 
-    from helpers import free_port
+    from helpers import launch_app
     from rag.assistant import Assistant
 
     assistant = Assistant(make_settings(auth_user="desk", auth_password="s3cret-harbour-7"), embedding=embedding)
     write_story(tmp_path / "story")
     assistant.ingest([tmp_path / "story"])
-    demo = webui.build_ui(assistant)
-    port = free_port()
-    webui.launch(demo, assistant.settings, server_port=port, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{port}/"
+    demo, url = launch_app(assistant)
     try:
         assert httpx.post(f"{url}gradio_api/call/timeline", json={"data": ["Peru"]}, timeout=10).status_code in (401, 403)
         client = Client(url, auth=("desk", "s3cret-harbour-7"), verbose=False, analytics_enabled=False, download_files=False)
