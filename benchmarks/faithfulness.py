@@ -322,7 +322,7 @@ def main() -> None:
         return
 
     from rag.answer.cite import CitationVerifier
-    from rag.embed import make_embedding
+    from rag.embed import embedding_from
     from rag.settings import load_settings
     from speaker_swaps import audit, by_half, half_of, read_quoted_articles
 
@@ -351,7 +351,7 @@ def main() -> None:
         llm = make_llm("local", generation, cache_dir=Path(args.cache_dir))
         judge = EntailmentJudge(llm, min_yes=settings.citation.cite_judge_min_yes)
         note = f"LLM judge {llm.metadata.model_name} (loaded in {time.perf_counter() - started:.1f} s)"
-    embedding = CachedEmbedding(make_embedding(settings.embedding.embed_backend), Path(args.embed_cache) if args.embed_cache else None)
+    embedding = CachedEmbedding(embedding_from(settings.embedding), Path(args.embed_cache) if args.embed_cache else None)
     verifier = CitationVerifier(embedding, settings.citation, judge=judge)
     run(verifier, answers[:3], hits_of)  # warm-up: embedding and stemmer loaded, llama.cpp buffers
     if judge:
