@@ -8,7 +8,10 @@ the product's ``Assistant`` (its store, lexical index, refusal rule); ranks the 
 returned passages once (``ExtractiveAnswerer.rank_sentences`` without the standing term); then, for
 every weight of ``--weights``, re-scores them with ``- weight * (best article score - the sentence's
 article score)`` (``ExtractiveAnswerer.with_standing``, what ``rank_sentences`` does with
-``evidence_retrieval_weight``) and picks the evidence (``ExtractiveAnswerer.evidence``). Printed per (retrieval, weight):
+``evidence_retrieval_weight``) and picks the evidence (``ExtractiveAnswerer.evidence``); for every floor of
+``--floors`` it first drops the sentences that ``extractive.relevant`` rejects at that
+``evidence_min_similarity`` (a recorded score is the sentence's cosine similarity exactly when it shares
+no content word with the question, the only case the floor judges). Printed per (retrieval, floor, weight):
 
 * hit@1/5/10 over articles (independent of the weight);
 * citation precision of the evidence (``rag.eval.metrics.citation_precision``: a cited article is gold or
@@ -75,8 +78,10 @@ def record(assistant, questions, gold):
     return rows
 
 
-def score(rows, answerer, weight: float) -> dict[str, float]:
-    """The figures of one (retrieval, weight) point over recorded ``rows``."""
+def score(rows, answerer, weight: float, floor: float = -1.0) -> dict[str, float]:
+    """The figures of one (retrieval, floor, weight) point over recorded ``rows``."""
+    from rag.answer.extractive import relevant
+    from rag.answer.sentences import content_words
     from rag.eval.metrics import HIT_KS, citation_precision
     from rag.eval.run import short_scores
 
@@ -85,7 +90,9 @@ def score(rows, answerer, weight: float) -> dict[str, float]:
     n_gold = 0
     for r in rows:
         q = r["q"]
-        rescored = answerer.with_standing(r["ranked"], r["best"], weight)
+        asked = content_words(q.question)
+        kept = [(s, v) for s, v in r["ranked"] if relevant(bool(content_words(s.text) & asked), v, floor)]
+        rescored = answerer.with_standing(kept, r["best"], weight)
         chosen = [] if r["weak"] else answerer.evidence(q.question, rescored)
         answer = answerer.quote(q.question, chosen)
         if not q.answerable:
@@ -119,6 +126,7 @@ def main(argv=None) -> int:
     parser.add_argument("--refuse", default=str(SHARED / "realtimeqa" / "unanswerable.dev.jsonl"), help="out-of-corpus questions ('' for none)")
     parser.add_argument("--retrieval", default="old,refit", help="named retrieval settings: old, refit, or NAME=KEY:VALUE:KEY:VALUE")
     parser.add_argument("--weights", default="0,0.25,0.5,1,2", help="evidence_retrieval_weight values")
+    parser.add_argument("--floors", default="-1", help="evidence_min_similarity values (-1: no floor)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N answerable questions")
     args = parser.parse_args(argv)
     questions_file = SHARED / args.corpus / "questions.dev.jsonl"
@@ -144,16 +152,19 @@ def main(argv=None) -> int:
     table = Table(title=f"evidence standing, {args.corpus} ({sum(q.answerable for q in questions)} answerable, "
                   f"{sum(not q.answerable for q in questions)} out-of-corpus)")  # fmt: skip
     columns = [*(f"hit@{k}" for k in HIT_KS), "cit. prec.", "old", "lead short", "lead named", "refused ans.", "refused OOC"]
-    for name in ["retrieval", "evidence weight", *columns]:
+    floors = [float(f) for f in args.floors.split(",")]
+    for name in ["retrieval", "floor", "evidence weight", *columns]:
         table.add_column(name, justify="right" if name not in ("retrieval",) else "left")
     for name, overrides in parse_retrieval(args.retrieval).items():
-        assistant = evaluator.assistant(RetrievalConfig("hybrid"), "extractive", **overrides)
+        # Recorded with no floor: every floor is applied to the same ranking afterwards.
+        assistant = evaluator.assistant(RetrievalConfig("hybrid"), "extractive", evidence_min_similarity=-1.0, **overrides)
         assistant.retriever.refresh()
         rows = record(assistant, questions, gold)
-        for weight in weights:
-            figures = score(rows, assistant.answerer, weight)
-            table.add_row(name, f"{weight:g}", *(f"{figures[c]:.3f}" for c in columns))
-            print(name, weight, {c: round(figures[c], 3) for c in columns}, file=sys.stderr, flush=True)
+        for floor in floors:
+            for weight in weights:
+                figures = score(rows, assistant.answerer, weight, floor)
+                table.add_row(name, f"{floor:g}", f"{weight:g}", *(f"{figures[c]:.3f}" for c in columns))
+                print(name, floor, weight, {c: round(figures[c], 3) for c in columns}, file=sys.stderr, flush=True)
         print(f"{name}: recorded {len(rows)} questions", file=sys.stderr)
     Console(width=200).print(table)  # all columns, also when the output is a file
     return 0

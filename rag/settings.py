@@ -122,6 +122,9 @@ class AnswerSettings(_Group):
     evidence_retrieval_weight: float = Field(
         ge=0, description="Extractive sentence score: weight of its article's retrieval score (evidence and time prior) below the best article's"
     )
+    evidence_min_similarity: float = Field(
+        ge=-1, le=1, description="A sentence sharing no content word with the question is evidence only at this cosine similarity"
+    )
     llm_context_tokens: int = Field(ge=0, description="Prompt tokens of sentences the short answer reads (the evidence always; 0: it alone)")
     short_answer_max_tokens: int = Field(gt=0, description="Longest short answer the LLM writes (tokens)")
     rewrite_followups: bool = Field(description="Rewrite follow-up questions using the chat history")

@@ -7,7 +7,9 @@ for the asked person's own words when the question is "What did X say?"), minus
 ``evidence_retrieval_weight`` times how far the sentence's article scored below the best article in
 retrieval (its fused score: evidence and time prior, ``rag.retrieval.ranking``), and keeps
 the best ``answer_sentences`` that tell the reader something (``informative``: no headline, no
-sentence that only restates the question; no repeat from overlapping passages), each its own ``[n]``.
+sentence that only restates the question; no repeat from overlapping passages) and are about it
+(``relevant``: a sentence sharing no content word with the question needs ``evidence_min_similarity``),
+each its own ``[n]``.
 That evidence is what every face shows first, and the extractive answer when no LLM answers.
 Also builds the calm "the articles don't say" answer used whenever retrieval found only weak evidence.
 Retrieval is ``rag.retrieval``'s; generated answers and citation checking are ``generate.py``'s.
@@ -57,6 +59,14 @@ def informative(sentence: Sentence, question_words: set[str]) -> bool:
     return not is_headline(sentence) and len(content_words(sentence.text) - question_words) >= MIN_NEW_WORDS
 
 
+def relevant(shares_a_word: bool, similarity: float, floor: float) -> bool:
+    """Whether a sentence is about the question at all: it shares a content word with it, or its cosine
+    similarity reaches ``floor``. The evidence fills its slots from the best sentences of the retrieved
+    passages, so without a floor an off-topic line of the top article (a caption, an injected "ignore all
+    previous instructions") took the last slot once the other articles' sentences scored lower."""
+    return shares_a_word or similarity >= floor
+
+
 def refusal(question: str, **fields) -> Answer:
     """The "not in the articles" answer: no citations, ``refused`` set."""
     return Answer(question=question, text=NOT_IN_ARTICLES, citations=[], refused=True, **fields)
@@ -66,7 +76,7 @@ class ExtractiveAnswerer:
     """Composes an ``Answer`` from retrieved passages without an LLM.
 
     ``settings``: the ``AnswerSettings`` group (``answer_sentences``, ``sentence_overlap_weight``,
-    ``evidence_retrieval_weight``).
+    ``evidence_retrieval_weight``, ``evidence_min_similarity``).
     """
 
     def __init__(self, embedding, settings) -> None:
@@ -74,9 +84,10 @@ class ExtractiveAnswerer:
         self.answer_sentences = settings.answer_sentences
         self.overlap_weight = settings.sentence_overlap_weight
         self.retrieval_weight = settings.evidence_retrieval_weight
+        self.min_similarity = settings.evidence_min_similarity
 
     def rank_sentences(self, question: str, hits: list[ScoredPassage], *, standing: bool = True) -> list[tuple[Sentence, float]]:
-        """Every sentence of ``hits``, best first, with its score.
+        """Every sentence of ``hits`` about the question (``relevant``), best first, with its score.
 
         ``standing=False`` leaves out the article's retrieval standing (a story timeline ranks each
         article's sentences among themselves, and keeps old articles on purpose).
@@ -106,7 +117,8 @@ class ExtractiveAnswerer:
                 own_quote = any(q in sentence.text for q in "“”\"") and speaker_of_claim(sentence.text) is not None
                 sim += SPEAKER_BOOST + (QUOTE_BOOST if own_quote else 0.0)
             overlap = len(question_words & words) / max(1, len(question_words))
-            scored.append((sentence, float(sim) + self.overlap_weight * overlap))
+            if relevant(overlap > 0, float(sim), self.min_similarity):
+                scored.append((sentence, float(sim) + self.overlap_weight * overlap))
         return self.with_standing(scored, best, weight)
 
     @staticmethod
