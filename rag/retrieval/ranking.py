@@ -4,9 +4,9 @@ An article's score is a weighted sum of its best passage's cosine similarity, it
 its whole-text BM25 and its title's BM25 (each BM25 divided by the best score of the question, so the
 weights compare like with like), plus a time prior: ``recency_weight * log(floor + (1 - floor) *
 0.5 ** (age / half_life))`` for the article's age on the as-of day, which is 0 on that day and falls
-towards ``log(floor)`` for old articles. The weights, the floor and the half-life are fitted on the
-RealTimeQA dev questions and checked by cross-validation by week (README "Quality"; ``python -m rag
-eval``). The prior applies only where recency means something for the question (:func:`prior_strength`):
+towards ``log(floor)`` for old articles. The weights, the floor and the half-life are fitted on both
+RealTimeQA corpora (``benchmarks/fit_retrieval.py``) and checked by cross-validation by week and from one
+corpus to the other (README "Two corpora"). The prior applies only where recency means something for the question (:func:`prior_strength`):
 not to a question asked with no as-of day unless its wording asks for recent news ("this week",
 "latest", ...), and not to one about a past year ("what did X say in 2019?") unless it also asks for
 the latest. Each of the best articles then contributes its best passage (by the same cosine + BM25

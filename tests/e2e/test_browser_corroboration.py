@@ -44,12 +44,15 @@ def app(tmp_path_factory):
 def test_corroboration_and_a_conflict_are_shown_beside_each_citation(page):
     ask(page, QUESTION)
     page.wait_for_selector(".nd-source .nd-corrob")
-    card = page.locator(".nd-source", has_text="34 counts").first
+    # The card quoting "34 counts" (other cards name it in their conflict lines; which outlet's report comes
+    # first is the ranking's choice among equally good ones).
+    card = page.locator(".nd-source").filter(has=page.locator("mark", has_text="34 counts")).first
     corroboration = card.locator(".nd-corrob").inner_text()
     assert "Reported by 2 independent outlets" in corroboration and "AP, carried by 2 sites" in corroboration
     assert "metro-wire.example says 30 counts" in card.locator(".nd-conflict").inner_text()
     # The evidence list carries the same line under each quote, and the answer its evidence dates.
-    assert "independent outlets" in page.locator(".nd-evidence li").first.inner_text()
+    quoting = page.locator(".nd-evidence li").filter(has=page.locator("q", has_text="34 counts")).first
+    assert "independent outlets" in quoting.inner_text()
     assert page.locator(".nd-dates").last.inner_text().startswith("Evidence from 2025-11-1")
 
 
