@@ -81,6 +81,7 @@ class LexicalIndex:
         self._by_article = np.argsort(self.passage_article, kind="stable")
         self._bounds = np.searchsorted(self.passage_article[self._by_article], np.arange(len(self.article_ids) + 1))
         first = self._by_article[self._bounds[:-1]] if len(table) else np.zeros(0, dtype=np.int64)
+        self._in_order = bool(np.array_equal(self._by_article, np.arange(len(self._by_article))))  # no gather needed
         self.article_day = self.passage_day[first]
         self._indexed = np.ones(len(self.passages), dtype=bool)
         self._stemmer = Stemmer.Stemmer("english")
@@ -115,6 +116,18 @@ class LexicalIndex:
     def article_passages(self, code: int):
         """Positions of the passages of the article with integer code ``code`` (see ``article_ids``)."""
         return self._by_article[self._bounds[code] : self._bounds[code + 1]]
+
+    def article_max(self, values: "np.ndarray") -> "np.ndarray":  # noqa: F821
+        """Each article's largest of ``values`` (one per passage; booleans: whether any is true), in ``article_ids`` order.
+
+        One ``reduceat`` over the passages in article order: ``np.maximum.at`` (unbuffered, an element at a
+        time) took 10 ms of a 29 ms ranking at a million passages, two calls a question. Every article has
+        a passage (the codes come from the passages), so no slice is empty."""
+        import numpy as np
+
+        if not len(values):  # no passages: no articles either
+            return np.zeros(len(self.article_ids), dtype=values.dtype)
+        return np.maximum.reduceat(values if self._in_order else values[self._by_article], self._bounds[:-1])
 
     def positions(self, passage_ids: Sequence[str]) -> "np.ndarray":  # noqa: F821
         """Each id's position in the passage table, -1 for an id it does not hold."""
