@@ -9,7 +9,7 @@ returned passages once (``ExtractiveAnswerer.rank_sentences`` without the standi
 every weight of ``--weights``, re-scores them with ``- weight * (best article score - the sentence's
 article score)`` (``ExtractiveAnswerer.with_standing``, what ``rank_sentences`` does with
 ``evidence_retrieval_weight``) and picks the evidence (``ExtractiveAnswerer.evidence``); for every floor of
-``--floors`` it first drops the sentences that ``extractive.relevant`` rejects at that
+``--floors`` it first drops the sentences that ``sentences.relevant`` rejects at that
 ``evidence_min_similarity`` (a recorded score is the sentence's cosine similarity exactly when it shares
 no content word with the question, the only case the floor judges). Printed per (retrieval, floor, weight):
 
@@ -80,7 +80,7 @@ def record(assistant, questions, gold):
 
 def score(rows, answerer, weight: float, floor: float = -1.0) -> dict[str, float]:
     """The figures of one (retrieval, floor, weight) point over recorded ``rows``."""
-    from rag.answer.extractive import relevant
+    from rag.answer.sentences import relevant
     from rag.answer.sentences import content_words
     from rag.eval.metrics import HIT_KS, citation_precision
     from rag.eval.run import short_scores

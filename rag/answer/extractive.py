@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.roles import asked_speaker
-from rag.answer.sentences import Sentence, cite_sentence, content_words, same_span, speaker_of, split_sentences
+from rag.answer.sentences import Sentence, cite_sentence, content_words, relevant, same_span, speaker_of, split_sentences
 from rag.ingest.speakers import same_speaker, speaker_of_claim
 from rag.present.text import DONT_SAY
 from rag.types import Answer, ScoredPassage
@@ -57,14 +57,6 @@ def is_headline(sentence: Sentence) -> bool:
 def informative(sentence: Sentence, question_words: set[str]) -> bool:
     """Whether ``sentence`` can be evidence: not a headline, and more than a restatement of the question."""
     return not is_headline(sentence) and len(content_words(sentence.text) - question_words) >= MIN_NEW_WORDS
-
-
-def relevant(shares_a_word: bool, similarity: float, floor: float) -> bool:
-    """Whether a sentence is about the question at all: it shares a content word with it, or its cosine
-    similarity reaches ``floor``. The evidence fills its slots from the best sentences of the retrieved
-    passages, so without a floor an off-topic line of the top article (a caption, an injected "ignore all
-    previous instructions") took the last slot once the other articles' sentences scored lower."""
-    return shares_a_word or similarity >= floor
 
 
 def refusal(question: str, **fields) -> Answer:

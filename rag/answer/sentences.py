@@ -74,6 +74,16 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
 
 
+def relevant(shares_a_word: bool, similarity: float, floor: float) -> bool:
+    """Whether a sentence is about the question at all: it shares a content word with it, or its cosine
+    similarity reaches ``floor``. The evidence (``extractive.py``, floor ``evidence_min_similarity``) fills
+    its slots from the best sentences of the retrieved passages, so without a floor an off-topic line of the
+    top article (a caption, an injected "ignore all previous instructions") took the last slot once the
+    other articles' sentences scored lower; the short answer's check (``short.py``) asks more of the
+    sentence an answer cites (``MIN_QUESTION_SIMILARITY``)."""
+    return shares_a_word or similarity >= floor
+
+
 def same_span(a: Sentence, b: Sentence) -> bool:
     """Whether two sentences overlap in the same article (overlapping passages repeat sentences)."""
     return a.passage.passage.article_id == b.passage.passage.article_id and a.start < b.end and b.start < a.end

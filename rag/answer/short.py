@@ -26,7 +26,7 @@ from rag.answer.claims import check_claim, phrase_in
 from rag.answer.quantities import numbers_in
 from rag.answer.roles import asked_speaker, clauses, speaker_conflict
 from rag.ingest.speakers import same_speaker
-from rag.answer.sentences import Sentence, content_words, same_span, speaker_of
+from rag.answer.sentences import Sentence, content_words, relevant, same_span, speaker_of
 from rag.answer.prompts import sentence_lines, short_answer_messages
 from rag.llm import cancel_options
 from rag.present.text import DONT_SAY
@@ -167,7 +167,7 @@ class ShortAnswerer:
             # the residency" does not make "Instagram" the singer of "Which singer will launch a residency?").
             if n - 1 in best:
                 shared = (asked - content_words(text)) & content_words(sentence.text)
-                bears = bool(shared) or scores.get(sentence, 0.0) >= MIN_QUESTION_SIMILARITY
+                bears = relevant(bool(shared), scores.get(sentence, 0.0), MIN_QUESTION_SIMILARITY)
             else:
                 shared = common & common_words(sentence.text)
                 bears = bool(shared)

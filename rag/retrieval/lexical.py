@@ -120,9 +120,9 @@ class LexicalIndex:
     def article_max(self, values: "np.ndarray") -> "np.ndarray":  # noqa: F821
         """Each article's largest of ``values`` (one per passage; booleans: whether any is true), in ``article_ids`` order.
 
-        One ``reduceat`` over the passages in article order: ``np.maximum.at`` (unbuffered, an element at a
-        time) took 10 ms of a 29 ms ranking at a million passages, two calls a question. Every article has
-        a passage (the codes come from the passages), so no slice is empty."""
+        One ``reduceat`` over the passages in article order (about as fast as ``np.maximum.at`` at a million
+        passages, 2.8 against 3.2 ms, and it also reduces the filter mask, which ``maximum.at`` cannot into
+        a boolean array). Every article has a passage (the codes come from the passages), so no slice is empty."""
         import numpy as np
 
         if not len(values):  # no passages: no articles either

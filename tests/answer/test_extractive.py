@@ -123,7 +123,7 @@ def test_an_old_background_sentence_does_not_lead_the_news_when_retrieval_standi
 def test_a_sentence_that_shares_no_word_with_the_question_is_evidence_only_above_the_floor(make_settings, embedding, tmp_path):
     # One article, three sentences: the evidence has three slots, so without a floor the injected line,
     # about nothing the question asks (cosine similarity 0.08), is quoted third; the default floor drops it.
-    from rag.answer.extractive import relevant
+    from rag.answer.sentences import relevant
     from rag.assistant import Assistant
 
     path = tmp_path / "library.md"
